@@ -1,0 +1,18 @@
+// Every subcommand: a setup_ function that adds it to the app and returns its runner.
+// main.cpp only wires them (CLI11 examples/subcom_in_files).
+#pragma once
+
+#include <functional>
+
+namespace CLI {
+class App;
+}
+
+namespace imsm::cli {
+
+using Runner = std::function<int()>;
+
+Runner setup_decode(CLI::App& app);
+Runner setup_model(CLI::App& app);
+
+}  // namespace imsm::cli

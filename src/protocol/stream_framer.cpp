@@ -1,0 +1,192 @@
+#include "protocol/stream_framer.h"
+
+#include <cstring>
+
+namespace imsm::protocol {
+
+const char* to_string(SkipReason r) {
+  switch (r) {
+    case SkipReason::NoStopByte:
+      return "no_stop_byte";
+    case SkipReason::NonZeroPadding:
+      return "non_zero_padding";
+    case SkipReason::CutByGap:
+      return "cut_by_gap";
+    case SkipReason::CutAtEnd:
+      return "cut_at_end";
+  }
+  return "unknown";
+}
+
+const char* to_string(Burst b) {
+  switch (b) {
+    case Burst::Unknown:
+      return "unknown";
+    case Burst::Alone:
+      return "alone";
+    case Burst::Shared:
+      return "shared";
+  }
+  return "unknown";
+}
+
+std::uint64_t SkipCounts::total() const {
+  std::uint64_t t = 0;
+  for (auto n : by_reason) t += n;
+  return t;
+}
+
+namespace {
+
+std::optional<Nanos> time_at(std::optional<Nanos> first, Nanos spacing, std::size_t i) {
+  if (!first) return std::nullopt;
+  return *first + spacing * static_cast<std::int64_t>(i);
+}
+
+}  // namespace
+
+void StreamFramer::push(std::span<const std::uint8_t> bytes, std::vector<LocatedFrame>& out) {
+  // Untimed bytes after timed ones continue the burst at the last known time.
+  push_impl(bytes, timed_ ? last_time_ : std::nullopt, Nanos{0}, out);
+}
+
+void StreamFramer::push(std::span<const std::uint8_t> bytes, Nanos first, Nanos spacing,
+                        std::vector<LocatedFrame>& out) {
+  if (bytes.empty()) return;
+  if (last_time_ && first - *last_time_ > options_.idle_gap) close_burst(SkipReason::CutByGap, out);
+  timed_ = true;
+  push_impl(bytes, first, spacing, out);
+}
+
+void StreamFramer::idle(Nanos now, std::vector<LocatedFrame>& out) {
+  if (last_time_ && now - *last_time_ > options_.idle_gap) close_burst(SkipReason::CutByGap, out);
+}
+
+void StreamFramer::finish(std::vector<LocatedFrame>& out) { close_burst(SkipReason::CutAtEnd, out); }
+
+void StreamFramer::close_burst(SkipReason reason, std::vector<LocatedFrame>& out) {
+  skipped_.by_reason[static_cast<std::size_t>(reason)] += carry_len_;
+  carry_len_ = 0;
+  if (held_) {
+    held_->burst = Burst::Alone;
+    out.push_back(*held_);
+    held_.reset();
+  }
+  burst_start_ = bytes_in_;
+}
+
+void StreamFramer::emit(const std::uint8_t* window, std::uint64_t offset,
+                        std::optional<Nanos> time, std::vector<LocatedFrame>& out) {
+  out.push_back(LocatedFrame{decode_unchecked(window), offset, time,
+                             timed_ ? Burst::Shared : Burst::Unknown});
+  ++frames_out_;
+}
+
+void StreamFramer::skip_window(const std::uint8_t* window) {
+  const auto reason =
+      window[kStop] != kStopByte ? SkipReason::NoStopByte : SkipReason::NonZeroPadding;
+  ++skipped_.by_reason[static_cast<std::size_t>(reason)];
+}
+
+std::size_t StreamFramer::scan(const std::uint8_t* b, std::size_t n, std::size_t p,
+                               std::size_t start_limit, std::uint64_t base_offset,
+                               std::optional<Nanos> first, Nanos spacing,
+                               std::vector<LocatedFrame>& out) {
+  auto& no_stop = skipped_.by_reason[static_cast<std::size_t>(SkipReason::NoStopByte)];
+  while (p < start_limit && p + kFrameSize <= n) {
+    if (b[p + kStop] == kStopByte) {
+      if (b[p + kPad1] == 0 && b[p + kPad2] == 0) {
+        emit(b + p, base_offset + p, time_at(first, spacing, p), out);
+        p += kFrameSize;
+      } else {
+        skip_window(b + p);
+        ++p;
+      }
+      continue;
+    }
+    // No stop byte at p+11: the next candidate start is 11 before the next 0x0D. Every
+    // start before it lacks a stop byte, so count them in bulk (the memchr fast path).
+    const std::size_t search_from = p + kFrameSize;
+    const std::size_t last_start = std::min(start_limit, n - kStop);  // exclusive
+    const void* hit =
+        search_from < n ? std::memchr(b + search_from, kStopByte, n - search_from) : nullptr;
+    std::size_t next = hit ? static_cast<std::size_t>(static_cast<const std::uint8_t*>(hit) - b) -
+                                 kStop
+                           : last_start;
+    if (next > last_start) next = last_start;
+    no_stop += next - p;
+    p = next;
+  }
+  return p;
+}
+
+void StreamFramer::keep_tail(const std::uint8_t* b, std::size_t from, std::size_t n,
+                             std::optional<Nanos> first, Nanos spacing) {
+  for (std::size_t i = from; i < n; ++i) {
+    carry_[carry_len_] = b[i];
+    carry_time_[carry_len_] = time_at(first, spacing, i);
+    ++carry_len_;
+  }
+}
+
+void StreamFramer::push_impl(std::span<const std::uint8_t> bytes, std::optional<Nanos> first,
+                             Nanos spacing, std::vector<LocatedFrame>& out) {
+  const std::size_t n = bytes.size();
+  if (n == 0) return;
+  if (held_) {  // more bytes in the same burst: the held frame did not stand alone
+    out.push_back(*held_);
+    held_.reset();
+  }
+  const std::size_t out_before = out.size();
+  const std::uint64_t data_offset = bytes_in_;
+  std::size_t p = 0;
+
+  if (carry_len_ > 0) {
+    // Windows that start in the carry: stitch it to the head of the new bytes.
+    std::array<std::uint8_t, 2 * kCarryMax> tmp{};
+    const std::size_t c = carry_len_;
+    const std::size_t m = std::min(n, kCarryMax);
+    std::memcpy(tmp.data(), carry_.data(), c);
+    std::memcpy(tmp.data() + c, bytes.data(), m);
+    const std::uint64_t carry_offset = data_offset - c;
+    std::size_t q = 0;
+    while (q < c && q + kFrameSize <= c + m) {
+      if (is_frame_window(tmp.data() + q)) {
+        emit(tmp.data() + q, carry_offset + q, carry_time_[q], out);
+        q += kFrameSize;
+      } else {
+        skip_window(tmp.data() + q);
+        ++q;
+      }
+    }
+    if (q < c) {  // still undecided: everything so far waits for more bytes
+      const std::size_t keep = c - q;
+      std::memmove(carry_.data(), carry_.data() + q, keep);
+      std::move(carry_time_.begin() + static_cast<std::ptrdiff_t>(q),
+                carry_time_.begin() + static_cast<std::ptrdiff_t>(c), carry_time_.begin());
+      carry_len_ = keep;
+      keep_tail(bytes.data(), 0, n, first, spacing);
+      bytes_in_ += n;
+      last_time_ = time_at(first, spacing, n - 1);
+      return;
+    }
+    carry_len_ = 0;
+    p = q - c;
+  }
+
+  p = scan(bytes.data(), n, p, n, data_offset, first, spacing, out);
+  keep_tail(bytes.data(), p, n, first, spacing);
+  bytes_in_ += n;
+  if (first) last_time_ = time_at(first, spacing, n - 1);
+
+  // A frame that opens the burst and ends at the last byte so far may yet stand alone.
+  if (timed_ && out.size() > out_before) {
+    const LocatedFrame& last = out.back();
+    if (last.offset == burst_start_ && last.offset + kFrameSize == bytes_in_) {
+      held_ = last;
+      out.pop_back();
+    }
+  }
+}
+
+}  // namespace imsm::protocol

@@ -35,12 +35,18 @@ class [[nodiscard]] Result {
     assert(has_value());
     return *std::get_if<0>(&v_);
   }
+  constexpr T&& value() && {
+    assert(has_value());
+    return std::move(*std::get_if<0>(&v_));
+  }
   constexpr const E& error() const& {
     assert(!has_value());
     return *std::get_if<1>(&v_);
   }
   constexpr const T& operator*() const& { return value(); }
+  constexpr T& operator*() & { return value(); }
   constexpr const T* operator->() const { return &value(); }
+  constexpr T* operator->() { return &value(); }
 
  private:
   std::variant<T, E> v_;

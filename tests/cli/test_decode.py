@@ -1,0 +1,148 @@
+"""CLI contract of `imsmeter decode` (SPEC "Command-line contract"), through the real binary."""
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import corpus  # noqa: E402
+
+BINARY = None
+VECTORS = json.load(open(os.environ["IMSM_VECTORS"]))
+
+
+def run(*args, stdin=None):
+    return subprocess.run([BINARY, *args], input=stdin, capture_output=True, timeout=60)
+
+
+def lines(stdout):
+    return [json.loads(l) for l in stdout.decode().splitlines() if l.strip()]
+
+
+class DecodeContract(unittest.TestCase):
+    def test_guide_2_5_2_worked_example_from_hex(self):
+        for v in VECTORS["frames"]:
+            spaced = " ".join(v["raw"][i:i + 2] for i in range(0, len(v["raw"]), 2))
+            for text in (v["raw"], spaced, " ".join("0x" + b for b in spaced.split())):
+                p = run("decode", "--hex", text)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                out = lines(p.stdout)
+                self.assertEqual(len(out), 1)
+                f = out[0]
+                self.assertEqual(f["offset"], 0)
+                self.assertEqual(f["meter_id"], v["meter_id"])
+                self.assertEqual(f["peak_demand_counts"], v["peak_demand_counts"])
+                self.assertEqual(f["demand_resets"], v["demand_resets"])
+                self.assertEqual(f["total_kwh"], v["total_kwh"])
+                self.assertEqual(f["raw"], v["raw"])
+                # The kW value is printed exactly as in the guide ("66.26").
+                self.assertIn('"peak_demand_kw":%s,' % v["peak_demand_kw"], p.stdout.decode())
+                self.assertIn(b"1 frames", p.stderr)
+
+    def test_key_order_and_names_match_the_contract(self):
+        p = run("decode", "--hex", VECTORS["frames"][0]["raw"])
+        keys = list(json.loads(p.stdout.decode().splitlines()[0]).keys())
+        self.assertEqual(keys, ["offset", "meter_id", "peak_demand_counts", "peak_demand_kw",
+                                "demand_resets", "total_kwh", "raw"])
+
+    def test_reads_a_file_and_stdin_alike(self):
+        raw = bytes.fromhex(VECTORS["frames"][0]["raw"]) * 3
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "cap.bin")
+            open(path, "wb").write(raw)
+            a = run("decode", path)
+            b = run("decode", "-", stdin=raw)
+            c = run("decode", stdin=raw)
+        self.assertEqual(a.returncode, 0)
+        self.assertEqual(a.stdout, b.stdout)
+        self.assertEqual(a.stdout, c.stdout)
+        self.assertEqual([f["offset"] for f in lines(a.stdout)], [0, 12, 24])
+
+    def test_table_format_for_people(self):
+        p = run("decode", "--format", "table", "--hex", VECTORS["frames"][0]["raw"])
+        self.assertEqual(p.returncode, 0)
+        text = p.stdout.decode()
+        self.assertIn("meter_id", text.splitlines()[0])
+        self.assertIn("66.26", text)
+        self.assertIn("678299", text)
+
+    def test_corpus_of_bad_streams(self):
+        with tempfile.TemporaryDirectory() as d:
+            for name in corpus.cases():
+                with self.subTest(case=name):
+                    path = corpus.materialise(name, d)
+                    rc, frames, summary = corpus.run_decode(BINARY, path)
+                    want = corpus.expected(name)
+                    self.assertEqual(rc, 0)
+                    self.assertEqual(frames, want["frames"])
+                    self.assertEqual(summary, want["summary"])
+                    self.assertEqual(summary["frames"] * 12 + summary["skipped"], summary["bytes"])
+
+    def test_missing_file_exits_1_naming_the_path(self):
+        p = run("decode", "/nonexistent/capture.bin")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(b"/nonexistent/capture.bin", p.stderr)
+        self.assertEqual(p.stdout, b"")
+
+    def test_unreadable_directory_exits_1(self):
+        with tempfile.TemporaryDirectory() as d:
+            p = run("decode", d)
+        self.assertEqual(p.returncode, 1)
+
+    def test_bad_hex_exits_2_and_prints_no_frame(self):
+        good = VECTORS["frames"][0]["raw"]
+        for bad in ("zz", "0a1", "0x", "0a 1g"):
+            with self.subTest(hex=bad):
+                p = run("decode", "--hex", good, "--hex", bad)
+                self.assertEqual(p.returncode, 2)
+                self.assertEqual(p.stdout, b"")
+                self.assertIn(b"--hex", p.stderr)
+
+    def test_bad_options_exit_2(self):
+        for args in (["decode", "--format", "xml", "--hex", "00"], ["decode", "--gap-ms", "-1", "--hex", "00"],
+                     ["decode", "--bogus"], ["nosuchcommand"], []):
+            with self.subTest(args=args):
+                self.assertEqual(run(*args).returncode, 2)
+
+    def test_bad_times_sidecar_exits_2_naming_the_line(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "cap.bin")
+            open(path, "wb").write(bytes.fromhex(VECTORS["frames"][0]["raw"]) * 2)
+            open(path + ".times", "w").write("0 0.0\n12 abc\n")
+            p = run("decode", path)
+            self.assertEqual(p.returncode, 2)
+            self.assertIn(b".times:2", p.stderr)
+            p = run("decode", "--no-times", path)
+            self.assertEqual(p.returncode, 0)
+            self.assertEqual(len(lines(p.stdout)), 2)
+
+    def test_garbage_never_crashes_and_prints_no_frame(self):
+        rng = random.Random(1124)
+        for size in (0, 1, 11, 12, 13, 4096, 200000):
+            data = bytes(rng.choice([b for b in range(256) if b != 0x0D]) for _ in range(size))
+            p = run("decode", stdin=data)
+            self.assertEqual(p.returncode, 0)
+            self.assertEqual(p.stdout, b"")
+        # Random bytes including stop bytes: whatever frames appear are real windows.
+        data = bytes(rng.getrandbits(8) for _ in range(300000))
+        p = run("decode", stdin=data)
+        self.assertEqual(p.returncode, 0)
+        for f in lines(p.stdout):
+            window = data[f["offset"]:f["offset"] + 12]
+            self.assertEqual(window.hex(), f["raw"])
+            self.assertEqual(window[6:8], b"\0\0")
+            self.assertEqual(window[11], 0x0D)
+
+    def test_help_and_version(self):
+        for args in (["--help"], ["decode", "--help"], ["model", "--help"], ["--version"]):
+            p = run(*args)
+            self.assertEqual(p.returncode, 0, args)
+            self.assertTrue(p.stdout.strip())
+
+
+if __name__ == "__main__":
+    BINARY = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)

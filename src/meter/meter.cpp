@@ -12,9 +12,8 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 constexpr double kDeg = kPi / 180.0;
-constexpr double kNwhPerJoule = 1e9 / 3600.0;
-constexpr Uint128 k5Wh = 5ULL * kNwhPerWh;
-constexpr Uint128 k500Wh = 500ULL * kNwhPerWh;
+constexpr Uint128 k5Wh = 5 * kFjPerWh;
+constexpr Uint128 k500Wh = 500 * kFjPerWh;
 
 using Cplx = std::complex<double>;
 
@@ -91,6 +90,13 @@ std::uint64_t get_u64(const std::uint8_t* p) {
   std::uint64_t v = 0;
   for (int i = 0; i < 8; ++i) v |= static_cast<std::uint64_t>(p[i]) << (8 * i);
   return v;
+}
+void put_u128(std::uint8_t* p, Uint128 v) {
+  put_u64(p, static_cast<std::uint64_t>(v));
+  put_u64(p + 8, static_cast<std::uint64_t>(v >> 64));
+}
+Uint128 get_u128(const std::uint8_t* p) {
+  return static_cast<Uint128>(get_u64(p)) | static_cast<Uint128>(get_u64(p + 8)) << 64;
 }
 std::uint32_t fnv1a(const std::uint8_t* p, std::size_t n) {
   std::uint32_t h = 2166136261u;
@@ -172,7 +178,7 @@ void Meter::set_input(const PhasorInput& in) {
     readings_[ki] = r;
   }
   reg_power_w_ = combine(cfg_.accumulation, p_reg, cfg_.elements);
-  reg_nwh_per_ns_ = reg_power_w_ / 3600.0;
+  reg_power_uw_ = static_cast<std::uint64_t>(std::llround(reg_power_w_ * 1e6));
   d1_ = d1;
   frequency_hz_ = any_supply ? in.frequency_hz : 0.0;
   input_powered_ = any_supply;
@@ -194,24 +200,34 @@ void Meter::advance_powered(std::int64_t dt_ns) {
   for (;;) {
     const std::int64_t boundary = subinterval_start_ns_ + kSubintervalNs;
     if (t_end < boundary) {
-      register_energy(reg_nwh_per_ns_ * static_cast<double>(t_end - now_ns_), now_ns_, t_end);
+      register_exact(
+          static_cast<Uint128>(reg_power_uw_) * static_cast<std::uint64_t>(t_end - now_ns_),
+          now_ns_, t_end);
       now_ns_ = t_end;
       return;
     }
-    register_energy(reg_nwh_per_ns_ * static_cast<double>(boundary - now_ns_), now_ns_, boundary);
+    register_exact(
+        static_cast<Uint128>(reg_power_uw_) * static_cast<std::uint64_t>(boundary - now_ns_),
+        now_ns_, boundary);
     now_ns_ = boundary;
     end_subinterval(boundary);
   }
 }
 
-void Meter::register_energy(double nwh, std::int64_t t_start_ns, std::int64_t t_end_ns) {
+void Meter::register_exact(Uint128 fj, std::int64_t t_start_ns, std::int64_t t_end_ns) {
   if (pulse_sink_ == nullptr) {
-    energy_.add(nwh);
+    energy_.add_exact(fj);
     return;
   }
-  const Uint128 before = energy_.nwh();
-  energy_.add(nwh);
-  emit_pulse_edges(before, energy_.nwh(), t_start_ns, t_end_ns);
+  const Uint128 before = energy_.fj();
+  energy_.add_exact(fj);
+  emit_pulse_edges(before, energy_.fj(), t_start_ns, t_end_ns);
+}
+
+void Meter::register_joules(double joules, std::int64_t t_start_ns, std::int64_t t_end_ns) {
+  const Uint128 before = energy_.fj();
+  energy_.add(joules * 1e15);
+  if (pulse_sink_ != nullptr) emit_pulse_edges(before, energy_.fj(), t_start_ns, t_end_ns);
 }
 
 void Meter::emit_pulse_edges(Uint128 before, Uint128 after, std::int64_t t0, std::int64_t t1) {
@@ -232,11 +248,10 @@ void Meter::emit_pulse_edges(Uint128 before, Uint128 after, std::int64_t t0, std
 }
 
 void Meter::end_subinterval(std::int64_t at_ns) {
-  const Uint128 e = energy_.nwh();
-  const auto sub = static_cast<std::uint64_t>(e - subinterval_start_nwh_);
-  if (cfg_.demand) demand_.complete_subinterval(sub);
+  const Uint128 e = energy_.fj();
+  if (cfg_.demand) demand_.complete_subinterval(e - subinterval_start_fj_);
   subinterval_start_ns_ = at_ns;
-  subinterval_start_nwh_ = e;
+  subinterval_start_fj_ = e;
   transmit(at_ns + cfg_.tx_latency_ns);
 }
 
@@ -260,7 +275,7 @@ void Meter::power_up(std::int64_t at_ns) {
   powered_ = true;
   power_up_ns_ = at_ns;
   subinterval_start_ns_ = at_ns;
-  subinterval_start_nwh_ = energy_.nwh();
+  subinterval_start_fj_ = energy_.fj();
   demand_.power_up();
   key_.power_up();
 }
@@ -438,10 +453,10 @@ void Meter::close_sample_period(std::int64_t at_ns) {
     readings_[ki] = r;
   }
   const double e_total_j = combine(cfg_.accumulation, e_reg, cfg_.elements);
-  if (powered_) register_energy(e_total_j * kNwhPerJoule, acc_.start_ns, at_ns);
+  if (powered_) register_joules(e_total_j, acc_.start_ns, at_ns);
   const double dur_s = n / rate;
   reg_power_w_ = e_total_j / dur_s;
-  reg_nwh_per_ns_ = reg_power_w_ / 3600.0;
+  reg_power_uw_ = static_cast<std::uint64_t>(std::llround(reg_power_w_ * 1e6));
   d1_ = d1;
   frequency_hz_ = 0;
   if (acc_.crossings >= 2) {
@@ -475,7 +490,7 @@ std::uint64_t Meter::peak_demand_centi_kw() const {
 }
 
 PulseState Meter::pulses() const {
-  const Uint128 e = energy_.nwh();
+  const Uint128 e = energy_.fj();
   PulseState p;
   p.kh10_edges = static_cast<std::uint64_t>(e / k5Wh);
   p.kh1000_edges = static_cast<std::uint64_t>(e / k500Wh);
@@ -540,8 +555,8 @@ protocol::Frame Meter::frame() const {
 }
 
 void Meter::preset_energy_wh(std::uint64_t wh) {
-  energy_.set(static_cast<Uint128>(wh) * kNwhPerWh, 0.0);
-  subinterval_start_nwh_ = energy_.nwh();
+  energy_.set(static_cast<Uint128>(wh) * kFjPerWh, 0.0);
+  subinterval_start_fj_ = energy_.fj();
 }
 
 // ---- snapshot ----------------------------------------------------------------------------
@@ -549,59 +564,56 @@ void Meter::preset_energy_wh(std::uint64_t wh) {
 MeterSnapshot Meter::snapshot() const {
   MeterSnapshot s;
   s.now_ns = now_ns_;
-  s.energy_nwh = energy_.nwh();
-  s.energy_remainder_nwh = energy_.remainder_nwh();
+  s.energy_fj = energy_.fj();
+  s.energy_remainder_fj = energy_.remainder_fj();
   s.demand = demand_.state();
   s.powered = powered_;
   s.power_up_ns = power_up_ns_;
   s.subinterval_start_ns = subinterval_start_ns_;
-  s.subinterval_start_nwh = subinterval_start_nwh_;
+  s.subinterval_start_fj = subinterval_start_fj_;
   s.frames_sent = frames_sent_;
   return s;
 }
 
 void Meter::restore(const MeterSnapshot& s) {
   now_ns_ = s.now_ns;
-  energy_.set(s.energy_nwh, s.energy_remainder_nwh);
+  energy_.set(s.energy_fj, s.energy_remainder_fj);
   demand_.set_state(s.demand);
   powered_ = s.powered;
   input_powered_ = s.powered;
   power_up_ns_ = s.power_up_ns;
   subinterval_start_ns_ = s.subinterval_start_ns;
-  subinterval_start_nwh_ = s.subinterval_start_nwh;
+  subinterval_start_fj_ = s.subinterval_start_fj;
   frames_sent_ = s.frames_sent;
   key_.power_up();
   acc_ = SampleAcc{};
 }
 
+// Layout (little-endian, 192 bytes): see docs/meter.md "Snapshot format".
 SnapshotBytes Meter::serialize(const MeterSnapshot& s) {
   SnapshotBytes b{};
   std::uint8_t* p = b.data();
   std::memcpy(p, "IMSM", 4);
-  p[4] = static_cast<std::uint8_t>(s.version);
-  p[5] = static_cast<std::uint8_t>(s.version >> 8);
-  p[6] = static_cast<std::uint8_t>(s.version >> 16);
-  p[7] = static_cast<std::uint8_t>(s.version >> 24);
+  for (int i = 0; i < 4; ++i) p[4 + i] = static_cast<std::uint8_t>(s.version >> (8 * i));
   put_u64(p + 8, static_cast<std::uint64_t>(s.now_ns));
-  put_u64(p + 16, static_cast<std::uint64_t>(s.energy_nwh));
-  put_u64(p + 24, static_cast<std::uint64_t>(s.energy_nwh >> 64));
+  put_u128(p + 16, s.energy_fj);
   std::uint64_t rem = 0;
-  std::memcpy(&rem, &s.energy_remainder_nwh, 8);
+  std::memcpy(&rem, &s.energy_remainder_fj, 8);
   put_u64(p + 32, rem);
-  put_u64(p + 40, s.demand.last[0]);
-  put_u64(p + 48, s.demand.last[1]);
-  put_u64(p + 56, s.demand.last[2]);
-  put_u64(p + 64, s.demand.peak_window_nwh);
-  p[72] = static_cast<std::uint8_t>(s.demand.completed);
-  p[73] = s.demand.resets;
-  p[74] = s.powered ? 1 : 0;
-  put_u64(p + 80, static_cast<std::uint64_t>(s.power_up_ns));
-  put_u64(p + 88, static_cast<std::uint64_t>(s.subinterval_start_ns));
-  put_u64(p + 96, static_cast<std::uint64_t>(s.subinterval_start_nwh));
-  put_u64(p + 104, static_cast<std::uint64_t>(s.subinterval_start_nwh >> 64));
-  put_u64(p + 112, s.frames_sent);
-  const std::uint32_t crc = fnv1a(p, 124);
-  for (int i = 0; i < 4; ++i) p[124 + i] = static_cast<std::uint8_t>(crc >> (8 * i));
+  put_u128(p + 40, s.demand.last[0]);
+  put_u128(p + 56, s.demand.last[1]);
+  put_u128(p + 72, s.demand.last[2]);
+  put_u128(p + 88, s.demand.peak_window_fj);
+  p[104] = static_cast<std::uint8_t>(s.demand.completed);
+  p[105] = s.demand.resets;
+  p[106] = s.powered ? 1 : 0;
+  put_u64(p + 112, static_cast<std::uint64_t>(s.power_up_ns));
+  put_u64(p + 120, static_cast<std::uint64_t>(s.subinterval_start_ns));
+  put_u128(p + 128, s.subinterval_start_fj);
+  put_u64(p + 144, s.frames_sent);
+  const std::uint32_t crc = fnv1a(p, kSnapshotBytes - 4);
+  for (int i = 0; i < 4; ++i)
+    p[kSnapshotBytes - 4 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(crc >> (8 * i));
   return b;
 }
 
@@ -610,29 +622,29 @@ bool Meter::deserialize(std::span<const std::uint8_t> bytes, MeterSnapshot& out)
   const std::uint8_t* p = bytes.data();
   if (std::memcmp(p, "IMSM", 4) != 0) return false;
   std::uint32_t crc = 0;
-  for (int i = 0; i < 4; ++i) crc |= static_cast<std::uint32_t>(p[124 + i]) << (8 * i);
-  if (crc != fnv1a(p, 124)) return false;
+  for (int i = 0; i < 4; ++i)
+    crc |= static_cast<std::uint32_t>(p[kSnapshotBytes - 4 + static_cast<std::size_t>(i)])
+           << (8 * i);
+  if (crc != fnv1a(p, kSnapshotBytes - 4)) return false;
   MeterSnapshot s;
-  s.version = static_cast<std::uint32_t>(p[4]) | static_cast<std::uint32_t>(p[5]) << 8 |
-              static_cast<std::uint32_t>(p[6]) << 16 | static_cast<std::uint32_t>(p[7]) << 24;
+  s.version = 0;
+  for (int i = 0; i < 4; ++i) s.version |= static_cast<std::uint32_t>(p[4 + i]) << (8 * i);
   if (s.version != 1) return false;
   s.now_ns = static_cast<std::int64_t>(get_u64(p + 8));
-  s.energy_nwh = static_cast<Uint128>(get_u64(p + 16)) | static_cast<Uint128>(get_u64(p + 24))
-                                                             << 64;
+  s.energy_fj = get_u128(p + 16);
   const std::uint64_t rem = get_u64(p + 32);
-  std::memcpy(&s.energy_remainder_nwh, &rem, 8);
-  if (!(s.energy_remainder_nwh >= 0 && s.energy_remainder_nwh < 1)) return false;
-  s.demand.last = {get_u64(p + 40), get_u64(p + 48), get_u64(p + 56)};
-  s.demand.peak_window_nwh = get_u64(p + 64);
-  s.demand.completed = p[72];
+  std::memcpy(&s.energy_remainder_fj, &rem, 8);
+  if (!(s.energy_remainder_fj >= 0 && s.energy_remainder_fj < 1)) return false;
+  s.demand.last = {get_u128(p + 40), get_u128(p + 56), get_u128(p + 72)};
+  s.demand.peak_window_fj = get_u128(p + 88);
+  s.demand.completed = p[104];
   if (s.demand.completed > 3) return false;
-  s.demand.resets = p[73];
-  s.powered = p[74] != 0;
-  s.power_up_ns = static_cast<std::int64_t>(get_u64(p + 80));
-  s.subinterval_start_ns = static_cast<std::int64_t>(get_u64(p + 88));
-  s.subinterval_start_nwh =
-      static_cast<Uint128>(get_u64(p + 96)) | static_cast<Uint128>(get_u64(p + 104)) << 64;
-  s.frames_sent = get_u64(p + 112);
+  s.demand.resets = p[105];
+  s.powered = p[106] != 0;
+  s.power_up_ns = static_cast<std::int64_t>(get_u64(p + 112));
+  s.subinterval_start_ns = static_cast<std::int64_t>(get_u64(p + 120));
+  s.subinterval_start_fj = get_u128(p + 128);
+  s.frames_sent = get_u64(p + 144);
   out = s;
   return true;
 }

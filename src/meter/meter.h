@@ -103,16 +103,16 @@ struct ElementReading {
 struct MeterSnapshot {
   std::uint32_t version = 1;
   std::int64_t now_ns = 0;
-  Uint128 energy_nwh = 0;
-  double energy_remainder_nwh = 0;
+  Uint128 energy_fj = 0;
+  double energy_remainder_fj = 0;
   DemandRegister::State demand{};
   bool powered = false;
   std::int64_t power_up_ns = 0;
   std::int64_t subinterval_start_ns = 0;
-  Uint128 subinterval_start_nwh = 0;
+  Uint128 subinterval_start_fj = 0;
   std::uint64_t frames_sent = 0;
 };
-inline constexpr std::size_t kSnapshotBytes = 128;
+inline constexpr std::size_t kSnapshotBytes = 192;
 using SnapshotBytes = std::array<std::uint8_t, kSnapshotBytes>;
 
 class Meter {
@@ -164,7 +164,8 @@ class Meter {
     return subinterval_start_ns_ + kSubintervalNs;
   }
 
-  [[nodiscard]] Uint128 energy_nwh() const { return energy_.nwh(); }  // master register
+  [[nodiscard]] Uint128 energy_fj() const { return energy_.fj(); }    // master register, fJ
+  [[nodiscard]] Uint128 energy_nwh() const { return energy_.nwh(); }  // floor(fJ / 3.6e9)
   [[nodiscard]] std::uint64_t energy_wh() const { return energy_.wh(); }
   [[nodiscard]] std::uint64_t total_kwh() const { return energy_.kwh(); }  // display, 1 kWh
   [[nodiscard]] Kwh24 kwh24() const { return energy_.kwh24(); }            // on the wire
@@ -202,7 +203,8 @@ class Meter {
   void power_up(std::int64_t at_ns);
   void power_down();
   void advance_powered(std::int64_t dt_ns);  // phasor path, powered
-  void register_energy(double nwh, std::int64_t t_start_ns, std::int64_t t_end_ns);
+  void register_exact(Uint128 fj, std::int64_t t_start_ns, std::int64_t t_end_ns);
+  void register_joules(double joules, std::int64_t t_start_ns, std::int64_t t_end_ns);
   void end_subinterval(std::int64_t at_ns);
   void transmit(std::int64_t at_ns);
   void emit_pulse_edges(Uint128 before, Uint128 after, std::int64_t t0, std::int64_t t1);
@@ -215,14 +217,14 @@ class Meter {
   bool input_powered_ = false;  // the latest input's supply state
   std::int64_t power_up_ns_ = 0;
   std::int64_t subinterval_start_ns_ = 0;
-  Uint128 subinterval_start_nwh_ = 0;
+  Uint128 subinterval_start_fj_ = 0;
 
   EnergyRegister energy_;
   DemandRegister demand_;
   KeySwitch key_;
 
   // Prepared phasor input.
-  double reg_nwh_per_ns_ = 0;  // registered power in nWh per ns
+  std::uint64_t reg_power_uw_ = 0;  // registered power, integer microwatts
   double reg_power_w_ = 0;
   bool d1_ = false;
   std::array<ElementReading, kMaxElements> readings_{};

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cstring>
+#include <string_view>
 
 #include "common/hex.h"
 
@@ -42,22 +44,38 @@ void append_kw(std::string& out, DemandCounts counts) {
 }
 
 void append_frame_json(std::string& out, const protocol::LocatedFrame& f) {
-  out.append("{\"offset\":");
-  append_int(out, f.offset);
-  out.append(",\"meter_id\":");
-  append_int(out, f.frame.meter_id.value);
-  out.append(",\"peak_demand_counts\":");
-  append_int(out, f.frame.peak_demand.value);
-  out.append(",\"peak_demand_kw\":");
-  append_kw(out, f.frame.peak_demand);
-  out.append(",\"demand_resets\":");
-  append_int(out, f.frame.demand_resets.value);
-  out.append(",\"total_kwh\":");
-  append_int(out, f.frame.total_kwh.value);
-  out.append(",\"raw\":\"");
-  const auto raw = protocol::encode(f.frame);
-  append_hex(out, raw.data(), raw.size());
-  out.push_back('"');
+  // Built in a stack buffer and appended once: this line is the hot path of `decode`.
+  char buf[256];
+  char* p = buf;
+  auto lit = [&p](std::string_view s) {
+    std::memcpy(p, s.data(), s.size());
+    p += s.size();
+  };
+  auto num = [&p](auto v) { p = std::to_chars(p, p + 24, v).ptr; };
+  lit("{\"offset\":");
+  num(f.offset);
+  lit(",\"meter_id\":");
+  num(f.frame.meter_id.value);
+  lit(",\"peak_demand_counts\":");
+  num(f.frame.peak_demand.value);
+  lit(",\"peak_demand_kw\":");
+  const std::uint32_t centi = f.frame.peak_demand.centi_kw();
+  num(centi / 100);
+  *p++ = '.';
+  *p++ = static_cast<char>('0' + (centi / 10) % 10);
+  *p++ = static_cast<char>('0' + centi % 10);
+  lit(",\"demand_resets\":");
+  num(f.frame.demand_resets.value);
+  lit(",\"total_kwh\":");
+  num(f.frame.total_kwh.value);
+  lit(",\"raw\":\"");
+  static constexpr char kDigits[] = "0123456789abcdef";
+  for (const std::uint8_t byte : protocol::encode(f.frame)) {
+    *p++ = kDigits[byte >> 4];
+    *p++ = kDigits[byte & 0x0F];
+  }
+  *p++ = '"';
+  out.append(buf, p);
   if (f.time) {
     out.append(",\"time_s\":");
     append_seconds(out, *f.time);

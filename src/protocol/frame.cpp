@@ -14,16 +14,6 @@ const char* to_string(FrameError e) {
   return "unknown";
 }
 
-Frame decode_unchecked(const std::uint8_t* w) {
-  Frame f;
-  f.lead = w[0];
-  f.meter_id.value = static_cast<std::uint16_t>((w[1] << 8) | w[2]);
-  f.peak_demand.value = static_cast<std::uint16_t>((w[3] << 8) | w[4]);
-  f.demand_resets.value = w[5];
-  f.total_kwh.value = (std::uint32_t{w[8]} << 16) | (std::uint32_t{w[9]} << 8) | w[10];
-  return f;
-}
-
 Result<Frame, FrameError> decode(std::span<const std::uint8_t> bytes) {
   if (bytes.size() != kFrameSize) return unexpected(FrameError::WrongLength);
   if (bytes[kStop] != kStopByte) return unexpected(FrameError::BadStopByte);

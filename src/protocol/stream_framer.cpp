@@ -62,7 +62,9 @@ void StreamFramer::idle(Nanos now, std::vector<LocatedFrame>& out) {
   if (last_time_ && now - *last_time_ > options_.idle_gap) close_burst(SkipReason::CutByGap, out);
 }
 
-void StreamFramer::finish(std::vector<LocatedFrame>& out) { close_burst(SkipReason::CutAtEnd, out); }
+void StreamFramer::finish(std::vector<LocatedFrame>& out) {
+  close_burst(SkipReason::CutAtEnd, out);
+}
 
 void StreamFramer::close_burst(SkipReason reason, std::vector<LocatedFrame>& out) {
   skipped_.by_reason[static_cast<std::size_t>(reason)] += carry_len_;
@@ -75,10 +77,10 @@ void StreamFramer::close_burst(SkipReason reason, std::vector<LocatedFrame>& out
   burst_start_ = bytes_in_;
 }
 
-void StreamFramer::emit(const std::uint8_t* window, std::uint64_t offset,
-                        std::optional<Nanos> time, std::vector<LocatedFrame>& out) {
-  out.push_back(LocatedFrame{decode_unchecked(window), offset, time,
-                             timed_ ? Burst::Shared : Burst::Unknown});
+void StreamFramer::emit(const std::uint8_t* window, std::uint64_t offset, std::optional<Nanos> time,
+                        std::vector<LocatedFrame>& out) {
+  out.push_back(LocatedFrame{decode_unchecked(window), timed_ ? Burst::Shared : Burst::Unknown,
+                             offset, time});
   ++frames_out_;
 }
 
@@ -94,6 +96,26 @@ std::size_t StreamFramer::scan(const std::uint8_t* b, std::size_t n, std::size_t
                                std::vector<LocatedFrame>& out) {
   auto& no_stop = skipped_.by_reason[static_cast<std::size_t>(SkipReason::NoStopByte)];
   while (p < start_limit && p + kFrameSize <= n) {
+    if (!first) {
+      // Dense run of back-to-back frames without times: the common case of a busy capture.
+      // Counted first, then decoded into place (cheaper than a push_back per frame).
+      std::size_t q = p;
+      while (q + kFrameSize <= n && q < start_limit && is_frame_window(b + q)) q += kFrameSize;
+      if (q != p) {
+        const std::size_t base = out.size();
+        const std::size_t k = (q - p) / kFrameSize;
+        out.resize(base + k);
+        LocatedFrame* dst = out.data() + base;
+        const Burst burst = timed_ ? Burst::Shared : Burst::Unknown;
+        for (std::size_t i = 0; i < k; ++i, p += kFrameSize) {
+          dst[i].frame = decode_unchecked(b + p);
+          dst[i].offset = base_offset + p;
+          dst[i].burst = burst;
+        }
+        frames_out_ += k;
+        continue;
+      }
+    }
     if (b[p + kStop] == kStopByte) {
       if (b[p + kPad1] == 0 && b[p + kPad2] == 0) {
         emit(b + p, base_offset + p, time_at(first, spacing, p), out);
@@ -110,9 +132,9 @@ std::size_t StreamFramer::scan(const std::uint8_t* b, std::size_t n, std::size_t
     const std::size_t last_start = std::min(start_limit, n - kStop);  // exclusive
     const void* hit =
         search_from < n ? std::memchr(b + search_from, kStopByte, n - search_from) : nullptr;
-    std::size_t next = hit ? static_cast<std::size_t>(static_cast<const std::uint8_t*>(hit) - b) -
-                                 kStop
-                           : last_start;
+    std::size_t next =
+        hit ? static_cast<std::size_t>(static_cast<const std::uint8_t*>(hit) - b) - kStop
+            : last_start;
     if (next > last_start) next = last_start;
     no_stop += next - p;
     p = next;

@@ -47,9 +47,9 @@ enum class Burst : std::uint8_t {
 
 struct LocatedFrame {
   Frame frame;
-  std::uint64_t offset = 0;       // byte offset of the frame's first byte in the stream
-  std::optional<Nanos> time;      // arrival time of the frame's first byte, when known
   Burst burst = Burst::Unknown;
+  std::uint64_t offset = 0;   // byte offset of the frame's first byte in the stream
+  std::optional<Nanos> time;  // arrival time of the frame's first byte, when known
   friend bool operator==(const LocatedFrame&, const LocatedFrame&) = default;
 };
 
@@ -99,8 +99,8 @@ class StreamFramer {
   std::size_t scan(const std::uint8_t* b, std::size_t n, std::size_t p, std::size_t start_limit,
                    std::uint64_t base_offset, std::optional<Nanos> first, Nanos spacing,
                    std::vector<LocatedFrame>& out);
-  void keep_tail(const std::uint8_t* b, std::size_t from, std::size_t n,
-                 std::optional<Nanos> first, Nanos spacing);
+  void keep_tail(const std::uint8_t* b, std::size_t from, std::size_t n, std::optional<Nanos> first,
+                 Nanos spacing);
 
   FramerOptions options_;
   std::array<std::uint8_t, kCarryMax> carry_{};
@@ -110,7 +110,7 @@ class StreamFramer {
   std::uint64_t frames_out_ = 0;
   std::uint64_t burst_start_ = 0;  // stream offset where the current burst began
   bool timed_ = false;
-  std::optional<Nanos> last_time_;  // arrival time of the last byte pushed
+  std::optional<Nanos> last_time_;    // arrival time of the last byte pushed
   std::optional<LocatedFrame> held_;  // a frame that may yet turn out to stand alone
   SkipCounts skipped_;
 };

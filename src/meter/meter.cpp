@@ -221,19 +221,26 @@ void Meter::register_exact(Uint128 fj, std::int64_t t_start_ns, std::int64_t t_e
   }
   const Uint128 before = energy_.fj();
   energy_.add_exact(fj);
-  emit_pulse_edges(before, energy_.fj(), t_start_ns, t_end_ns);
+  emit_pulse_edges(before, energy_.fj(), t_start_ns, t_end_ns, reg_power_uw_);
 }
 
 void Meter::register_joules(double joules, std::int64_t t_start_ns, std::int64_t t_end_ns) {
   const Uint128 before = energy_.fj();
   energy_.add(joules * 1e15);
-  if (pulse_sink_ != nullptr) emit_pulse_edges(before, energy_.fj(), t_start_ns, t_end_ns);
+  if (pulse_sink_ != nullptr) emit_pulse_edges(before, energy_.fj(), t_start_ns, t_end_ns, 0);
 }
 
-void Meter::emit_pulse_edges(Uint128 before, Uint128 after, std::int64_t t0, std::int64_t t1) {
+void Meter::emit_pulse_edges(Uint128 before, Uint128 after, std::int64_t t0, std::int64_t t1,
+                             std::uint64_t rate_uw) {
   if (after <= before) return;
   const double span = static_cast<double>(after - before);
-  const auto at = [&](Uint128 e) {
+  // The first instant at which the register reaches e: exact for a constant power (the
+  // phasor path adds rate_uw fJ per ns), interpolated for a sample period.
+  const auto at = [&](Uint128 e) -> std::int64_t {
+    if (rate_uw > 0) {
+      const Uint128 d = e - before;
+      return t0 + static_cast<std::int64_t>((d + rate_uw - 1) / rate_uw);
+    }
     const double f = static_cast<double>(e - before) / span;
     return t0 + static_cast<std::int64_t>(std::llround(f * static_cast<double>(t1 - t0)));
   };

@@ -9,8 +9,8 @@
 //
 // How to drive it (the simulator's loop):
 //
-//   auto cfg = meter::MeterConfig::from_model_number("S2-480-N-01-01-041-01",
-//                                                    {.meter_id = MeterId{2578}});
+//   meter::MeterOptions opt;  opt.meter_id = MeterId{2578};  // + wiring, mode, error model
+//   auto cfg = meter::MeterConfig::from_model_number("S2-480-N-01-01-041-01", opt);
 //   meter::Meter m(*cfg);
 //   m.set_transmit_sink(&bus, [](void* ctx, const meter::TxFrame& f) {
 //     static_cast<Bus*>(ctx)->send(f.start_ns, f.bytes);  // byte i at start_ns + i*1.0417 ms
@@ -207,7 +207,8 @@ class Meter {
   void register_joules(double joules, std::int64_t t_start_ns, std::int64_t t_end_ns);
   void end_subinterval(std::int64_t at_ns);
   void transmit(std::int64_t at_ns);
-  void emit_pulse_edges(Uint128 before, Uint128 after, std::int64_t t0, std::int64_t t1);
+  void emit_pulse_edges(Uint128 before, Uint128 after, std::int64_t t0, std::int64_t t1,
+                        std::uint64_t rate_uw);
   void close_sample_period(std::int64_t at_ns);
   [[nodiscard]] std::int64_t peak_window_now() const;
 

@@ -1,0 +1,94 @@
+#include "sim/truth_writer.h"
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <stdexcept>
+
+#include "common/hex.h"
+
+namespace imsm::sim {
+
+namespace {
+
+template <class T>
+void append_int(std::string& out, T v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+void append_json_string(std::string& out, const std::string& s) {
+  out.push_back('"');
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') {
+      out.push_back('\\');
+      out.push_back(ch);
+    } else if (static_cast<unsigned char>(ch) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(ch));
+      out.append(buf);
+    } else {
+      out.push_back(ch);
+    }
+  }
+  out.push_back('"');
+}
+
+}  // namespace
+
+void append_truth_json(std::string& out, const TruthRecord& r, const std::string& bus,
+                       std::uint16_t meter_id) {
+  // Microseconds, exact decimal (bus times are whole microseconds).
+  const std::int64_t us = (r.t_ns + 500) / 1000;
+  out.append("{\"t_s\":");
+  append_int(out, us / 1'000'000);
+  char frac[7];
+  std::int64_t rem = us % 1'000'000;
+  for (int i = 5; i >= 0; --i) {
+    frac[i] = static_cast<char>('0' + rem % 10);
+    rem /= 10;
+  }
+  out.push_back('.');
+  out.append(frac, 6);
+  out.append(",\"bus\":");
+  append_json_string(out, bus);
+  out.append(",\"meter_id\":");
+  append_int(out, meter_id);
+  out.append(",\"raw\":\"");
+  append_hex(out, r.raw.data(), r.raw.size());
+  out.append("\",\"intact\":");
+  out.append(r.intact ? "true" : "false");
+  out.append(",\"offset\":");
+  append_int(out, r.offset);
+  out.push_back('}');
+}
+
+TruthWriter::TruthWriter(const std::string& path) : path_(path) {
+  f_ = std::fopen(path.c_str(), "wb");
+  if (!f_) throw std::runtime_error(path + ": " + std::strerror(errno));
+  buf_.reserve(1 << 20);
+}
+
+TruthWriter::~TruthWriter() {
+  flush();
+  if (f_) std::fclose(f_);
+}
+
+void TruthWriter::write(const TruthRecord& r, const std::string& bus, std::uint16_t meter_id) {
+  append_truth_json(buf_, r, bus, meter_id);
+  buf_.push_back('\n');
+  ++lines_;
+  if (buf_.size() >= (1 << 20)) flush();
+}
+
+void TruthWriter::flush() {
+  if (!buf_.empty() && f_) {
+    if (std::fwrite(buf_.data(), 1, buf_.size(), f_) != buf_.size())
+      throw std::runtime_error(path_ + ": write failed: " + std::strerror(errno));
+  }
+  buf_.clear();
+  if (f_) std::fflush(f_);
+}
+
+}  // namespace imsm::sim

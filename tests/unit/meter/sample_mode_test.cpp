@@ -1,0 +1,142 @@
+// Sample mode (blocks of instantaneous samples) against the phasor path and closed form
+// (SPEC "The meter": both paths produce the same registers within the tolerances).
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "meter_test_util.h"
+#include "support/vectors.h"
+
+namespace imsm::meter::test {
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+// Runs `seconds` of `in` through a meter in sample mode (blocks of `block` samples),
+// powered up at t = 0 by the same input as phasors. Returns the meter.
+void run_samples(Meter& m, const PhasorInput& in, double rate, double seconds, std::size_t block) {
+  m.set_input(in);
+  SampleStore store(block);
+  const auto total = static_cast<std::size_t>(std::llround(seconds * rate));
+  std::size_t done = 0;
+  while (done < total) {
+    const std::size_t n = std::min(block, total - done);
+    const SampleBlock b = synthesize(in, rate, static_cast<double>(done) / rate, n, store.buffers);
+    ASSERT_TRUE(m.step_samples(b));
+    done += n;
+  }
+}
+
+double closed_form_wh(const MeterConfig& c, const PhasorInput& in, double seconds) {
+  double p = 0;
+  for (int k = 0; k < c.elements; ++k) {
+    const auto ki = static_cast<std::size_t>(k);
+    p += in.voltage[ki].rms_v * in.current[ki][0].rms_a *
+         std::cos(in.current[ki][0].lag_deg * kPi / 180);
+  }
+  return p * seconds / 3600.0;
+}
+
+TEST(SampleMode, AgreesWithPhasorAndClosedFormSine) {
+  const auto& fv = imsm::test::frame_vectors().at(0);  // every suite carries the guide vector
+  MeterConfig c = make_config("S2-480-N-01-01-041-01", with_id(fv.meter_id));
+  for (const double f : {50.0, 60.0}) {
+    for (const double lag : {0.0, 60.0, -60.0, 30.0}) {
+      for (const double pct : {0.01, 0.5, 1.0, 1.2}) {
+        const PhasorInput in = PhasorInput::balanced(c, c.rated_primary_a * pct, lag, f);
+        Meter s(c);
+        run_samples(s, in, 4000.0, 10.0, 1000);
+        Meter p(c);
+        p.set_input(in);
+        p.step(10 * kSec);
+        const double truth = closed_form_wh(c, in, 10.0);
+        EXPECT_NEAR(wh_of(s.energy_fj()) / truth - 1, 0, 50e-6) << f << " " << lag << " " << pct;
+        EXPECT_NEAR(wh_of(p.energy_fj()) / truth - 1, 0, 1e-9) << f << " " << lag << " " << pct;
+        EXPECT_NEAR(s.element(2).v_rms, 277.0, 277.0 * 1e-9);
+        EXPECT_NEAR(s.element(1).i_rms_a, c.rated_primary_a * pct, 1e-6);
+        EXPECT_NEAR(s.element(0).pf, std::cos(lag * kPi / 180), 1e-6);
+        EXPECT_NEAR(s.frequency_hz(), f, 1e-3);
+      }
+    }
+  }
+}
+
+TEST(SampleMode, HarmonicsWithin100Ppm) {
+  MeterConfig c = make_config("S2-208-N-01-01-011-01");
+  PhasorInput in = PhasorInput::balanced(c, 50.0, 25.0, 60.0);
+  for (std::size_t k = 0; k < 3; ++k) {
+    in.current[k][0].harmonics.count = 3;
+    in.current[k][0].harmonics.h[0] = {3, 0.20, 10.0};
+    in.current[k][0].harmonics.h[1] = {5, 0.10, -30.0};
+    in.current[k][0].harmonics.h[2] = {7, 0.05, 90.0};
+  }
+  Meter s(c);
+  run_samples(s, in, 4000.0, 10.0, 4096);
+  const double truth = closed_form_wh(c, in, 10.0);  // sine voltage: harmonics carry no power
+  EXPECT_NEAR(wh_of(s.energy_fj()) / truth - 1, 0, 100e-6);
+  EXPECT_NEAR(s.element(0).i_rms_a, 50.0 * std::sqrt(1 + 0.04 + 0.01 + 0.0025), 1e-3);
+}
+
+TEST(SampleMode, SubintervalEndsAtExactTimesAndMatchesPhasorDemand) {
+  MeterConfig c = make_config("S2-208-N-01-01-011-01", with_id(12));
+  const PhasorInput in = PhasorInput::balanced(c, 40.0, 20.0, 60.0);
+  Meter s(c);
+  FrameLog sl;
+  sl.attach(s);
+  run_samples(s, in, 2400.0, 930.0, 777);  // odd block size: boundaries fall inside blocks
+  Meter p(c);
+  FrameLog pl;
+  pl.attach(p);
+  p.set_input(in);
+  p.step(930 * kSec);
+  ASSERT_EQ(sl.frames.size(), 3u);
+  ASSERT_EQ(pl.frames.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(sl.frames[i].start_ns, pl.frames[i].start_ns);
+    EXPECT_EQ(sl.frames[i].start_ns, static_cast<std::int64_t>(i + 1) * kSubintervalNs);
+  }
+  const auto sd = static_cast<std::int64_t>(s.inst_demand_centi_kw());
+  const auto pd = static_cast<std::int64_t>(p.inst_demand_centi_kw());
+  EXPECT_LE(std::llabs(sd - pd), 1);
+  EXPECT_LE(std::llabs(static_cast<std::int64_t>(s.peak_demand_counts().value) -
+                       static_cast<std::int64_t>(p.peak_demand_counts().value)),
+            1);
+  EXPECT_EQ(s.now_ns(), 930 * kSec);
+}
+
+TEST(SampleMode, RejectsRatesBelow2kHz) {
+  MeterConfig c = make_config("S1-120-N-01-01-011-00");
+  Meter m(c);
+  SampleBlock b;
+  b.sample_rate_hz = 1999.0;
+  b.count = 10;
+  EXPECT_FALSE(m.step_samples(b));
+  EXPECT_EQ(m.now_ns(), 0);
+}
+
+TEST(SampleMode, PowerUpOutageAndCreepFromSamples) {
+  MeterConfig c = make_config("S1-120-N-01-01-011-00");
+  Meter m(c);
+  SampleStore store(4000);
+  // 110 % voltage, no current: powers up after the first 100 ms period, registers nothing.
+  PhasorInput in = PhasorInput::balanced(c, 0.0, 0.0, 60.0, 1.10);
+  for (int s = 0; s < 60; ++s) {
+    ASSERT_TRUE(m.step_samples(synthesize(in, 4000.0, s, 4000, store.buffers)));
+  }
+  EXPECT_TRUE(m.powered());
+  EXPECT_EQ(m.power_up_ns(), kSamplePeriodNs);
+  EXPECT_EQ(m.energy_fj(), 0u);
+  // Zero voltage: off at the end of the period, registers kept.
+  in = PhasorInput::balanced(c, 10.0, 0.0);
+  ASSERT_TRUE(m.step_samples(synthesize(in, 4000.0, 60, 4000, store.buffers)));
+  const Uint128 e = m.energy_fj();
+  EXPECT_GT(e, 0u);
+  PhasorInput off = in;
+  off.voltage[0].rms_v = 0;
+  ASSERT_TRUE(m.step_samples(synthesize(off, 4000.0, 61, 4000, store.buffers)));
+  EXPECT_FALSE(m.powered());
+  EXPECT_TRUE(m.energy_fj() == e);
+}
+
+}  // namespace
+}  // namespace imsm::meter::test

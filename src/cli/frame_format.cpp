@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <charconv>
 #include <cstring>
 #include <string_view>
@@ -69,21 +70,31 @@ void append_frame_json(std::string& out, const protocol::LocatedFrame& f) {
   lit(",\"total_kwh\":");
   num(f.frame.total_kwh.value);
   lit(",\"raw\":\"");
-  static constexpr char kDigits[] = "0123456789abcdef";
+  static constexpr auto kHexPairs = [] {
+    std::array<char, 512> t{};
+    constexpr char kDigits[] = "0123456789abcdef";
+    for (int i = 0; i < 256; ++i) {
+      t[static_cast<std::size_t>(2 * i)] = kDigits[i >> 4];
+      t[static_cast<std::size_t>(2 * i + 1)] = kDigits[i & 0x0F];
+    }
+    return t;
+  }();
   for (const std::uint8_t byte : protocol::encode(f.frame)) {
-    *p++ = kDigits[byte >> 4];
-    *p++ = kDigits[byte & 0x0F];
+    std::memcpy(p, &kHexPairs[2u * byte], 2);
+    p += 2;
   }
   *p++ = '"';
-  out.append(buf, p);
-  if (f.time) {
-    out.append(",\"time_s\":");
-    append_seconds(out, *f.time);
-    out.append(",\"burst\":\"");
-    out.append(protocol::to_string(f.burst));
-    out.push_back('"');
+  if (!f.time) {
+    lit("}\n");
+    out.append(buf, p);
+    return;
   }
-  out.append("}\n");
+  out.append(buf, p);
+  out.append(",\"time_s\":");
+  append_seconds(out, *f.time);
+  out.append(",\"burst\":\"");
+  out.append(protocol::to_string(f.burst));
+  out.append("\"}\n");
 }
 
 void append_table_header(std::string& out, bool timed) {

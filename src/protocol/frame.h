@@ -67,6 +67,20 @@ enum class FrameError : std::uint8_t {
 
 [[nodiscard]] Result<Frame, FrameError> decode(std::span<const std::uint8_t> bytes);
 
-[[nodiscard]] RawFrame encode(const Frame& f);
+[[nodiscard]] inline RawFrame encode(const Frame& f) {
+  const std::uint32_t kwh = f.total_kwh.value & Kwh24::kMask;
+  return RawFrame{f.lead,
+                  static_cast<std::uint8_t>(f.meter_id.value >> 8),
+                  static_cast<std::uint8_t>(f.meter_id.value & 0xFF),
+                  static_cast<std::uint8_t>(f.peak_demand.value >> 8),
+                  static_cast<std::uint8_t>(f.peak_demand.value & 0xFF),
+                  f.demand_resets.value,
+                  0x00,
+                  0x00,
+                  static_cast<std::uint8_t>(kwh >> 16),
+                  static_cast<std::uint8_t>((kwh >> 8) & 0xFF),
+                  static_cast<std::uint8_t>(kwh & 0xFF),
+                  kStopByte};
+}
 
 }  // namespace imsm::protocol

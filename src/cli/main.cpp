@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   };
   add(setup_decode);
   add(setup_model);
+  add(setup_simulate);
 
   try {
     app.parse(argc, argv);

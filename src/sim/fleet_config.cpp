@@ -107,8 +107,13 @@ class TableReader {
   std::optional<std::vector<double>> numbers(const std::string& key) {
     const toml::node* n = get(key);
     if (!n) return std::nullopt;
+    if (n->is_integer() || n->is_floating_point()) {
+      const double v = *n->value<double>();
+      if (!std::isfinite(v)) fail(key, "must be a finite number");
+      return std::vector<double>{v};
+    }
     const toml::array* a = n->as_array();
-    if (!a) fail(key, "must be an array of numbers");
+    if (!a) fail(key, "must be a number or an array of numbers");
     std::vector<double> out;
     for (const toml::node& el : *a) {
       auto v = el.value<double>();

@@ -16,6 +16,7 @@ using Runner = std::function<int()>;
 
 Runner setup_decode(CLI::App& app);
 Runner setup_model(CLI::App& app);
+Runner setup_simulate(CLI::App& app);
 Runner setup_accuracy(CLI::App& app);
 
 }  // namespace imsm::cli

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   };
   add(setup_decode);
   add(setup_model);
+  add(setup_simulate);
   add(setup_accuracy);
 
   try {

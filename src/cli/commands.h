@@ -16,6 +16,12 @@ using Runner = std::function<int()>;
 
 Runner setup_decode(CLI::App& app);
 Runner setup_model(CLI::App& app);
+Runner setup_collect(CLI::App& app);
+Runner setup_readings(CLI::App& app);
+Runner setup_events(CLI::App& app);
+Runner setup_meters(CLI::App& app);
+Runner setup_report(CLI::App& app);
+Runner setup_rebuild(CLI::App& app);
 Runner setup_simulate(CLI::App& app);
 Runner setup_accuracy(CLI::App& app);
 

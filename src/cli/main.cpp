@@ -26,6 +26,12 @@ int main(int argc, char** argv) {
   };
   add(setup_decode);
   add(setup_model);
+  add(setup_collect);
+  add(setup_readings);
+  add(setup_events);
+  add(setup_meters);
+  add(setup_report);
+  add(setup_rebuild);
   add(setup_simulate);
   add(setup_accuracy);
 

@@ -1,0 +1,156 @@
+// imsmeter collect --source SRC... --db PATH [--config FILE]: the head-end daemon
+// (docs/collector.md). Foreground, logs to stderr; SIGTERM/SIGINT flush and exit 0, SIGHUP
+// reloads the configuration. File sources end the command when consumed.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/cli_error.h"
+#include "cli/commands.h"
+#include "collector/collector.h"
+#include "collector/config.h"
+
+namespace imsm::cli {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};
+
+void collect_on_stop(int) {
+  g_stop = true;
+}
+void collect_on_hup(int) {
+  g_reload = true;
+}
+
+struct CollectCliOptions {
+  std::vector<std::string> sources;
+  std::string db;
+  std::string config;
+  std::string replay_start;
+  std::optional<int> confirm_frames;
+  std::optional<std::int64_t> default_max_power_w;
+  std::optional<int> silent_after;
+  std::optional<std::int64_t> cadence_s;
+  std::optional<double> idle_gap_ms;
+  std::optional<std::int64_t> commit_interval_ms;
+  bool no_fsync = false;
+  std::string log_level = "info";
+};
+
+collector::CollectorConfig effective_config(const CollectCliOptions& o) {
+  collector::CollectorConfig c;
+  try {
+    c = collector::load_config_or_default(o.config);
+  } catch (const collector::ConfigError& e) {
+    throw UsageError(std::string("collect: ") + e.what());
+  }
+  if (!o.sources.empty()) c.sources = o.sources;
+  if (!o.db.empty()) c.database = o.db;
+  if (o.confirm_frames) c.validation.confirm_frames = *o.confirm_frames;
+  if (o.default_max_power_w) c.validation.default_max_power_w = *o.default_max_power_w;
+  if (o.silent_after) c.validation.silent_after_cadences = *o.silent_after;
+  if (o.cadence_s) c.validation.cadence_s = *o.cadence_s;
+  if (o.idle_gap_ms) c.validation.idle_gap_ms = *o.idle_gap_ms;
+  if (o.commit_interval_ms) c.commit_interval_ms = *o.commit_interval_ms;
+  return c;
+}
+
+int run_collect(const CollectCliOptions& o) {
+  auto level = spdlog::level::from_str(o.log_level);
+  auto logger = spdlog::stderr_color_mt("collect");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(level);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+
+  collector::CollectOptions co;
+  co.config = effective_config(o);
+  if (co.config.database.empty())
+    throw UsageError("collect: --db PATH is required (or collector.database)");
+  if (co.config.sources.empty()) throw UsageError("collect: at least one --source is required");
+  if (!o.replay_start.empty()) {
+    co.replay_start = collector::parse_utc(o.replay_start);
+    if (!co.replay_start)
+      throw UsageError("collect: --replay-start '" + o.replay_start + "': expected ISO 8601 time");
+  }
+  co.synchronous_full = !o.no_fsync;
+  co.reload = [o] {
+    auto c = collector::load_config_or_default(o.config);
+    return c;
+  };
+
+  struct sigaction sa {};
+  sa.sa_handler = collect_on_stop;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  struct sigaction hup {};
+  hup.sa_handler = collect_on_hup;
+  sigemptyset(&hup.sa_mask);
+  sigaction(SIGHUP, &hup, nullptr);
+
+  collector::Collector c(std::move(co));
+  collector::CollectStats stats;
+  try {
+    stats = c.run(g_stop, g_reload);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("collect: ") + e.what());
+  } catch (const std::exception& e) {
+    throw RuntimeError(std::string("collect: ") + e.what());
+  }
+  spdlog::info("collect: {} frame(s), {} reading(s), {} rejected, {} event(s), {} commit(s)",
+               stats.observations, stats.readings, stats.rejected, stats.events, stats.commits);
+  spdlog::drop("collect");
+  return kExitOk;
+}
+
+}  // namespace
+
+Runner setup_collect(CLI::App& app) {
+  auto opt = std::make_shared<CollectCliOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "collect", "Read meter buses, validate frames, store readings and events in SQLite");
+  sub->add_option("--source", opt->sources,
+                  "serial:/dev/ttyUSB0 | tcp:HOST:PORT | file:PATH | - ; repeatable");
+  sub->add_option("--db", opt->db, "SQLite database (created when missing)");
+  sub->add_option("--config", opt->config,
+                  std::string("TOML configuration (default ") + collector::kDefaultConfigPath +
+                      " when present)");
+  sub->add_option("--replay-start", opt->replay_start,
+                  "UTC time of offset 0 of file captures with PATH.times (default: now)");
+  sub->add_option("--confirm-frames", opt->confirm_frames,
+                  "Consistent frames before an unknown ID is known (default 2)")
+      ->check(CLI::Range(1, 100));
+  sub->add_option("--default-max-power-w", opt->default_max_power_w,
+                  "Maximum power of meters of unknown model, W (default 1373760)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}));
+  sub->add_option("--silent-after", opt->silent_after,
+                  "Missed cadences before a meter is silent (default 3)")
+      ->check(CLI::Range(1, 1000));
+  sub->add_option("--cadence-s", opt->cadence_s, "Transmission cadence, s (default 300)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{86400}));
+  sub->add_option("--idle-gap-ms", opt->idle_gap_ms, "Framer idle gap, ms (default 20)")
+      ->check(CLI::Range(0.001, 60000.0));
+  sub->add_option("--commit-interval-ms", opt->commit_interval_ms,
+                  "Longest time between commits, ms (default 1000)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1000}));
+  sub->add_flag("--no-fsync", opt->no_fsync,
+                "synchronous=NORMAL: safe against a crash of the process, not of the machine");
+  sub->add_option("--log-level", opt->log_level, "trace|debug|info|warn|error (default info)");
+  sub->footer(
+      "Signals: SIGTERM/SIGINT flush and exit 0; SIGHUP reloads the configuration.\n"
+      "Exit codes: 0 done, 1 runtime failure (database, unreadable file), 2 bad arguments or "
+      "configuration.");
+  return [opt] { return run_collect(*opt); };
+}
+
+}  // namespace imsm::cli

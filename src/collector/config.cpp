@@ -1,0 +1,253 @@
+#include "collector/config.h"
+
+#include <fmt/format.h>
+
+#include <toml++/toml.h>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace imsm::collector {
+
+const MeterEntry* CollectorConfig::find_meter(std::uint16_t id) const {
+  for (const auto& m : meters)
+    if (m.id == id) return &m;
+  return nullptr;
+}
+
+const Tariff* CollectorConfig::find_tariff(std::string_view name) const {
+  for (const auto& t : tariffs)
+    if (t.name == name) return &t;
+  for (const auto& t : tariffs)
+    if (t.name == "default") return &t;
+  return tariffs.empty() ? nullptr : &tariffs.front();
+}
+
+std::optional<Micros> parse_decimal_micros(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  bool neg = false;
+  std::size_t i = 0;
+  if (s[0] == '-' || s[0] == '+') neg = s[0] == '-', ++i;
+  Micros whole = 0;
+  std::size_t nd = 0;
+  for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, ++nd) {
+    if (whole > 1'000'000'000'000LL) return std::nullopt;
+    whole = whole * 10 + (s[i] - '0');
+  }
+  Micros frac = 0;
+  std::size_t nf = 0;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, ++nf) {
+      if (nf >= 6) return std::nullopt;
+      frac = frac * 10 + (s[i] - '0');
+    }
+  }
+  if (i != s.size() || nd + nf == 0) return std::nullopt;
+  for (std::size_t k = nf; k < 6; ++k) frac *= 10;
+  const Micros v = whole * 1'000'000 + frac;
+  return neg ? -v : v;
+}
+
+std::string format_micros(Micros value, int decimals) {
+  const bool neg = value < 0;
+  std::uint64_t v =
+      neg ? static_cast<std::uint64_t>(-(value + 1)) + 1 : static_cast<std::uint64_t>(value);
+  std::uint64_t scale = 1;
+  for (int i = decimals; i < 6; ++i) scale *= 10;
+  v = (v + scale / 2) / scale;  // half away from zero
+  std::uint64_t unit = 1;
+  for (int i = 0; i < decimals; ++i) unit *= 10;
+  std::string out = neg && v != 0 ? "-" : "";
+  out += std::to_string(v / unit);
+  if (decimals > 0) out += fmt::format(".{:0{}}", v % unit, decimals);
+  return out;
+}
+
+std::int64_t model_max_power_w(const protocol::ModelConfig& model) {
+  // Sum of the elements' nominal voltages (the high leg of a delta counts at 207.8 V),
+  // x CT primary x 1.1, rounded up to whole watts.
+  double volts = 0;
+  for (int e = 0; e < model.elements; ++e) volts += protocol::element_nominal_voltage_v(model, e);
+  return static_cast<std::int64_t>(std::ceil(volts * model.ct_primary_a * 1.1));
+}
+
+namespace {
+
+[[noreturn]] void fail(const std::string& path, const toml::source_region& where,
+                       const std::string& key, const std::string& problem) {
+  throw ConfigError(fmt::format("{}:{}: {}: {}", path, where.begin.line, key, problem));
+}
+
+template <class T>
+std::optional<T> get_int(const toml::node& n, const std::string& path, const std::string& key,
+                         std::int64_t lo, std::int64_t hi) {
+  auto v = n.value_exact<std::int64_t>();
+  if (!v) fail(path, n.source(), key, "expected an integer");
+  if (*v < lo || *v > hi) fail(path, n.source(), key, fmt::format("must be in {}..{}", lo, hi));
+  return static_cast<T>(*v);
+}
+
+std::string get_string(const toml::node& n, const std::string& path, const std::string& key) {
+  auto v = n.value_exact<std::string>();
+  if (!v) fail(path, n.source(), key, "expected a string");
+  return *v;
+}
+
+Micros get_money(const toml::node& n, const std::string& path, const std::string& key) {
+  std::optional<Micros> v;
+  if (auto s = n.value_exact<std::string>()) {
+    v = parse_decimal_micros(*s);
+  } else if (auto i = n.value_exact<std::int64_t>()) {
+    if (*i >= 0 && *i < 1'000'000'000'000LL) v = *i * 1'000'000;
+  } else if (auto d = n.value_exact<double>()) {
+    // A TOML float is binary: round it to micro-units once (prefer a string for exactness).
+    if (std::isfinite(*d) && std::fabs(*d) < 1e12) v = std::llround(*d * 1e6);
+  }
+  if (!v || *v < 0)
+    fail(path, n.source(), key, "expected a non-negative decimal amount like \"0.1432\"");
+  return *v;
+}
+
+void check_keys(const toml::table& t, const std::string& path, const std::string& prefix,
+                std::initializer_list<std::string_view> allowed) {
+  for (const auto& [k, v] : t) {
+    bool ok = false;
+    for (auto a : allowed) ok = ok || k.str() == a;
+    if (!ok) fail(path, v.source(), prefix + std::string(k.str()), "unknown key");
+  }
+}
+
+}  // namespace
+
+CollectorConfig parse_config(std::string_view text, const std::string& path) {
+  toml::table root;
+  try {
+    root = toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(fmt::format("{}:{}: {}", path, e.source().begin.line, e.description()));
+  }
+  CollectorConfig c;
+  c.path = path;
+  check_keys(root, path, "", {"collector", "validation", "tariff", "meter"});
+
+  if (auto* node = root.get("collector")) {
+    auto* t = node->as_table();
+    if (!t) fail(path, node->source(), "collector", "expected a table [collector]");
+    check_keys(*t, path, "collector.", {"sources", "database", "commit_interval_ms"});
+    if (auto* s = t->get("sources")) {
+      auto* arr = s->as_array();
+      if (!arr) fail(path, s->source(), "collector.sources", "expected an array of strings");
+      for (const auto& e : *arr) c.sources.push_back(get_string(e, path, "collector.sources"));
+    }
+    if (auto* s = t->get("database")) c.database = get_string(*s, path, "collector.database");
+    if (auto* s = t->get("commit_interval_ms"))
+      c.commit_interval_ms =
+          *get_int<std::int64_t>(*s, path, "collector.commit_interval_ms", 1, 1000);
+  }
+  if (auto* node = root.get("validation")) {
+    auto* t = node->as_table();
+    if (!t) fail(path, node->source(), "validation", "expected a table [validation]");
+    check_keys(*t, path, "validation.",
+               {"confirm_frames", "default_max_power_w", "cadence_s", "silent_after_cadences",
+                "idle_gap_ms"});
+    auto& v = c.validation;
+    if (auto* s = t->get("confirm_frames"))
+      v.confirm_frames = *get_int<int>(*s, path, "validation.confirm_frames", 1, 100);
+    if (auto* s = t->get("default_max_power_w"))
+      v.default_max_power_w =
+          *get_int<std::int64_t>(*s, path, "validation.default_max_power_w", 1, 100'000'000);
+    if (auto* s = t->get("cadence_s"))
+      v.cadence_s = *get_int<std::int64_t>(*s, path, "validation.cadence_s", 1, 86400);
+    if (auto* s = t->get("silent_after_cadences"))
+      v.silent_after_cadences =
+          *get_int<int>(*s, path, "validation.silent_after_cadences", 1, 1000);
+    if (auto* s = t->get("idle_gap_ms")) {
+      auto d = s->value<double>();
+      if (!d || !(*d > 0 && *d <= 60000))
+        fail(path, s->source(), "validation.idle_gap_ms", "expected a number in (0, 60000]");
+      v.idle_gap_ms = *d;
+    }
+  }
+  std::set<std::string> tariff_names;
+  if (auto* node = root.get("tariff")) {
+    auto* arr = node->as_array();
+    if (!arr) fail(path, node->source(), "tariff", "expected [[tariff]] tables");
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const std::string key = fmt::format("tariff[{}]", i);
+      auto* t = (*arr)[i].as_table();
+      if (!t) fail(path, (*arr)[i].source(), key, "expected a table");
+      check_keys(*t, path, key + ".",
+                 {"name", "currency", "energy_per_kwh", "demand_per_kw", "fixed_per_meter"});
+      Tariff tf;
+      if (auto* s = t->get("name")) tf.name = get_string(*s, path, key + ".name");
+      if (!tariff_names.insert(tf.name).second)
+        fail(path, t->source(), key + ".name", "duplicate tariff name '" + tf.name + "'");
+      if (auto* s = t->get("currency")) tf.currency = get_string(*s, path, key + ".currency");
+      if (auto* s = t->get("energy_per_kwh"))
+        tf.energy_per_kwh = get_money(*s, path, key + ".energy_per_kwh");
+      if (auto* s = t->get("demand_per_kw"))
+        tf.demand_per_kw = get_money(*s, path, key + ".demand_per_kw");
+      if (auto* s = t->get("fixed_per_meter"))
+        tf.fixed_per_meter = get_money(*s, path, key + ".fixed_per_meter");
+      c.tariffs.push_back(std::move(tf));
+    }
+  }
+  if (auto* node = root.get("meter")) {
+    auto* arr = node->as_array();
+    if (!arr) fail(path, node->source(), "meter", "expected [[meter]] tables");
+    std::set<int> ids;
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const std::string key = fmt::format("meter[{}]", i);
+      auto* t = (*arr)[i].as_table();
+      if (!t) fail(path, (*arr)[i].source(), key, "expected a table");
+      check_keys(*t, path, key + ".", {"id", "model", "label", "tenant", "location", "tariff"});
+      MeterEntry m;
+      auto* idn = t->get("id");
+      if (!idn) fail(path, t->source(), key + ".id", "missing (every meter needs its ID)");
+      m.id = *get_int<std::uint16_t>(*idn, path, key + ".id", 0, 65535);
+      if (!ids.insert(m.id).second)
+        fail(path, idn->source(), key + ".id", fmt::format("duplicate meter ID {}", m.id));
+      if (auto* s = t->get("model")) {
+        m.model = get_string(*s, path, key + ".model");
+        auto parsed = protocol::parse_model_number(m.model);
+        if (!parsed)
+          fail(path, s->source(), key + ".model",
+               fmt::format("'{}': bad {} at position {}, expected {}", m.model,
+                           protocol::to_string(parsed.error().field), parsed.error().position,
+                           parsed.error().expected));
+        m.model_config = *parsed;
+      }
+      if (auto* s = t->get("label")) m.label = get_string(*s, path, key + ".label");
+      if (auto* s = t->get("tenant")) m.tenant = get_string(*s, path, key + ".tenant");
+      if (auto* s = t->get("location")) m.location = get_string(*s, path, key + ".location");
+      if (auto* s = t->get("tariff")) {
+        m.tariff = get_string(*s, path, key + ".tariff");
+        if (!tariff_names.count(m.tariff))
+          fail(path, s->source(), key + ".tariff", "no [[tariff]] named '" + m.tariff + "'");
+      }
+      c.meters.push_back(std::move(m));
+    }
+  }
+  return c;
+}
+
+CollectorConfig load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path + ": cannot read the configuration file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), path);
+}
+
+}  // namespace imsm::collector
+
+namespace imsm::collector {
+CollectorConfig load_config_or_default(const std::string& path) {
+  if (!path.empty()) return load_config(path);
+  std::ifstream probe(kDefaultConfigPath);
+  if (probe) return load_config(kDefaultConfigPath);
+  return CollectorConfig{};
+}
+}  // namespace imsm::collector

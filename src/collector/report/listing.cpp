@@ -1,0 +1,247 @@
+#include "collector/report/listing.h"
+
+#include <fmt/format.h>
+
+#include <map>
+
+#include "common/hex.h"
+
+namespace imsm::collector {
+
+namespace {
+
+std::string hex_of(const protocol::RawFrame& raw) {
+  std::string s;
+  append_hex(s, raw.data(), raw.size());
+  return s;
+}
+
+std::string esc(const std::string& s) {
+  std::string o;
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (ch == '"' || ch == '\\') {
+      o += '\\';
+      o += ch;
+    } else if (c < 0x20) {
+      o += fmt::format("\\u{:04x}", c);
+    } else {
+      o += ch;
+    }
+  }
+  return o;
+}
+
+std::string csv(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string o = "\"";
+  for (char ch : s) {
+    if (ch == '"') o += '"';
+    o += ch;
+  }
+  return o + "\"";
+}
+
+std::string kw(std::uint16_t counts) {
+  const unsigned centi = counts * 2u;
+  return fmt::format("{}.{:02}", centi / 100, centi % 100);
+}
+
+}  // namespace
+
+bool parse_list_format(const std::string& text, ListFormat& out) {
+  if (text == "jsonl" || text == "json")
+    out = ListFormat::Jsonl;
+  else if (text == "csv")
+    out = ListFormat::Csv;
+  else if (text == "table")
+    out = ListFormat::Table;
+  else
+    return false;
+  return true;
+}
+
+void append_reading_header(std::string& out, ListFormat f) {
+  if (f == ListFormat::Csv)
+    out +=
+        "meter_id,received_at,total_kwh,kwh24,epoch,peak_demand_counts,peak_demand_kw,"
+        "demand_resets,source,raw\n";
+  else if (f == ListFormat::Table)
+    out += fmt::format("{:>6} {:<27} {:>12} {:>9} {:>5} {:>8} {:>6}  {}\n", "meter", "received_at",
+                       "total_kwh", "kwh24", "epoch", "peak_kw", "resets", "raw");
+}
+
+void append_reading(std::string& out, ListFormat f, const StoredReading& s) {
+  const Reading& r = s.r;
+  switch (f) {
+    case ListFormat::Jsonl:
+      out += fmt::format(
+          "{{\"meter_id\":{},\"received_at\":\"{}\",\"total_kwh\":{},\"kwh24\":{},\"epoch\":{},"
+          "\"peak_demand_counts\":{},\"peak_demand_kw\":{},\"demand_resets\":{},\"source\":\"{}\","
+          "\"raw\":\"{}\"}}\n",
+          r.meter_id, format_utc(r.received_at), r.total_kwh, r.kwh24, r.epoch,
+          r.peak_demand_counts, kw(r.peak_demand_counts), r.demand_resets, esc(s.source),
+          hex_of(s.raw));
+      break;
+    case ListFormat::Csv:
+      out += fmt::format("{},{},{},{},{},{},{},{},{},{}\n", r.meter_id, format_utc(r.received_at),
+                         r.total_kwh, r.kwh24, r.epoch, r.peak_demand_counts,
+                         kw(r.peak_demand_counts), r.demand_resets, csv(s.source), hex_of(s.raw));
+      break;
+    case ListFormat::Table:
+      out += fmt::format("{:>6} {:<27} {:>12} {:>9} {:>5} {:>8} {:>6}  {}\n", r.meter_id,
+                         format_utc(r.received_at), r.total_kwh, r.kwh24, r.epoch,
+                         kw(r.peak_demand_counts), r.demand_resets, hex_of(s.raw));
+      break;
+  }
+}
+
+void append_event_header(std::string& out, ListFormat f) {
+  if (f == ListFormat::Csv)
+    out += "id,at,kind,meter_id,source,detail\n";
+  else if (f == ListFormat::Table)
+    out += fmt::format("{:>6} {:<27} {:<13} {:>6} {:<24} {}\n", "id", "at", "kind", "meter",
+                       "source", "detail");
+}
+
+void append_event(std::string& out, ListFormat f, const StoredEvent& s) {
+  const std::string meter = s.e.meter_id ? std::to_string(*s.e.meter_id) : "";
+  switch (f) {
+    case ListFormat::Jsonl:
+      out += fmt::format(
+          "{{\"id\":{},\"at\":\"{}\",\"kind\":\"{}\",\"meter_id\":{},\"source\":{},"
+          "\"detail\":{}}}\n",
+          s.id, format_utc(s.e.at), esc(s.e.kind), meter.empty() ? "null" : meter,
+          s.source.empty() ? "null" : fmt::format("\"{}\"", esc(s.source)),
+          s.e.detail.empty() ? "{}" : s.e.detail);
+      break;
+    case ListFormat::Csv:
+      out += fmt::format("{},{},{},{},{},{}\n", s.id, format_utc(s.e.at), s.e.kind, meter,
+                         csv(s.source), csv(s.e.detail));
+      break;
+    case ListFormat::Table:
+      out +=
+          fmt::format("{:>6} {:<27} {:<13} {:>6} {:<24} {}\n", s.id, format_utc(s.e.at), s.e.kind,
+                      meter.empty() ? "-" : meter, s.source.empty() ? "-" : s.source, s.e.detail);
+      break;
+  }
+}
+
+std::vector<MeterSummary> meter_summaries(Store& store) {
+  std::vector<MeterSummary> out;
+  std::map<int, std::int64_t> readings, rejected;
+  {
+    SQLite::Statement q(store.db(), "SELECT meter_id, count(*) FROM readings GROUP BY meter_id");
+    while (q.executeStep()) readings[q.getColumn(0).getInt()] = q.getColumn(1).getInt64();
+  }
+  {
+    SQLite::Statement q(store.db(), "SELECT meter_id, count(*) FROM rejected GROUP BY meter_id");
+    while (q.executeStep()) rejected[q.getColumn(0).getInt()] = q.getColumn(1).getInt64();
+  }
+  SQLite::Statement last(store.db(),
+                         "SELECT received_at_us, epoch, total_kwh, peak_demand_counts, "
+                         "demand_resets FROM readings WHERE meter_id = ? "
+                         "ORDER BY received_at_us DESC, frame_id DESC LIMIT 1");
+  for (auto& m : store.meters()) {
+    MeterSummary s;
+    s.readings = readings[m.id];
+    s.rejected = rejected[m.id];
+    last.bind(1, static_cast<int>(m.id));
+    if (last.executeStep())
+      s.last = Point{
+          last.getColumn(0).getInt64(), static_cast<std::uint32_t>(last.getColumn(1).getInt64()),
+          last.getColumn(2).getInt64(), static_cast<std::uint16_t>(last.getColumn(3).getInt()),
+          static_cast<std::uint8_t>(last.getColumn(4).getInt())};
+    last.reset();
+    s.info = std::move(m);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+void append_meter_header(std::string& out, ListFormat f) {
+  if (f == ListFormat::Csv)
+    out +=
+        "meter_id,registered,model,label,tenant,location,tariff,discovered_at,epoch,status,"
+        "last_reading_at,total_kwh,peak_demand_counts,demand_resets,readings,rejected\n";
+  else if (f == ListFormat::Table)
+    out += fmt::format("{:>6} {:<4} {:<22} {:<14} {:<12} {:<8} {:<20} {:>12} {:>8} {:>8} {:>8}\n",
+                       "meter", "reg", "model", "label", "tenant", "status", "last_reading",
+                       "total_kwh", "peak_kw", "readings", "rejected");
+}
+
+void append_meter(std::string& out, ListFormat f, const MeterSummary& s) {
+  const MeterInfo& m = s.info;
+  const char* status = !s.last ? "waiting" : m.silent ? "silent" : "online";
+  switch (f) {
+    case ListFormat::Jsonl:
+      out += fmt::format(
+          "{{\"meter_id\":{},\"registered\":{},\"model\":\"{}\",\"label\":\"{}\",\"tenant\":\"{}\","
+          "\"location\":\"{}\",\"tariff\":\"{}\",\"discovered_at\":{},\"epoch\":{},\"status\":\"{}"
+          "\","
+          "\"last_reading_at\":{},\"total_kwh\":{},\"peak_demand_counts\":{},\"demand_resets\":{},"
+          "\"readings\":{},\"rejected\":{}}}\n",
+          m.id, m.registered ? "true" : "false", esc(m.model), esc(m.label), esc(m.tenant),
+          esc(m.location), esc(m.tariff),
+          m.discovered_at ? fmt::format("\"{}\"", format_utc(*m.discovered_at)) : "null", m.epoch,
+          status, s.last ? fmt::format("\"{}\"", format_utc(s.last->at)) : "null",
+          s.last ? std::to_string(s.last->total_kwh) : "null",
+          s.last ? std::to_string(s.last->peak_demand_counts) : "null",
+          s.last ? std::to_string(s.last->demand_resets) : "null", s.readings, s.rejected);
+      break;
+    case ListFormat::Csv:
+      out += fmt::format(
+          "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", m.id, m.registered ? 1 : 0,
+          csv(m.model), csv(m.label), csv(m.tenant), csv(m.location), csv(m.tariff),
+          m.discovered_at ? format_utc(*m.discovered_at) : "", m.epoch, status,
+          s.last ? format_utc(s.last->at) : "", s.last ? std::to_string(s.last->total_kwh) : "",
+          s.last ? std::to_string(s.last->peak_demand_counts) : "",
+          s.last ? std::to_string(s.last->demand_resets) : "", s.readings, s.rejected);
+      break;
+    case ListFormat::Table:
+      out += fmt::format("{:>6} {:<4} {:<22} {:<14} {:<12} {:<8} {:<20} {:>12} {:>8} {:>8} {:>8}\n",
+                         m.id, m.registered ? "yes" : "no", m.model.substr(0, 22),
+                         m.label.substr(0, 14), m.tenant.substr(0, 12), status,
+                         s.last ? format_utc_seconds(s.last->at) : "-",
+                         s.last ? std::to_string(s.last->total_kwh) : "-",
+                         s.last ? kw(s.last->peak_demand_counts) : "-", s.readings, s.rejected);
+      break;
+  }
+}
+
+void append_source_header(std::string& out, ListFormat f) {
+  if (f == ListFormat::Csv)
+    out +=
+        "source,bytes_in,frames,shared_frames,skipped_no_stop,skipped_padding,skipped_gap,"
+        "skipped_end,reconnects\n";
+  else if (f == ListFormat::Table)
+    out +=
+        fmt::format("{:<32} {:>12} {:>10} {:>8} {:>10} {:>10} {:>10} {:>8} {:>6}\n", "source",
+                    "bytes_in", "frames", "shared", "no_stop", "padding", "gap", "end", "reconn");
+}
+
+void append_source(std::string& out, ListFormat f, const std::string& name,
+                   const SourceCounters& c) {
+  switch (f) {
+    case ListFormat::Jsonl:
+      out += fmt::format(
+          "{{\"source\":\"{}\",\"bytes_in\":{},\"frames\":{},\"shared_frames\":{},"
+          "\"skipped_no_stop\":{},\"skipped_padding\":{},\"skipped_gap\":{},\"skipped_end\":{},"
+          "\"reconnects\":{}}}\n",
+          esc(name), c.bytes_in, c.frames, c.shared_frames, c.skipped_no_stop, c.skipped_padding,
+          c.skipped_gap, c.skipped_end, c.reconnects);
+      break;
+    case ListFormat::Csv:
+      out += fmt::format("{},{},{},{},{},{},{},{},{}\n", csv(name), c.bytes_in, c.frames,
+                         c.shared_frames, c.skipped_no_stop, c.skipped_padding, c.skipped_gap,
+                         c.skipped_end, c.reconnects);
+      break;
+    case ListFormat::Table:
+      out += fmt::format("{:<32} {:>12} {:>10} {:>8} {:>10} {:>10} {:>10} {:>8} {:>6}\n", name,
+                         c.bytes_in, c.frames, c.shared_frames, c.skipped_no_stop,
+                         c.skipped_padding, c.skipped_gap, c.skipped_end, c.reconnects);
+      break;
+  }
+}
+
+}  // namespace imsm::collector

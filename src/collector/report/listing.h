@@ -1,0 +1,37 @@
+// Text forms of stored readings, events, meters and source counters for `imsmeter readings`,
+// `events` and `meters`: jsonl (one object per line), csv (header + rows) or table.
+// Times are ISO 8601 UTC with "Z".
+#pragma once
+
+#include <string>
+
+#include "collector/derive/consumption.h"
+#include "collector/store/store.h"
+
+namespace imsm::collector {
+
+enum class ListFormat { Jsonl, Csv, Table };
+// "jsonl"/"json", "csv", "table"; false otherwise.
+[[nodiscard]] bool parse_list_format(const std::string& text, ListFormat& out);
+
+void append_reading_header(std::string& out, ListFormat f);
+void append_reading(std::string& out, ListFormat f, const StoredReading& r);
+
+void append_event_header(std::string& out, ListFormat f);
+void append_event(std::string& out, ListFormat f, const StoredEvent& e);
+
+struct MeterSummary {
+  MeterInfo info;
+  std::int64_t readings = 0;
+  std::int64_t rejected = 0;
+  std::optional<Point> last;
+};
+[[nodiscard]] std::vector<MeterSummary> meter_summaries(Store& store);
+void append_meter_header(std::string& out, ListFormat f);
+void append_meter(std::string& out, ListFormat f, const MeterSummary& m);
+
+void append_source_header(std::string& out, ListFormat f);
+void append_source(std::string& out, ListFormat f, const std::string& name,
+                   const SourceCounters& c);
+
+}  // namespace imsm::collector

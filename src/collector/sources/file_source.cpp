@@ -1,0 +1,45 @@
+#include "collector/sources/file_source.h"
+
+#include <spdlog/spdlog.h>
+
+#include <stdexcept>
+
+namespace imsm::collector {
+
+namespace {
+struct Stopped {};
+}  // namespace
+
+void FileSource::open() {
+  if (auto err = io::CaptureReader::open(spec_.path, std::nullopt, true, reader_))
+    throw std::runtime_error("source " + spec_.name + ": " + err->message);
+  spdlog::info("source {}: replay{}", spec_.name,
+               reader_->timed() ? " with arrival times from " + *reader_->times_path()
+                                : " without arrival times (frames stamped as read)");
+}
+
+void FileSource::run() {
+  protocol::StreamFramer framer(ctx_.framer);
+  std::vector<Event> events;
+  const bool timed = reader_->timed();
+  auto utc_of = [&](const protocol::LocatedFrame& f) -> UtcMicros {
+    if (timed && f.time) return ctx_.replay_start + f.time->count() / 1000;
+    return now_utc();
+  };
+  try {
+    auto failure = reader_->run(framer, [&](std::vector<protocol::LocatedFrame>& frames) {
+      if (ctx_.stop->load()) throw Stopped{};
+      deliver(frames, events, utc_of);
+      update_counters(framer, 0);
+    });
+    if (failure) spdlog::error("source {}: {}", spec_.name, *failure);
+  } catch (const Stopped&) {
+  }
+  update_counters(framer, 0);
+  spdlog::info("source {}: done, {} bytes, {} frames, {} bytes skipped", spec_.name,
+               framer.bytes_in(), framer.frames_out(), framer.skipped().total());
+  finished_ = true;
+  ctx_.queue->wake();
+}
+
+}  // namespace imsm::collector

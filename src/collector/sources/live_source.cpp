@@ -1,0 +1,134 @@
+#include "collector/sources/live_source.h"
+
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include "io/serial_port.h"
+#include "io/tcp_client.h"
+
+namespace imsm::collector {
+
+namespace {
+protocol::Nanos steady_ns() {
+  return std::chrono::duration_cast<protocol::Nanos>(
+      std::chrono::steady_clock::now().time_since_epoch());
+}
+}  // namespace
+
+io::UniqueFd LiveSource::connect(std::string& error) const {
+  if (spec_.kind == SourceSpec::Kind::Serial) {
+    auto r = io::open_serial(spec_.path, io::SerialOptions{});
+    if (!r) {
+      error = r.error();
+      return {};
+    }
+    return std::move(r).value();
+  }
+  auto r = io::tcp_connect(spec_.host, spec_.port, io::TcpOptions{});
+  if (!r) {
+    error = r.error();
+    return {};
+  }
+  return std::move(r).value();
+}
+
+bool LiveSource::sleep_unless_stopped(std::chrono::milliseconds d) const {
+  const auto until = std::chrono::steady_clock::now() + d;
+  while (std::chrono::steady_clock::now() < until) {
+    if (ctx_.stop->load()) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return !ctx_.stop->load();
+}
+
+void LiveSource::run() {
+  std::vector<protocol::LocatedFrame> frames;
+  std::vector<Event> events;
+  auto utc_of = [&](const protocol::LocatedFrame& f) -> UtcMicros {
+    return f.time ? ctx_.clock.to_utc(*f.time) : now_utc();
+  };
+  auto backoff = ctx_.backoff_min;
+  std::uint64_t connections = 0;
+  bool reported_down = false;
+  std::vector<std::uint8_t> buf(4096);
+  while (!ctx_.stop->load()) {
+    std::string error;
+    io::UniqueFd fd = connect(error);
+    if (!fd) {
+      if (!reported_down) {
+        spdlog::warn("source {}: {}; retrying with backoff", spec_.name, error);
+        events.push_back(Event{now_utc(), "source_down", std::nullopt, ctx_.source_id,
+                               fmt::format("{{\"error\":\"{}\"}}", error)});
+        deliver(frames, events, utc_of);
+        reported_down = true;
+      }
+      if (!sleep_unless_stopped(backoff)) break;
+      backoff = std::min(backoff * 2, ctx_.backoff_max);
+      continue;
+    }
+    ++connections;
+    backoff = ctx_.backoff_min;
+    spdlog::info("source {}: connected", spec_.name);
+    events.push_back(Event{now_utc(), "source_up", std::nullopt, ctx_.source_id,
+                           fmt::format("{{\"connection\":{}}}", connections)});
+    deliver(frames, events, utc_of);
+    reported_down = false;
+
+    protocol::StreamFramer framer(ctx_.framer);
+    std::string lost;
+    while (!ctx_.stop->load()) {
+      pollfd p{fd.get(), POLLIN, 0};
+      const int r = ::poll(&p, 1, 10);
+      const auto now = steady_ns();
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        lost = std::strerror(errno);
+        break;
+      }
+      if (r == 0) {
+        framer.idle(now, frames);
+      } else {
+        const ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+        if (n > 0) {
+          framer.push({buf.data(), static_cast<std::size_t>(n)}, now, protocol::Nanos{0}, frames);
+        } else if (n == 0) {
+          lost = "end of stream";
+          break;
+        } else if (errno != EAGAIN && errno != EINTR) {
+          lost = std::strerror(errno);
+          break;
+        } else if ((p.revents & (POLLHUP | POLLERR)) != 0) {
+          lost = "hang-up";
+          break;
+        }
+      }
+      if (!frames.empty()) deliver(frames, events, utc_of);
+      update_counters(framer, connections - 1);
+    }
+    // Close the burst: a held lone frame is emitted, a partial one counted as cut.
+    framer.idle(steady_ns() + ctx_.framer.idle_gap * 2, frames);
+    framer.finish(frames);
+    update_counters(framer, connections - 1);
+    {
+      std::lock_guard lock(counters_mu_);
+      base_ = counters_;
+    }
+    if (!lost.empty()) {
+      spdlog::warn("source {}: lost ({}); reopening", spec_.name, lost);
+      events.push_back(Event{now_utc(), "source_down", std::nullopt, ctx_.source_id,
+                             fmt::format("{{\"error\":\"{}\"}}", lost)});
+      reported_down = true;
+    }
+    deliver(frames, events, utc_of);
+    if (!lost.empty() && !sleep_unless_stopped(backoff)) break;
+  }
+  finished_ = true;
+  ctx_.queue->wake();
+}
+
+}  // namespace imsm::collector

@@ -1,0 +1,487 @@
+#include "collector/store/store.h"
+
+#include <SQLiteCpp/Transaction.h>
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <cstring>
+#include <stdexcept>
+
+namespace imsm::collector {
+
+namespace {
+
+// Versioned migrations: migration i brings the schema from version i to i + 1.
+constexpr const char* kMigrations[] = {
+    // 0 -> 1
+    R"sql(
+CREATE TABLE sources(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  bytes_in INTEGER NOT NULL DEFAULT 0,
+  frames INTEGER NOT NULL DEFAULT 0,
+  shared_frames INTEGER NOT NULL DEFAULT 0,
+  skipped_no_stop INTEGER NOT NULL DEFAULT 0,
+  skipped_padding INTEGER NOT NULL DEFAULT 0,
+  skipped_gap INTEGER NOT NULL DEFAULT 0,
+  skipped_end INTEGER NOT NULL DEFAULT 0,
+  reconnects INTEGER NOT NULL DEFAULT 0,
+  last_offset INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE meters(
+  id INTEGER PRIMARY KEY CHECK (id BETWEEN 0 AND 65535),
+  registered INTEGER NOT NULL DEFAULT 0,
+  model TEXT NOT NULL DEFAULT '',
+  label TEXT NOT NULL DEFAULT '',
+  tenant TEXT NOT NULL DEFAULT '',
+  location TEXT NOT NULL DEFAULT '',
+  tariff TEXT NOT NULL DEFAULT '',
+  discovered_at_us INTEGER,
+  epoch INTEGER NOT NULL DEFAULT 0,
+  silent INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE frames(
+  id INTEGER PRIMARY KEY,
+  received_at_us INTEGER NOT NULL,
+  source_id INTEGER NOT NULL REFERENCES sources(id),
+  stream_offset INTEGER NOT NULL,
+  burst INTEGER NOT NULL,
+  raw BLOB NOT NULL CHECK (length(raw) = 12)
+);
+CREATE TABLE readings(
+  meter_id INTEGER NOT NULL REFERENCES meters(id),
+  received_at_us INTEGER NOT NULL,
+  frame_id INTEGER NOT NULL REFERENCES frames(id),
+  epoch INTEGER NOT NULL,
+  total_kwh INTEGER NOT NULL,
+  kwh24 INTEGER NOT NULL,
+  peak_demand_counts INTEGER NOT NULL,
+  demand_resets INTEGER NOT NULL,
+  PRIMARY KEY(meter_id, received_at_us, frame_id)
+) WITHOUT ROWID;
+CREATE TABLE rejected(
+  frame_id INTEGER PRIMARY KEY REFERENCES frames(id),
+  meter_id INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  detail TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE pending(
+  frame_id INTEGER PRIMARY KEY REFERENCES frames(id)
+);
+CREATE TABLE events(
+  id INTEGER PRIMARY KEY,
+  at_us INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  meter_id INTEGER,
+  source_id INTEGER REFERENCES sources(id),
+  detail TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX events_by_time ON events(at_us);
+CREATE INDEX events_by_meter ON events(meter_id, at_us);
+)sql",
+};
+
+int open_flags(const StoreOptions& o) {
+  return o.read_only ? SQLite::OPEN_READONLY : (SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+}
+
+}  // namespace
+
+Store::Store(const std::string& path, StoreOptions options)
+    : db_(path, open_flags(options), 10'000), options_(options) {
+  db_.exec("PRAGMA foreign_keys = ON");
+  if (!options_.read_only) {
+    db_.exec("PRAGMA journal_mode = WAL");
+    db_.exec(options_.synchronous_full ? "PRAGMA synchronous = FULL"
+                                       : "PRAGMA synchronous = NORMAL");
+    db_.exec("PRAGMA cache_size = -16384");  // 16 MiB
+    migrate();
+  } else if (schema_version() != kSchemaVersion) {
+    throw std::runtime_error(
+        fmt::format("{}: not an imsmeter database (schema version {}, want {})", path,
+                    schema_version(), kSchemaVersion));
+  }
+  prepare();
+}
+
+Store::~Store() {
+  if (in_tx_) {
+    try {
+      db_.exec("ROLLBACK");
+    } catch (...) {
+    }
+  }
+}
+
+int Store::schema_version() {
+  return db_.execAndGet("PRAGMA user_version").getInt();
+}
+
+void Store::migrate() {
+  const int have = schema_version();
+  if (have > kSchemaVersion)
+    throw std::runtime_error(fmt::format("{}: schema version {} is newer than this imsmeter ({})",
+                                         db_.getFilename(), have, kSchemaVersion));
+  for (int v = have; v < kSchemaVersion; ++v) {
+    SQLite::Transaction tx(db_);
+    db_.exec(kMigrations[v]);
+    db_.exec(fmt::format("PRAGMA user_version = {}", v + 1));
+    tx.commit();
+  }
+}
+
+void Store::prepare() {
+  next_frame_id_ = db_.execAndGet("SELECT coalesce(max(id), 0) + 1 FROM frames").getInt64();
+  next_event_id_ = db_.execAndGet("SELECT coalesce(max(id), 0) + 1 FROM events").getInt64();
+  if (options_.read_only) return;
+  ins_frame_ = std::make_unique<SQLite::Statement>(
+      db_,
+      "INSERT INTO frames(id, received_at_us, source_id, stream_offset, burst, raw) "
+      "VALUES (?,?,?,?,?,?)");
+  ins_reading_ = std::make_unique<SQLite::Statement>(
+      db_,
+      "INSERT INTO readings(meter_id, received_at_us, frame_id, epoch, total_kwh, kwh24, "
+      "peak_demand_counts, demand_resets) VALUES (?,?,?,?,?,?,?,?)");
+  ins_rejected_ = std::make_unique<SQLite::Statement>(
+      db_, "INSERT OR REPLACE INTO rejected(frame_id, meter_id, reason, detail) VALUES (?,?,?,?)");
+  ins_pending_ = std::make_unique<SQLite::Statement>(
+      db_, "INSERT OR IGNORE INTO pending(frame_id) VALUES (?)");
+  del_pending_ = std::make_unique<SQLite::Statement>(db_, "DELETE FROM pending WHERE frame_id = ?");
+  ins_event_ = std::make_unique<SQLite::Statement>(
+      db_, "INSERT INTO events(id, at_us, kind, meter_id, source_id, detail) VALUES (?,?,?,?,?,?)");
+  upsert_meter_ = std::make_unique<SQLite::Statement>(
+      db_,
+      "INSERT INTO meters(id, registered, discovered_at_us, epoch, silent) VALUES (?,?,?,?,?) "
+      "ON CONFLICT(id) DO UPDATE SET discovered_at_us = excluded.discovered_at_us, "
+      "epoch = excluded.epoch, silent = excluded.silent");
+}
+
+void Store::begin() {
+  if (in_tx_) return;
+  db_.exec("BEGIN IMMEDIATE");
+  in_tx_ = true;
+}
+
+void Store::commit() {
+  if (!in_tx_) return;
+  db_.exec("COMMIT");
+  in_tx_ = false;
+}
+
+void Store::rollback() {
+  if (!in_tx_) return;
+  in_tx_ = false;
+  db_.exec("ROLLBACK");
+}
+
+std::uint32_t Store::source_id(const std::string& name) {
+  SQLite::Statement ins(db_, "INSERT OR IGNORE INTO sources(name) VALUES (?)");
+  ins.bind(1, name);
+  ins.exec();
+  SQLite::Statement q(db_, "SELECT id FROM sources WHERE name = ?");
+  q.bind(1, name);
+  q.executeStep();
+  return static_cast<std::uint32_t>(q.getColumn(0).getInt64());
+}
+
+SourceCounters Store::source_counters(std::uint32_t id) {
+  SQLite::Statement q(
+      db_,
+      "SELECT bytes_in, frames, shared_frames, skipped_no_stop, skipped_padding, "
+      "skipped_gap, skipped_end, reconnects, last_offset FROM sources WHERE id = ?");
+  q.bind(1, static_cast<std::int64_t>(id));
+  SourceCounters c;
+  if (q.executeStep()) {
+    auto u = [&](int i) { return static_cast<std::uint64_t>(q.getColumn(i).getInt64()); };
+    c = SourceCounters{u(0), u(1), u(2), u(3), u(4), u(5), u(6), u(7), u(8)};
+  }
+  return c;
+}
+
+void Store::save_source_counters(std::uint32_t id, const SourceCounters& c) {
+  SQLite::Statement u(
+      db_,
+      "UPDATE sources SET bytes_in=?, frames=?, shared_frames=?, skipped_no_stop=?, "
+      "skipped_padding=?, skipped_gap=?, skipped_end=?, reconnects=?, "
+      "last_offset=max(last_offset, ?) WHERE id=?");
+  int i = 1;
+  for (std::uint64_t v :
+       {c.bytes_in, c.frames, c.shared_frames, c.skipped_no_stop, c.skipped_padding, c.skipped_gap,
+        c.skipped_end, c.reconnects, c.last_offset})
+    u.bind(i++, static_cast<std::int64_t>(v));
+  u.bind(i, static_cast<std::int64_t>(id));
+  u.exec();
+}
+
+void Store::save_registry(const CollectorConfig& config) {
+  SQLite::Statement u(
+      db_,
+      "INSERT INTO meters(id, registered, model, label, tenant, location, tariff) "
+      "VALUES (?,1,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET registered=1, model=excluded.model, "
+      "label=excluded.label, tenant=excluded.tenant, location=excluded.location, "
+      "tariff=excluded.tariff");
+  for (const auto& m : config.meters) {
+    u.bind(1, static_cast<int>(m.id));
+    u.bind(2, m.model);
+    u.bind(3, m.label);
+    u.bind(4, m.tenant);
+    u.bind(5, m.location);
+    u.bind(6, m.tariff);
+    u.exec();
+    u.reset();
+  }
+}
+
+void Store::journal(Observation& obs) {
+  obs.frame_id = next_frame_id_++;
+  auto& s = *ins_frame_;
+  s.bind(1, obs.frame_id);
+  s.bind(2, obs.received_at);
+  s.bind(3, static_cast<std::int64_t>(obs.source_id));
+  s.bind(4, static_cast<std::int64_t>(obs.stream_offset));
+  s.bind(5, static_cast<int>(obs.burst));
+  s.bindNoCopy(6, obs.raw.data(), static_cast<int>(obs.raw.size()));
+  s.exec();
+  s.reset();
+}
+
+void Store::upsert_meter(const MeterState& m) {
+  auto& s = *upsert_meter_;
+  s.bind(1, static_cast<int>(m.id));
+  s.bind(2, m.registered ? 1 : 0);
+  if (m.discovered_at)
+    s.bind(3, *m.discovered_at);
+  else
+    s.bind(3);
+  s.bind(4, static_cast<std::int64_t>(m.epoch));
+  s.bind(5, m.silent ? 1 : 0);
+  s.exec();
+  s.reset();
+}
+
+void Store::apply(const Decisions& d, const Validator& v) {
+  // Meter rows first: readings refer to them.
+  for (std::uint16_t id : d.meters_changed)
+    if (const MeterState* m = v.meter(id)) upsert_meter(*m);
+  for (const Reading& r : d.readings) {
+    auto& s = *ins_reading_;
+    s.bind(1, static_cast<int>(r.meter_id));
+    s.bind(2, r.received_at);
+    s.bind(3, r.frame_id);
+    s.bind(4, static_cast<std::int64_t>(r.epoch));
+    s.bind(5, r.total_kwh);
+    s.bind(6, static_cast<std::int64_t>(r.kwh24));
+    s.bind(7, static_cast<int>(r.peak_demand_counts));
+    s.bind(8, static_cast<int>(r.demand_resets));
+    s.exec();
+    s.reset();
+  }
+  for (const Rejection& r : d.rejections) {
+    auto& s = *ins_rejected_;
+    s.bind(1, r.frame_id);
+    s.bind(2, static_cast<int>(r.meter_id));
+    s.bind(3, to_string(r.reason));
+    s.bind(4, r.detail);
+    s.exec();
+    s.reset();
+  }
+  for (std::int64_t id : d.released) {
+    del_pending_->bind(1, id);
+    del_pending_->exec();
+    del_pending_->reset();
+  }
+  for (std::int64_t id : d.held) {
+    ins_pending_->bind(1, id);
+    ins_pending_->exec();
+    ins_pending_->reset();
+  }
+  for (const Event& e : d.events) {
+    auto& s = *ins_event_;
+    s.bind(1, next_event_id_++);
+    s.bind(2, e.at);
+    s.bind(3, e.kind);
+    if (e.meter_id)
+      s.bind(4, static_cast<int>(*e.meter_id));
+    else
+      s.bind(4);
+    if (e.source_id)
+      s.bind(5, static_cast<std::int64_t>(*e.source_id));
+    else
+      s.bind(5);
+    s.bind(6, e.detail);
+    s.exec();
+    s.reset();
+  }
+}
+
+std::vector<MeterState> Store::load_meter_states() {
+  std::vector<MeterState> out;
+  SQLite::Statement q(db_, "SELECT id, registered, discovered_at_us, epoch, silent FROM meters");
+  SQLite::Statement last(
+      db_,
+      "SELECT received_at_us, total_kwh, kwh24, peak_demand_counts, demand_resets "
+      "FROM readings WHERE meter_id = ? AND epoch = ? "
+      "ORDER BY received_at_us DESC, frame_id DESC LIMIT 1");
+  while (q.executeStep()) {
+    MeterState m;
+    m.id = static_cast<std::uint16_t>(q.getColumn(0).getInt());
+    m.registered = q.getColumn(1).getInt() != 0;
+    if (!q.getColumn(2).isNull()) m.discovered_at = q.getColumn(2).getInt64();
+    m.epoch = static_cast<std::uint32_t>(q.getColumn(3).getInt64());
+    m.silent = q.getColumn(4).getInt() != 0;
+    last.bind(1, static_cast<int>(m.id));
+    last.bind(2, static_cast<std::int64_t>(m.epoch));
+    if (last.executeStep()) {
+      m.has_last = true;
+      m.last_at = last.getColumn(0).getInt64();
+      m.last_total_kwh = last.getColumn(1).getInt64();
+      m.last_kwh24 = static_cast<std::uint32_t>(last.getColumn(2).getInt64());
+      m.last_peak = static_cast<std::uint16_t>(last.getColumn(3).getInt());
+      m.last_resets = static_cast<std::uint8_t>(last.getColumn(4).getInt());
+    }
+    last.reset();
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+namespace {
+Observation observation_from(SQLite::Statement& q) {
+  Observation o;
+  o.frame_id = q.getColumn(0).getInt64();
+  o.received_at = q.getColumn(1).getInt64();
+  o.source_id = static_cast<std::uint32_t>(q.getColumn(2).getInt64());
+  o.stream_offset = static_cast<std::uint64_t>(q.getColumn(3).getInt64());
+  o.burst = static_cast<protocol::Burst>(q.getColumn(4).getInt());
+  const auto& blob = q.getColumn(5);
+  if (blob.getBytes() == static_cast<int>(o.raw.size()))
+    std::memcpy(o.raw.data(), blob.getBlob(), o.raw.size());
+  return o;
+}
+}  // namespace
+
+std::vector<Observation> Store::load_pending() {
+  std::vector<Observation> out;
+  SQLite::Statement q(db_,
+                      "SELECT f.id, f.received_at_us, f.source_id, f.stream_offset, f.burst, f.raw "
+                      "FROM pending p JOIN frames f ON f.id = p.frame_id ORDER BY f.id");
+  while (q.executeStep()) out.push_back(observation_from(q));
+  return out;
+}
+
+std::vector<MeterInfo> Store::meters() {
+  std::vector<MeterInfo> out;
+  SQLite::Statement q(db_,
+                      "SELECT id, registered, model, label, tenant, location, tariff, "
+                      "discovered_at_us, epoch, silent FROM meters ORDER BY id");
+  while (q.executeStep()) {
+    MeterInfo m;
+    m.id = static_cast<std::uint16_t>(q.getColumn(0).getInt());
+    m.registered = q.getColumn(1).getInt() != 0;
+    m.model = q.getColumn(2).getString();
+    m.label = q.getColumn(3).getString();
+    m.tenant = q.getColumn(4).getString();
+    m.location = q.getColumn(5).getString();
+    m.tariff = q.getColumn(6).getString();
+    if (!q.getColumn(7).isNull()) m.discovered_at = q.getColumn(7).getInt64();
+    m.epoch = static_cast<std::uint32_t>(q.getColumn(8).getInt64());
+    m.silent = q.getColumn(9).getInt() != 0;
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::optional<MeterInfo> Store::meter(std::uint16_t id) {
+  for (auto& m : meters())
+    if (m.id == id) return m;
+  return std::nullopt;
+}
+
+std::unique_ptr<SQLite::Statement> Store::make_reading_query(std::optional<std::uint16_t> meter,
+                                                             UtcMicros from, UtcMicros to) {
+  std::string sql =
+      "SELECT r.meter_id, r.received_at_us, r.frame_id, r.epoch, r.total_kwh, r.kwh24, "
+      "r.peak_demand_counts, r.demand_resets, f.source_id, s.name, f.raw "
+      "FROM readings r JOIN frames f ON f.id = r.frame_id JOIN sources s ON s.id = f.source_id "
+      "WHERE r.received_at_us >= ? AND r.received_at_us < ?";
+  if (meter) sql += " AND r.meter_id = ?";
+  sql += " ORDER BY r.meter_id, r.received_at_us, r.frame_id";
+  auto q = std::make_unique<SQLite::Statement>(db_, sql);
+  q->bind(1, from);
+  q->bind(2, to);
+  if (meter) q->bind(3, static_cast<int>(*meter));
+  return q;
+}
+
+StoredReading Store::read_row(SQLite::Statement& q) {
+  StoredReading s;
+  s.r.meter_id = static_cast<std::uint16_t>(q.getColumn(0).getInt());
+  s.r.received_at = q.getColumn(1).getInt64();
+  s.r.frame_id = q.getColumn(2).getInt64();
+  s.r.epoch = static_cast<std::uint32_t>(q.getColumn(3).getInt64());
+  s.r.total_kwh = q.getColumn(4).getInt64();
+  s.r.kwh24 = static_cast<std::uint32_t>(q.getColumn(5).getInt64());
+  s.r.peak_demand_counts = static_cast<std::uint16_t>(q.getColumn(6).getInt());
+  s.r.demand_resets = static_cast<std::uint8_t>(q.getColumn(7).getInt());
+  s.r.source_id = static_cast<std::uint32_t>(q.getColumn(8).getInt64());
+  s.source = q.getColumn(9).getString();
+  const auto& blob = q.getColumn(10);
+  if (blob.getBytes() == static_cast<int>(s.raw.size()))
+    std::memcpy(s.raw.data(), blob.getBlob(), s.raw.size());
+  return s;
+}
+
+std::vector<StoredEvent> Store::events(std::optional<std::uint16_t> meter, UtcMicros from,
+                                       UtcMicros to, const std::string& kind) {
+  std::string sql =
+      "SELECT e.id, e.at_us, e.kind, e.meter_id, e.source_id, e.detail, coalesce(s.name, '') "
+      "FROM events e LEFT JOIN sources s ON s.id = e.source_id WHERE e.at_us >= ? AND e.at_us < ?";
+  if (meter) sql += " AND e.meter_id = ?";
+  if (!kind.empty()) sql += " AND e.kind = ?";
+  sql += " ORDER BY e.at_us, e.id";
+  SQLite::Statement q(db_, sql);
+  int i = 1;
+  q.bind(i++, from);
+  q.bind(i++, to);
+  if (meter) q.bind(i++, static_cast<int>(*meter));
+  if (!kind.empty()) q.bind(i++, kind);
+  std::vector<StoredEvent> out;
+  while (q.executeStep()) {
+    StoredEvent s;
+    s.id = q.getColumn(0).getInt64();
+    s.e.at = q.getColumn(1).getInt64();
+    s.e.kind = q.getColumn(2).getString();
+    if (!q.getColumn(3).isNull())
+      s.e.meter_id = static_cast<std::uint16_t>(q.getColumn(3).getInt());
+    if (!q.getColumn(4).isNull())
+      s.e.source_id = static_cast<std::uint32_t>(q.getColumn(4).getInt64());
+    s.e.detail = q.getColumn(5).getString();
+    s.source = q.getColumn(6).getString();
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, SourceCounters>> Store::sources() {
+  std::vector<std::pair<std::string, SourceCounters>> out;
+  SQLite::Statement q(db_, "SELECT id, name FROM sources ORDER BY id");
+  std::vector<std::pair<std::uint32_t, std::string>> ids;
+  while (q.executeStep())
+    ids.emplace_back(static_cast<std::uint32_t>(q.getColumn(0).getInt64()),
+                     q.getColumn(1).getString());
+  for (auto& [id, name] : ids) out.emplace_back(name, source_counters(id));
+  return out;
+}
+
+std::int64_t Store::count(const char* table) {
+  return db_.execAndGet(fmt::format("SELECT count(*) FROM {}", table)).getInt64();
+}
+
+void Store::clear_derived() {
+  db_.exec("DELETE FROM readings; DELETE FROM rejected; DELETE FROM pending; DELETE FROM events;");
+  db_.exec("DELETE FROM meters WHERE registered = 0");
+  db_.exec("UPDATE meters SET discovered_at_us = NULL, epoch = 0, silent = 0");
+  next_event_id_ = 1;
+}
+
+}  // namespace imsm::collector

@@ -1,0 +1,147 @@
+// The collector's SQLite store (docs/collector.md "Store"): WAL, versioned migrations,
+// foreign keys, one transaction per batch.
+//
+//   sources   one row per source name, with its framing/collision counters
+//   meters    registry (from the configuration) and discovered meters; epoch, silent flag
+//   frames    the raw-frame journal: every framed observation, accepted or not, with its raw
+//             12 bytes, source, byte offset and burst flag. Readings are re-derived from it
+//             by `imsmeter rebuild`.
+//   readings  accepted frames: unwrapped kWh (per epoch) and the raw 24-bit value, peak
+//             demand counts, reset counter; clustered by (meter_id, received_at_us)
+//   rejected  frames not accepted, with the reason (raw bytes through frames)
+//   pending   frames held until a later frame decides (provisional IDs, contradictions)
+//   events    discovered, demand_reset, rollover, silent, back_online, replaced, source_*
+// Times are UTC microseconds since the epoch.
+#pragma once
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "collector/config.h"
+#include "collector/observation.h"
+#include "collector/validate/validator.h"
+
+namespace imsm::collector {
+
+inline constexpr int kSchemaVersion = 1;
+
+struct SourceCounters {
+  std::uint64_t bytes_in = 0;
+  std::uint64_t frames = 0;
+  std::uint64_t shared_frames = 0;  // frames that shared their burst (collisions, noise)
+  std::uint64_t skipped_no_stop = 0;
+  std::uint64_t skipped_padding = 0;
+  std::uint64_t skipped_gap = 0;
+  std::uint64_t skipped_end = 0;
+  std::uint64_t reconnects = 0;
+  std::uint64_t last_offset = 0;  // highest stream offset journaled + 1 (file sources)
+};
+
+struct StoreOptions {
+  bool read_only = false;
+  bool synchronous_full = true;  // fsync at every commit (durable against power loss)
+};
+
+struct MeterInfo {
+  std::uint16_t id = 0;
+  bool registered = false;
+  std::string model, label, tenant, location, tariff;
+  std::optional<std::int64_t> discovered_at;
+  std::uint32_t epoch = 0;
+  bool silent = false;
+};
+
+struct StoredReading {
+  Reading r;
+  std::string source;
+  protocol::RawFrame raw{};
+};
+
+struct StoredEvent {
+  std::int64_t id = 0;
+  Event e;
+  std::string source;
+};
+
+class Store {
+ public:
+  explicit Store(const std::string& path, StoreOptions options = {});
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  [[nodiscard]] SQLite::Database& db() { return db_; }
+  [[nodiscard]] int schema_version();
+
+  // --- ingest -------------------------------------------------------------------------
+  // Batches: begin() opens a transaction when none is open; commit() ends it.
+  void begin();
+  void commit();
+  void rollback();
+  [[nodiscard]] bool in_transaction() const { return in_tx_; }
+
+  std::uint32_t source_id(const std::string& name);
+  [[nodiscard]] SourceCounters source_counters(std::uint32_t id);
+  void save_source_counters(std::uint32_t id, const SourceCounters& c);
+
+  // Registered meters' metadata, from the configuration.
+  void save_registry(const CollectorConfig& config);
+  // Journals a new observation; sets obs.frame_id.
+  void journal(Observation& obs);
+  // Stores what the validator decided (inside the open batch).
+  void apply(const Decisions& d, const Validator& v);
+
+  // --- restart ------------------------------------------------------------------------
+  [[nodiscard]] std::vector<MeterState> load_meter_states();
+  [[nodiscard]] std::vector<Observation> load_pending();
+
+  // --- queries ------------------------------------------------------------------------
+  [[nodiscard]] std::vector<MeterInfo> meters();
+  [[nodiscard]] std::optional<MeterInfo> meter(std::uint16_t id);
+  // Readings of one meter (or all when nullopt) with from <= received_at < to, ordered by
+  // meter then time; `fn` is called per row.
+  template <class Fn>
+  void each_reading(std::optional<std::uint16_t> meter, UtcMicros from, UtcMicros to, Fn&& fn);
+  [[nodiscard]] std::vector<StoredEvent> events(std::optional<std::uint16_t> meter, UtcMicros from,
+                                                UtcMicros to, const std::string& kind);
+  [[nodiscard]] std::vector<std::pair<std::string, SourceCounters>> sources();
+  [[nodiscard]] std::int64_t count(const char* table);
+
+  // Deletes everything derived from the journal (readings, rejected, pending, events,
+  // discovered meters) inside the open batch; used by rebuild.
+  void clear_derived();
+
+ private:
+  void migrate();
+  void prepare();
+  void upsert_meter(const MeterState& m);
+
+  SQLite::Database db_;
+  StoreOptions options_;
+  bool in_tx_ = false;
+  std::int64_t next_frame_id_ = 1;
+  std::int64_t next_event_id_ = 1;
+  std::unique_ptr<SQLite::Statement> ins_frame_, ins_reading_, ins_rejected_, ins_pending_,
+      del_pending_, ins_event_, upsert_meter_;
+
+ public:
+  // Row callback type for each_reading (exposed for the template below).
+  std::unique_ptr<SQLite::Statement> make_reading_query(std::optional<std::uint16_t> meter,
+                                                        UtcMicros from, UtcMicros to);
+  static StoredReading read_row(SQLite::Statement& q);
+};
+
+template <class Fn>
+void Store::each_reading(std::optional<std::uint16_t> meter, UtcMicros from, UtcMicros to,
+                         Fn&& fn) {
+  auto q = make_reading_query(meter, from, to);
+  while (q->executeStep()) fn(read_row(*q));
+}
+
+}  // namespace imsm::collector

@@ -1,0 +1,364 @@
+#include "collector/validate/validator.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace imsm::collector {
+
+namespace {
+__extension__ using u128 = unsigned __int128;
+
+// A demand reset is recognised at most once per display cycle of 19 s (guide 3.8, SPEC
+// "Demand reset").
+constexpr std::int64_t kDisplayCycleUs = 19 * kMicrosPerSecond;
+constexpr std::size_t kMaxCandidatesPerId = 8;
+}  // namespace
+
+const char* to_string(RejectReason r) {
+  switch (r) {
+    case RejectReason::KwhBackwards:
+      return "kwh_backwards";
+    case RejectReason::KwhTooFast:
+      return "kwh_too_fast";
+    case RejectReason::ResetsBackwards:
+      return "resets_backwards";
+    case RejectReason::ResetsTooFast:
+      return "resets_too_fast";
+    case RejectReason::PeakFell:
+      return "peak_fell";
+    case RejectReason::SharedUnknown:
+      return "unknown_meter_shared_burst";
+    case RejectReason::Unconfirmed:
+      return "unknown_meter_unconfirmed";
+    case RejectReason::HeldNotConfirmed:
+      return "held_not_confirmed";
+  }
+  return "?";
+}
+
+void Decisions::clear() {
+  readings.clear();
+  rejections.clear();
+  held.clear();
+  released.clear();
+  events.clear();
+  meters_changed.clear();
+}
+
+bool Decisions::empty() const {
+  return readings.empty() && rejections.empty() && held.empty() && released.empty() &&
+         events.empty() && meters_changed.empty();
+}
+
+std::uint64_t Validator::max_kwh_advance(std::int64_t max_power_w, std::int64_t elapsed_us) {
+  if (elapsed_us <= 0 || max_power_w <= 0) return 1;
+  // W x us / (3.6e9 W us per kWh)
+  const u128 wus = static_cast<u128>(max_power_w) * static_cast<u128>(elapsed_us);
+  const u128 kwh = wus / static_cast<u128>(3'600'000'000'000ULL);
+  return kwh >= (1u << 24) ? (1u << 24) : static_cast<std::uint64_t>(kwh) + 1;
+}
+
+std::optional<Validator::Check> Validator::check(std::uint32_t prev_kwh24, std::uint16_t prev_peak,
+                                                 std::uint8_t prev_resets, UtcMicros prev_at,
+                                                 const protocol::Frame& next, UtcMicros next_at,
+                                                 std::int64_t max_power_w) {
+  const std::int64_t dt = std::max<std::int64_t>(0, next_at - prev_at);
+  const std::uint32_t adv = next.total_kwh.advance_since(Kwh24{prev_kwh24});
+  const std::uint64_t allowed = max_kwh_advance(max_power_w, dt);
+  if (adv > allowed) {
+    if (adv >= Kwh24::kModulus / 2)
+      return Check{RejectReason::KwhBackwards,
+                   fmt::format("kWh {} -> {}: back by {}", prev_kwh24, next.total_kwh.value,
+                               Kwh24::kModulus - adv)};
+    return Check{RejectReason::KwhTooFast,
+                 fmt::format("kWh {} -> {}: +{} in {:.3f} s, at most {} at {} W", prev_kwh24,
+                             next.total_kwh.value, adv, static_cast<double>(dt) / 1e6, allowed,
+                             max_power_w)};
+  }
+  const unsigned d = static_cast<std::uint8_t>(next.demand_resets.value - prev_resets);
+  const std::int64_t allowed_resets = dt / kDisplayCycleUs + 1;
+  if (static_cast<std::int64_t>(d) > allowed_resets) {
+    if (d >= 128)
+      return Check{RejectReason::ResetsBackwards,
+                   fmt::format("reset counter {} -> {}", prev_resets, next.demand_resets.value)};
+    return Check{RejectReason::ResetsTooFast,
+                 fmt::format("reset counter {} -> {}: +{} in {:.3f} s", prev_resets,
+                             next.demand_resets.value, d, static_cast<double>(dt) / 1e6)};
+  }
+  if (d == 0 && next.peak_demand.value < prev_peak)
+    return Check{RejectReason::PeakFell, fmt::format("peak demand {} -> {} counts without a reset",
+                                                     prev_peak, next.peak_demand.value)};
+  return std::nullopt;
+}
+
+void Validator::register_meter(std::uint16_t id, std::optional<std::int64_t> max_power_w) {
+  auto& m = meters_[id];
+  m.id = id;
+  m.registered = true;
+  m.max_power_w = max_power_w.value_or(settings_.default_max_power_w);
+}
+
+void Validator::restore(const MeterState& state) {
+  auto& m = meters_[state.id];
+  const bool registered = m.registered;
+  const auto max_w = m.max_power_w;
+  m = state;
+  if (registered) {  // the configuration wins over what the store remembered
+    m.registered = true;
+    m.max_power_w = max_w;
+  } else if (!state.registered) {
+    m.max_power_w = settings_.default_max_power_w;
+  }
+}
+
+const MeterState* Validator::meter(std::uint16_t id) const {
+  auto it = meters_.find(id);
+  return it == meters_.end() ? nullptr : &it->second;
+}
+
+std::optional<Validator::Check> Validator::check_against_last(const MeterState& m,
+                                                              const Observation& obs) const {
+  return check(m.last_kwh24, m.last_peak, m.last_resets, m.last_at, obs.frame(), obs.received_at,
+               m.max_power_w);
+}
+
+void Validator::reject(const Observation& obs, RejectReason reason, std::string detail,
+                       Decisions& out) {
+  out.rejections.push_back(
+      Rejection{obs.frame_id, obs.frame().meter_id.value, reason, std::move(detail)});
+}
+
+void Validator::hold(MeterState& m, const Observation& obs, const Check& why, Decisions& out) {
+  m.held = obs;
+  m.held_reason = why.reason;
+  m.held_detail = why.detail;
+  out.held.push_back(obs.frame_id);
+}
+
+void Validator::start_epoch(MeterState& m, const Observation& obs, Decisions& out, bool replacement,
+                            const std::string& why) {
+  const protocol::Frame f = obs.frame();
+  if (replacement) {
+    out.events.push_back(Event{
+        obs.received_at, "replaced", m.id, obs.source_id,
+        fmt::format("{{\"old_epoch\":{},\"new_epoch\":{},\"old_total_kwh\":{},\"old_kwh24\":{},"
+                    "\"new_kwh24\":{},\"old_demand_resets\":{},\"new_demand_resets\":{},"
+                    "\"last_reading_at_us\":{},\"frame_id\":{},\"reason\":\"{}\"}}",
+                    m.epoch, m.epoch + 1, m.last_total_kwh, m.last_kwh24, f.total_kwh.value,
+                    m.last_resets, f.demand_resets.value, m.last_at, obs.frame_id, why)});
+    ++m.epoch;
+  }
+  if (!m.discovered_at) {
+    m.discovered_at = obs.received_at;
+    out.events.push_back(Event{obs.received_at, "discovered", m.id, obs.source_id,
+                               fmt::format("{{\"registered\":{},\"total_kwh\":{}}}",
+                                           m.registered ? "true" : "false", f.total_kwh.value)});
+  }
+  if (m.silent) {
+    m.silent = false;
+    out.events.push_back(Event{obs.received_at, "back_online", m.id, obs.source_id,
+                               fmt::format("{{\"last_reading_at_us\":{}}}", m.last_at)});
+  }
+  m.has_last = true;
+  m.last_at = obs.received_at;
+  m.last_total_kwh = f.total_kwh.value;
+  m.last_kwh24 = f.total_kwh.value;
+  m.last_peak = f.peak_demand.value;
+  m.last_resets = f.demand_resets.value;
+  out.readings.push_back(Reading{obs.frame_id, m.id, obs.received_at, obs.source_id, m.epoch,
+                                 m.last_total_kwh, m.last_kwh24, m.last_peak, m.last_resets});
+  out.meters_changed.push_back(m.id);
+}
+
+void Validator::accept(MeterState& m, const Observation& obs, Decisions& out) {
+  const protocol::Frame f = obs.frame();
+  const std::uint32_t adv = f.total_kwh.advance_since(Kwh24{m.last_kwh24});
+  const std::int64_t total = m.last_total_kwh + adv;
+  if (adv > 0 && f.total_kwh.value < m.last_kwh24)
+    out.events.push_back(Event{obs.received_at, "rollover", m.id, obs.source_id,
+                               fmt::format("{{\"from_kwh24\":{},\"to_kwh24\":{},\"total_kwh\":{}}}",
+                                           m.last_kwh24, f.total_kwh.value, total)});
+  const unsigned d = static_cast<std::uint8_t>(f.demand_resets.value - m.last_resets);
+  if (d > 0)
+    out.events.push_back(Event{
+        obs.received_at, "demand_reset", m.id, obs.source_id,
+        fmt::format(
+            "{{\"resets\":{},\"counter\":{},\"peak_before_counts\":{},\"peak_after_counts\":{}}}",
+            d, f.demand_resets.value, m.last_peak, f.peak_demand.value)});
+  if (m.silent) {
+    m.silent = false;
+    out.events.push_back(Event{obs.received_at, "back_online", m.id, obs.source_id,
+                               fmt::format("{{\"last_reading_at_us\":{}}}", m.last_at)});
+    out.meters_changed.push_back(m.id);
+  }
+  m.last_at = obs.received_at;
+  m.last_total_kwh = total;
+  m.last_kwh24 = f.total_kwh.value;
+  m.last_peak = f.peak_demand.value;
+  m.last_resets = f.demand_resets.value;
+  out.readings.push_back(Reading{obs.frame_id, m.id, obs.received_at, obs.source_id, m.epoch, total,
+                                 m.last_kwh24, m.last_peak, m.last_resets});
+}
+
+void Validator::process(const Observation& obs, Decisions& out) {
+  const protocol::Frame f = obs.frame();
+  auto it = meters_.find(f.meter_id.value);
+  if (it == meters_.end()) {
+    process_unknown(obs, out);
+    return;
+  }
+  MeterState& m = it->second;
+  if (!m.has_last) {
+    // A registered meter's first frame: accepted at once, unless it shared its burst (then
+    // the next frame must agree with it).
+    if (m.held) {
+      const Observation h = *m.held;
+      m.held.reset();
+      out.released.push_back(h.frame_id);
+      if (!obs.alone()) {
+        reject(h, RejectReason::HeldNotConfirmed, "first frame (shared burst) not confirmed", out);
+        hold(m, obs, Check{RejectReason::HeldNotConfirmed, "first frame from a shared burst"}, out);
+        return;
+      }
+      const protocol::Frame hf = h.frame();
+      if (!check(hf.total_kwh.value, hf.peak_demand.value, hf.demand_resets.value, h.received_at, f,
+                 obs.received_at, m.max_power_w)) {
+        start_epoch(m, h, out, false, "");
+        accept(m, obs, out);
+      } else {
+        reject(h, RejectReason::HeldNotConfirmed,
+               "first frame (shared burst) contradicted by the next", out);
+        start_epoch(m, obs, out, false, "");
+      }
+      return;
+    }
+    if (obs.alone())
+      start_epoch(m, obs, out, false, "");
+    else
+      hold(m, obs, Check{RejectReason::HeldNotConfirmed, "first frame from a shared burst"}, out);
+    return;
+  }
+
+  const auto c = check_against_last(m, obs);
+  if (m.held) {
+    const Observation h = *m.held;
+    if (!c) {
+      // The old state goes on: the held frame was wrong.
+      m.held.reset();
+      out.released.push_back(h.frame_id);
+      reject(h, m.held_reason, m.held_detail + "; the next frame agreed with the last reading",
+             out);
+      accept(m, obs, out);
+      return;
+    }
+    if (!obs.alone()) {
+      reject(obs, c->reason, c->detail + " (shared burst)", out);
+      return;
+    }
+    const protocol::Frame hf = h.frame();
+    const auto ch = check(hf.total_kwh.value, hf.peak_demand.value, hf.demand_resets.value,
+                          h.received_at, f, obs.received_at, m.max_power_w);
+    m.held.reset();
+    out.released.push_back(h.frame_id);
+    if (!ch) {
+      // Two frames, each alone, agree with each other and not with the old state: a new
+      // meter (or register) at this ID. A new epoch, audited.
+      start_epoch(m, h, out, true, to_string(m.held_reason));
+      accept(m, obs, out);
+      return;
+    }
+    reject(h, m.held_reason, m.held_detail + "; the next frame agreed with neither", out);
+    hold(m, obs, *c, out);
+    return;
+  }
+  if (!c) {
+    accept(m, obs, out);
+  } else if (obs.alone()) {
+    hold(m, obs, *c, out);
+  } else {
+    reject(obs, c->reason, c->detail + " (shared burst)", out);
+  }
+}
+
+void Validator::drop_candidate(Candidate& c, Decisions& out) {
+  for (const auto& o : c.chain) {
+    out.released.push_back(o.frame_id);
+    reject(o, RejectReason::Unconfirmed,
+           fmt::format("unknown meter ID seen {} time(s), {} consistent frames needed",
+                       c.chain.size(), settings_.confirm_frames),
+           out);
+  }
+  c.chain.clear();
+}
+
+void Validator::process_unknown(const Observation& obs, Decisions& out) {
+  const protocol::Frame f = obs.frame();
+  if (!obs.alone()) {
+    reject(obs, RejectReason::SharedUnknown, "unknown meter ID from a shared burst", out);
+    return;
+  }
+  const std::int64_t stale_us =
+      settings_.cadence_s * settings_.silent_after_cadences * kMicrosPerSecond;
+  auto& cands = provisional_[f.meter_id.value];
+  for (auto& c : cands)
+    if (obs.received_at - c.chain.back().received_at > stale_us) drop_candidate(c, out);
+  std::erase_if(cands, [](const Candidate& c) { return c.chain.empty(); });
+
+  Candidate* match = nullptr;
+  for (auto it = cands.rbegin(); it != cands.rend() && !match; ++it) {
+    const Observation& last = it->chain.back();
+    const protocol::Frame lf = last.frame();
+    if (!check(lf.total_kwh.value, lf.peak_demand.value, lf.demand_resets.value, last.received_at,
+               f, obs.received_at, settings_.default_max_power_w))
+      match = &*it;
+  }
+  if (!match) {
+    if (cands.size() >= kMaxCandidatesPerId) {
+      drop_candidate(cands.front(), out);
+      cands.erase(cands.begin());
+    }
+    cands.push_back(Candidate{});
+    match = &cands.back();
+  }
+  match->chain.push_back(obs);
+  if (match->chain.size() < static_cast<std::size_t>(settings_.confirm_frames)) {
+    out.held.push_back(obs.frame_id);
+    return;
+  }
+  // Confirmed: the meter is known from now on; its consistent frames become readings.
+  std::vector<Observation> chain = std::move(match->chain);
+  match->chain.clear();
+  for (auto& c : cands)
+    if (!c.chain.empty()) drop_candidate(c, out);
+  provisional_.erase(f.meter_id.value);
+  MeterState& m = meters_[f.meter_id.value];
+  m.id = f.meter_id.value;
+  m.registered = false;
+  m.max_power_w = settings_.default_max_power_w;
+  for (std::size_t i = 0; i + 1 < chain.size(); ++i) out.released.push_back(chain[i].frame_id);
+  start_epoch(m, chain.front(), out, false, "");
+  for (std::size_t i = 1; i < chain.size(); ++i) accept(m, chain[i], out);
+}
+
+void Validator::sweep(UtcMicros now, Decisions& out) {
+  const std::int64_t silent_us =
+      settings_.cadence_s * settings_.silent_after_cadences * kMicrosPerSecond;
+  for (auto& [id, m] : meters_) {
+    if (m.has_last && !m.silent && now - m.last_at > silent_us) {
+      m.silent = true;
+      out.events.push_back(Event{m.last_at + silent_us, "silent", id, std::nullopt,
+                                 fmt::format("{{\"last_reading_at_us\":{},\"after_s\":{}}}",
+                                             m.last_at, silent_us / kMicrosPerSecond)});
+      out.meters_changed.push_back(id);
+    }
+  }
+  for (auto it = provisional_.begin(); it != provisional_.end();) {
+    for (auto& c : it->second)
+      if (now - c.chain.back().received_at > silent_us) drop_candidate(c, out);
+    std::erase_if(it->second, [](const Candidate& c) { return c.chain.empty(); });
+    it = it->second.empty() ? provisional_.erase(it) : std::next(it);
+  }
+}
+
+}  // namespace imsm::collector

@@ -1,0 +1,158 @@
+// Validation beyond structure (SPEC; guide 2.5.2): a structurally valid frame becomes a
+// reading only when it is plausible against that meter's last accepted state.
+//
+//   kWh         advances by at most floor(max_power_w x elapsed / 3600 s) + 1 kWh, modulo the
+//               24-bit wrap (the +1 covers the register's 1 kWh quantisation);
+//   resets      stay or advance, by at most one per 19 s display cycle (+1);
+//   peak        does not fall unless the reset counter advanced.
+//
+// Unknown IDs are provisional until `confirm_frames` mutually consistent frames, each alone
+// in its burst, have been seen; registered IDs are known at once. A frame that contradicts
+// the state is held until the next frame decides: if the next one agrees with the old state
+// the held one is rejected; if it agrees with the held one, the meter was replaced (or its
+// register otherwise jumped): a new epoch begins, audited by an event. A frame from a shared
+// burst is never held, never confirms a meter and never starts an epoch.
+//
+// Pure: observations in, decisions out; the caller journals and stores them.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "collector/config.h"
+#include "collector/observation.h"
+
+namespace imsm::collector {
+
+enum class RejectReason : std::uint8_t {
+  KwhBackwards,      // the 24-bit kWh moved back (more than half the wrap)
+  KwhTooFast,        // more energy than the meter's maximum power allows
+  ResetsBackwards,   // the reset counter moved back
+  ResetsTooFast,     // more resets than key presses could make in the time
+  PeakFell,          // peak demand fell without a demand reset
+  SharedUnknown,     // unknown ID from a shared burst: never confirms a meter
+  Unconfirmed,       // unknown ID never seen consistently (provisional expired)
+  HeldNotConfirmed,  // a held frame the next frame did not confirm
+};
+inline constexpr std::size_t kRejectReasonCount = 8;
+[[nodiscard]] const char* to_string(RejectReason r);
+
+struct Reading {
+  std::int64_t frame_id = 0;
+  std::uint16_t meter_id = 0;
+  UtcMicros received_at = 0;
+  std::uint32_t source_id = 0;
+  std::uint32_t epoch = 0;     // 0 for the first meter at this ID, +1 per replacement
+  std::int64_t total_kwh = 0;  // unwrapped within the epoch
+  std::uint32_t kwh24 = 0;     // as on the wire
+  std::uint16_t peak_demand_counts = 0;
+  std::uint8_t demand_resets = 0;
+};
+
+struct Rejection {
+  std::int64_t frame_id = 0;
+  std::uint16_t meter_id = 0;
+  RejectReason reason = RejectReason::Unconfirmed;
+  std::string detail;
+};
+
+struct Event {
+  UtcMicros at = 0;
+  std::string kind;  // discovered, demand_reset, rollover, silent, back_online, replaced, ...
+  std::optional<std::uint16_t> meter_id;
+  std::optional<std::uint32_t> source_id;
+  std::string detail;  // a JSON object
+};
+
+// What the caller must store after each call. Drained (cleared) by the caller.
+struct Decisions {
+  std::vector<Reading> readings;
+  std::vector<Rejection> rejections;
+  std::vector<std::int64_t> held;      // frames now pending (journal them as such)
+  std::vector<std::int64_t> released;  // frames no longer pending (decided)
+  std::vector<Event> events;
+  std::vector<std::uint16_t> meters_changed;  // rows of `meters` to upsert
+  void clear();
+  [[nodiscard]] bool empty() const;
+};
+
+struct MeterState {
+  std::uint16_t id = 0;
+  bool registered = false;
+  std::int64_t max_power_w = kLargestModelPowerW;
+  std::optional<UtcMicros> discovered_at;
+  bool silent = false;
+  std::uint32_t epoch = 0;
+  // Last accepted reading.
+  bool has_last = false;
+  UtcMicros last_at = 0;
+  std::int64_t last_total_kwh = 0;
+  std::uint32_t last_kwh24 = 0;
+  std::uint16_t last_peak = 0;
+  std::uint8_t last_resets = 0;
+  // A frame held until the next one decides.
+  std::optional<Observation> held;
+  RejectReason held_reason = RejectReason::HeldNotConfirmed;
+  std::string held_detail;
+};
+
+class Validator {
+ public:
+  explicit Validator(ValidationSettings settings) : settings_(settings) {}
+
+  // Registers a meter from the configuration: known at once, its maximum power from the
+  // model number when there is one.
+  void register_meter(std::uint16_t id, std::optional<std::int64_t> max_power_w);
+  // Restores a meter's state (from the store after a restart).
+  void restore(const MeterState& state);
+
+  // Decides one journaled observation (frame_id set). Observations of one meter must come
+  // in arrival order.
+  void process(const Observation& obs, Decisions& out);
+  // The clock reached `now`: silent meters and stale provisional IDs.
+  void sweep(UtcMicros now, Decisions& out);
+
+  [[nodiscard]] const MeterState* meter(std::uint16_t id) const;
+  [[nodiscard]] const std::unordered_map<std::uint16_t, MeterState>& meters() const {
+    return meters_;
+  }
+  [[nodiscard]] std::size_t provisional_ids() const { return provisional_.size(); }
+  [[nodiscard]] const ValidationSettings& settings() const { return settings_; }
+
+  // Plausibility of `next` after `prev` (nullopt: plausible). Exposed for tests.
+  struct Check {
+    RejectReason reason;
+    std::string detail;
+  };
+  [[nodiscard]] static std::optional<Check> check(std::uint32_t prev_kwh24, std::uint16_t prev_peak,
+                                                  std::uint8_t prev_resets, UtcMicros prev_at,
+                                                  const protocol::Frame& next, UtcMicros next_at,
+                                                  std::int64_t max_power_w);
+  // The most kWh a meter of `max_power_w` can register in `elapsed_us` (+1 for quantisation).
+  [[nodiscard]] static std::uint64_t max_kwh_advance(std::int64_t max_power_w,
+                                                     std::int64_t elapsed_us);
+
+ private:
+  struct Candidate {
+    std::vector<Observation> chain;  // mutually consistent, each alone
+  };
+
+  std::optional<Check> check_against_last(const MeterState& m, const Observation& obs) const;
+  void accept(MeterState& m, const Observation& obs, Decisions& out);
+  void start_epoch(MeterState& m, const Observation& obs, Decisions& out, bool replacement,
+                   const std::string& why);
+  void hold(MeterState& m, const Observation& obs, const Check& why, Decisions& out);
+  void reject(const Observation& obs, RejectReason reason, std::string detail, Decisions& out);
+  void process_unknown(const Observation& obs, Decisions& out);
+  void drop_candidate(Candidate& c, Decisions& out);
+
+  ValidationSettings settings_;
+  std::unordered_map<std::uint16_t, MeterState> meters_;
+  std::map<std::uint16_t, std::vector<Candidate>> provisional_;
+};
+
+}  // namespace imsm::collector

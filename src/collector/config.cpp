@@ -66,11 +66,12 @@ std::string format_micros(Micros value, int decimals) {
 }
 
 std::int64_t model_max_power_w(const protocol::ModelConfig& model) {
-  // Sum of the elements' nominal voltages (the high leg of a delta counts at 207.8 V),
-  // x CT primary x 1.1, rounded up to whole watts.
-  double volts = 0;
-  for (int e = 0; e < model.elements; ++e) volts += protocol::element_nominal_voltage_v(model, e);
-  return static_cast<std::int64_t>(std::ceil(volts * model.ct_primary_a * 1.1));
+  // Sum of the elements' nominal voltages in tenths of a volt (the high leg of a delta counts
+  // at 207.8 V), x CT primary x 1.1, in integers, rounded up to whole watts.
+  std::int64_t decivolts = 0;
+  for (int e = 0; e < model.elements; ++e)
+    decivolts += std::llround(protocol::element_nominal_voltage_v(model, e) * 10.0);
+  return (decivolts * model.ct_primary_a * 11 + 99) / 100;
 }
 
 namespace {

@@ -1,6 +1,7 @@
 #include "io/pty.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <pty.h>
 #include <sys/ioctl.h>
 #include <termios.h>
@@ -20,7 +21,7 @@ Result<Pty, std::string> open_pty() {
     return unexpected(std::string("cannot create a pty: ") + std::strerror(errno));
   Pty p;
   p.master.reset(master);
-  p.slave.reset(slave);
+  UniqueFd slave_fd(slave);
   p.path = name;
   for (int fd : {master, slave}) {
     const int fl = ::fcntl(fd, F_GETFD);
@@ -34,9 +35,17 @@ Result<Pty, std::string> open_pty() {
   return p;
 }
 
+bool pty_has_reader(const Pty& pty) {
+  pollfd p{pty.master.get(), POLLOUT, 0};
+  if (::poll(&p, 1, 0) < 0) return false;
+  return (p.revents & POLLHUP) == 0;
+}
+
 std::size_t pty_pending_bytes(const Pty& pty) {
+  // Peek at the slave's input queue through a second descriptor (reads nothing).
+  UniqueFd slave(::open(pty.path.c_str(), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
   int n = 0;
-  if (!pty.slave || ::ioctl(pty.slave.get(), FIONREAD, &n) != 0 || n < 0) return 0;
+  if (!slave || ::ioctl(slave.get(), FIONREAD, &n) != 0 || n < 0) return 0;
   return static_cast<std::size_t>(n);
 }
 

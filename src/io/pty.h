@@ -12,12 +12,15 @@ namespace imsm::io {
 
 struct Pty {
   UniqueFd master;  // non-blocking, written by the simulator
-  UniqueFd slave;   // kept open so the buffer survives readers coming and going
   std::string path;
 };
 
-// Creates a pty (glibc openpty). The error message says why.
+// Creates a pty (glibc openpty), both ends raw 9600 8N1. The slave is closed again, so
+// that the master can tell whether anybody has the slave open. The error says why.
 [[nodiscard]] Result<Pty, std::string> open_pty();
+
+// True while some process has the slave open (the master reports no hang-up).
+[[nodiscard]] bool pty_has_reader(const Pty& pty);
 
 // Bytes written to the master and not yet read from the slave (0 when unknown).
 [[nodiscard]] std::size_t pty_pending_bytes(const Pty& pty);

@@ -140,7 +140,19 @@ class PtyOutput final : public Output {
  public:
   PtyOutput(io::Pty pty, std::string bus, const OutputContext& ctx)
       : pty_(std::move(pty)), bus_(std::move(bus)), ctx_(ctx) {}
+  void start() override {
+    // At maximum speed wait for a reader, then give it a moment to set its terminal up
+    // (a TCSAFLUSH would discard what was already written).
+    if (!ctx_.max_speed) return;
+    if (wait_for_reader()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   void write_run(std::int64_t, std::span<const std::uint8_t> bytes) override {
+    // Nobody has the pty open: in real time the bytes are lost as on an unwatched wire; at
+    // maximum speed the run waits for a reader to come (back).
+    if (!io::pty_has_reader(pty_) && (!ctx_.max_speed || !wait_for_reader())) {
+      lost_ += bytes.size();
+      return;
+    }
     lost_ += write_fd(pty_.master.get(), bytes, ctx_);
   }
   [[nodiscard]] std::string announce() const override { return "pty " + bus_ + " " + pty_.path; }
@@ -148,13 +160,27 @@ class PtyOutput final : public Output {
     // Give the reader the chance to take what is still buffered before the pty goes away.
     const auto deadline = std::chrono::steady_clock::now() +
                           std::chrono::milliseconds(static_cast<int>(ctx_.drain_timeout_s * 1000));
-    while (io::pty_pending_bytes(pty_) > 0 && std::chrono::steady_clock::now() < deadline &&
-           !(ctx_.stop && ctx_.stop->load()))
+    // The slave's queue must stay empty for a while: the kernel moves bytes from the
+    // master's side into it in the background, so one empty look proves little.
+    auto empty_since = std::chrono::steady_clock::now();
+    while (io::pty_has_reader(pty_) && !(ctx_.stop && ctx_.stop->load())) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) break;
+      if (io::pty_pending_bytes(pty_) > 0) empty_since = now;
+      if (now - empty_since >= std::chrono::milliseconds(250)) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
   }
   [[nodiscard]] std::uint64_t bytes_lost() const override { return lost_; }
 
  private:
+  bool wait_for_reader() {
+    while (!io::pty_has_reader(pty_)) {
+      if (ctx_.stop && ctx_.stop->load()) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
+  }
   io::Pty pty_;
   std::string bus_;
   OutputContext ctx_;

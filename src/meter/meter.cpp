@@ -340,10 +340,25 @@ bool Meter::step_samples(const SampleBlock& b) {
     }
   }
 
-  const std::int64_t t0 = now_ns_;
+  // Sample times: t = ref + (index since ref) / rate, in long double so that a long run of
+  // blocks keeps exact time (no per-block rounding drift). A phasor step or a new rate
+  // starts a new reference.
+  if (!(acc_.ref_valid && acc_.ref_rate_hz == b.sample_rate_hz && acc_.ref_end_ns == now_ns_)) {
+    acc_.ref_valid = true;
+    acc_.ref_rate_hz = b.sample_rate_hz;
+    acc_.ref_ns = now_ns_;
+    acc_.ref_samples = 0;
+  }
+  const long double lperiod = 1e9L / static_cast<long double>(b.sample_rate_hz);
+  const std::int64_t ref_ns = acc_.ref_ns;
+  const std::uint64_t ref_samples = acc_.ref_samples;
   const auto time_of = [&](std::size_t n) {
-    return t0 + static_cast<std::int64_t>(std::llround(static_cast<double>(n) * period_ns));
+    return ref_ns + static_cast<std::int64_t>(
+                        std::llround(static_cast<long double>(ref_samples + n) * lperiod));
   };
+  const double t0_exact = static_cast<double>(static_cast<long double>(ref_ns) +
+                                              static_cast<long double>(ref_samples) * lperiod);
+  const std::int64_t t0 = now_ns_;
   const std::size_t count = b.count;
   std::size_t n = 0;
   if (acc_.n == 0) acc_.start_ns = t0;
@@ -352,7 +367,7 @@ bool Meter::step_samples(const SampleBlock& b) {
     if (powered_) {
       // First sample at or after the subinterval boundary.
       const std::int64_t boundary = subinterval_start_ns_ + kSubintervalNs;
-      const double m = std::ceil(static_cast<double>(boundary - t0) / period_ns - 1e-9);
+      const double m = std::ceil(static_cast<double>(boundary - t0) / period_ns - 1e-6);
       auto nb = static_cast<std::size_t>(m < 0 ? 0.0 : m);
       while (nb > 0 && time_of(nb - 1) >= boundary) --nb;
       while (time_of(nb) < boundary) ++nb;
@@ -402,8 +417,7 @@ bool Meter::step_samples(const SampleBlock& b) {
       for (std::size_t j = n; j < stop; ++j) {
         if (acc_.have_prev && acc_.prev_v < 0 && v[j] >= 0) {
           const double frac = -acc_.prev_v / (v[j] - acc_.prev_v);
-          const double t =
-              static_cast<double>(t0) + (static_cast<double>(j) - 1.0 + frac) * period_ns;
+          const double t = t0_exact + (static_cast<double>(j) - 1.0 + frac) * period_ns;
           if (acc_.crossings == 0) acc_.first_cross_ns = t;
           acc_.last_cross_ns = t;
           ++acc_.crossings;
@@ -420,7 +434,16 @@ bool Meter::step_samples(const SampleBlock& b) {
     }
   }
   now_ns_ = time_of(count);
+  acc_.ref_samples += count;
+  acc_.ref_end_ns = now_ns_;
   return true;
+}
+
+void Meter::flush_samples() {
+  if (acc_.n > 0) {
+    close_sample_period(now_ns_);
+    acc_.start_ns = now_ns_;
+  }
 }
 
 void Meter::close_sample_period(std::int64_t at_ns) {

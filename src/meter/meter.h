@@ -56,6 +56,9 @@ inline constexpr std::int64_t kSamplePeriodNs = 100'000'000;
 struct TxFrame {
   std::int64_t start_ns = 0;
   protocol::RawFrame bytes{};
+  [[nodiscard]] std::int64_t byte_start_ns(std::size_t i) const {
+    return start_ns + static_cast<std::int64_t>(i) * kByteTimeNs;
+  }
 };
 using TxSink = void (*)(void* ctx, const TxFrame& frame);
 
@@ -135,6 +138,9 @@ class Meter {
   // phasor mode may be mixed; the latest one defines the measurements. Returns false (and
   // does nothing) for a rate below 2 kHz.
   bool step_samples(const SampleBlock& block);
+  // Sample mode registers energy at the end of each 100 ms period (and at subinterval ends);
+  // this closes the open period now, e.g. before reading the register at the end of a run.
+  void flush_samples();
   // The key switch moves now (at now_ns()). Ignored while the meter is off.
   void set_key_switch(KeyPosition p);
 
@@ -241,6 +247,12 @@ class Meter {
     std::array<double, kMaxElements> prev_i_el{};
     std::int64_t n = 0;
     std::int64_t start_ns = 0;
+    // time reference of consecutive blocks at one rate
+    bool ref_valid = false;
+    double ref_rate_hz = 0;
+    std::int64_t ref_ns = 0;
+    std::uint64_t ref_samples = 0;
+    std::int64_t ref_end_ns = 0;
     double rate_hz = 0;
     // frequency estimate on element 0's voltage
     double prev_v = 0;

@@ -178,6 +178,52 @@ TEST(Demand, Spec_NoDemandModelSendsZeroPeakAndResets) {
   EXPECT_EQ(f->total_kwh.value, 3u);  // 10 kW x 20 min = 3.33 kWh
 }
 
+// SPEC "Demand": peak = the largest rolling demand since the last reset (an earlier, higher
+// peak does not come back after a reset).
+TEST(Demand, Spec_PeakIsLargestRollingSinceLastReset) {
+  MeterConfig c = make_config(kWye480);
+  Meter m(c);
+  m.set_input(load_kw(c, 90.0));
+  m.step(3 * kSubintervalNs);
+  EXPECT_EQ(m.peak_demand_centi_kw(), 9000u);
+  m.set_input(load_kw(c, 30.0));
+  m.step(6 * kSubintervalNs);
+  EXPECT_EQ(m.peak_demand_centi_kw(), 9000u);  // a lower rolling demand does not replace it
+  // Reset during the next peak-demand display window.
+  const std::int64_t since = m.now_ns() - m.power_up_ns();
+  const std::int64_t next = (since / (19 * kSec) + 1) * 19 * kSec;
+  m.step(next + 13 * kSec - since);
+  m.set_key_switch(KeyPosition::Right);
+  m.step(kSec / 2);
+  m.set_key_switch(KeyPosition::Locked);
+  EXPECT_EQ(m.peak_demand_counts().value, 0);
+  m.step(m.next_subinterval_end_ns() - m.now_ns());
+  EXPECT_EQ(m.peak_demand_centi_kw(), 3000u);  // rebuilt from windows after the reset
+  EXPECT_EQ(m.peak_demand_counts().value, 1500);
+}
+
+// SPEC "Services and elements": voltage angles per service.
+TEST(MeterConfig, Spec_ServiceVoltageAngles) {
+  const struct {
+    const char* model;
+    double a1, a2;
+  } cases[] = {{kSplit240, 180.0, 0.0},
+               {"S1-208-N-01-01-011-00", -120.0, 0.0},
+               {"S1-480-N-01-01-011-00", -120.0, 0.0},
+               {kWye208, -120.0, 120.0},
+               {kDelta, 180.0, 90.0}};
+  for (const auto& cs : cases) {
+    const MeterConfig c = make_config(cs.model);
+    EXPECT_EQ(service_voltage_angle_deg(c.model, 0), 0.0) << cs.model;
+    EXPECT_EQ(service_voltage_angle_deg(c.model, 1), cs.a1) << cs.model;
+    if (c.elements == 3) {
+      EXPECT_EQ(service_voltage_angle_deg(c.model, 2), cs.a2) << cs.model;
+    }
+  }
+  const MeterConfig d = make_config(kDelta);
+  EXPECT_NEAR(d.nominal_v[2], 207.846, 1e-3);  // the high leg, 120 * sqrt(3)
+}
+
 // ---- key switch (guide 2.4.2) -------------------------------------------------------------
 
 struct KeyFixture {
@@ -618,6 +664,7 @@ TEST(Rs485, Spec_FrameAtEachSubintervalEndWithByteTimes) {
     const auto f = protocol::decode(frames[i].bytes);
     ASSERT_TRUE(f.has_value());
     EXPECT_EQ(f->meter_id.value, 2578);
+    EXPECT_EQ(frames[i].byte_start_ns(11), frames[i].start_ns + 11 * 1'041'667);
   }
   EXPECT_EQ(kByteTimeNs * 12, 12'500'004);  // 12.5 ms per frame
   EXPECT_EQ(std::chrono::nanoseconds(kByteTimeNs), protocol::kByteTime9600);

@@ -25,6 +25,7 @@ void run_samples(Meter& m, const PhasorInput& in, double rate, double seconds, s
     ASSERT_TRUE(m.step_samples(b));
     done += n;
   }
+  m.flush_samples();
 }
 
 double closed_form_wh(const MeterConfig& c, const PhasorInput& in, double seconds) {
@@ -102,6 +103,18 @@ TEST(SampleMode, SubintervalEndsAtExactTimesAndMatchesPhasorDemand) {
                        static_cast<std::int64_t>(p.peak_demand_counts().value)),
             1);
   EXPECT_EQ(s.now_ns(), 930 * kSec);
+}
+
+// Any rate >= 2 kHz, including rates whose sample period is not a whole number of ns.
+TEST(SampleMode, AnyRateFrom2kHz) {
+  MeterConfig c = make_config("S1-240-N-01-01-041-00");
+  const PhasorInput in = PhasorInput::balanced(c, 123.0, 36.87, 60.0);
+  for (const double rate : {2000.0, 3001.0, 4096.0, 7777.0, 20000.0}) {
+    Meter s(c);
+    run_samples(s, in, rate, 2.0, 1500);
+    EXPECT_NEAR(wh_of(s.energy_fj()) / closed_form_wh(c, in, 2.0) - 1, 0, 50e-6) << rate;
+    EXPECT_NEAR(static_cast<double>(s.now_ns()), 2e9, 1.0) << rate;
+  }
 }
 
 TEST(SampleMode, RejectsRatesBelow2kHz) {

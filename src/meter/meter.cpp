@@ -137,34 +137,52 @@ void Meter::set_input(const PhasorInput& in) {
     const auto ki = static_cast<std::size_t>(k);
     ElementReading r{};
     if (k < cfg_.elements) {
-      Spectrum v;
       const LineVoltage& lv = in.voltage[ki];
-      add_waveform(v, lv.rms_v, lv.angle_deg, lv.harmonics, 1.0);
-      Spectrum i;
       const ElementWiring& w = cfg_.wiring[ki];
-      for (int s = 0; s < w.ct_sets && s < kMaxCtSets; ++s) {
-        const CtSetWiring& cs = w.sets[static_cast<std::size_t>(s)];
-        const auto line = static_cast<std::size_t>(cs.line < 0 ? k : cs.line);
-        const LineCurrent& c = in.current[line][static_cast<std::size_t>(s)];
-        add_waveform(i, c.rms_a, in.voltage[line].angle_deg - c.lag_deg, c.harmonics,
-                     cs.reversed ? -1.0 : 1.0);
-      }
       double gain = 1.0;
       double delta = 0.0;
       if (cfg_.error_model.enabled) {
         gain += cfg_.error_model.gain_error_ppm[ki] * 1e-6;
         delta = cfg_.error_model.phase_error_mrad[ki] * 1e-3;
       }
+      const CtSetWiring& cs0 = w.sets[0];
+      const auto line0 = static_cast<std::size_t>(cs0.line < 0 ? k : cs0.line);
+      const LineCurrent& c0 = in.current[line0][0];
       double p = 0;
-      for (int j = 0; j < i.n; ++j) {
-        const auto ji = static_cast<std::size_t>(j);
-        const int h = i.order[ji];
-        const Cplx vi = v.at(h);
-        const Cplx ii = i.x[ji] * gain * std::polar(1.0, delta * static_cast<double>(h));
-        p += (vi * std::conj(ii)).real();
+      double v_rms = 0;
+      double i_rms = 0;
+      if (w.ct_sets == 1 && lv.harmonics.count == 0 && c0.harmonics.count == 0) {
+        // Fast path (one CT set, pure sinusoids): P = V I cos(angle_v - angle_i - delta).
+        const double ai = in.voltage[line0].angle_deg - c0.lag_deg;
+        v_rms = lv.rms_v;
+        i_rms = c0.rms_a;
+        if (v_rms != 0 && i_rms != 0) {
+          p = (cs0.reversed ? -1.0 : 1.0) * gain * v_rms * i_rms *
+              std::cos((lv.angle_deg - ai) * kDeg - delta);
+        }
+      } else {
+        Spectrum v;
+        add_waveform(v, lv.rms_v, lv.angle_deg, lv.harmonics, 1.0);
+        Spectrum i;
+        for (int s = 0; s < w.ct_sets && s < kMaxCtSets; ++s) {
+          const CtSetWiring& cs = w.sets[static_cast<std::size_t>(s)];
+          const auto line = static_cast<std::size_t>(cs.line < 0 ? k : cs.line);
+          const LineCurrent& c = in.current[line][static_cast<std::size_t>(s)];
+          add_waveform(i, c.rms_a, in.voltage[line].angle_deg - c.lag_deg, c.harmonics,
+                       cs.reversed ? -1.0 : 1.0);
+        }
+        for (int j = 0; j < i.n; ++j) {
+          const auto ji = static_cast<std::size_t>(j);
+          const int h = i.order[ji];
+          Cplx ii = i.x[ji] * gain;
+          if (delta != 0) ii *= std::polar(1.0, delta * static_cast<double>(h));
+          p += (v.at(h) * std::conj(ii)).real();
+        }
+        v_rms = v.rms();
+        i_rms = i.rms();
       }
-      r.v_rms = v.rms();
-      r.i_rms_a = i.rms() * gain;
+      r.v_rms = v_rms;
+      r.i_rms_a = i_rms * gain;
       r.i_secondary_a = r.i_rms_a / cfg_.ct_ratio;
       r.p_w = p;
       const double s_va = r.v_rms * r.i_rms_a;

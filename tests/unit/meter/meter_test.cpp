@@ -254,6 +254,18 @@ TEST(KeySwitch, Guide2_4_2_ResetDuringPeakDisplay) {
   EXPECT_EQ(f.m.demand_resets().value, 1);
 }
 
+// Guide 5 FAQ / 2.4.1: the kWh total is non-resettable; a demand reset leaves it alone.
+TEST(KeySwitch, Guide5_Faq_KwhIsNotResettable) {
+  KeyFixture f;
+  const Uint128 e = f.m.energy_fj();
+  f.m.set_input(load_kw(f.c, 0.0));
+  const std::int64_t next = f.cycle_start() + 19 * kSec;
+  f.gesture(next + 12 * kSec + kSec / 10, kSec / 2);
+  ASSERT_EQ(f.m.demand_resets().value, 1);
+  EXPECT_TRUE(f.m.energy_fj() == e);
+  EXPECT_GT(f.m.total_kwh(), 0u);
+}
+
 TEST(KeySwitch, Guide2_4_2_OutsidePeakWindowIgnored) {
   KeyFixture f;
   const auto peak = f.m.peak_demand_counts();
@@ -473,7 +485,7 @@ TEST(Wiring, Research4_3_ReversedCtRegistration) {
   EXPECT_NEAR(registration(kSplit240, 1, AccumulationMode::Delivered), 0.5, 1e-12);
 }
 
-TEST(Wiring, Spec_CtOnWrongPhase) {
+TEST(Wiring, Guide5_CtOnWrongPhase) {
   MeterOptions o;
   o.wiring[0].sets[0].line = 1;  // CT1 clamped on L2
   MeterConfig c = make_config(kWye208, o);
@@ -485,7 +497,7 @@ TEST(Wiring, Spec_CtOnWrongPhase) {
   EXPECT_NEAR(m.registered_power_w(), 1.5 * 120.0 * 50.0, 1e-6);
 }
 
-TEST(Wiring, Spec_ParalleledCtSetsAreSummed) {
+TEST(Wiring, Guide5_Faq_UpToThreeParalleledCtSetsAreSummed) {
   MeterOptions o;
   o.wiring[0].ct_sets = 3;
   MeterConfig c = make_config(kOne120, o);
@@ -506,7 +518,7 @@ TEST(Wiring, Spec_ParalleledCtSetsAreSummed) {
   EXPECT_NEAR(m2.element(0).p_w, 120.0 * (20 - 30 + 10 * 0.5), 1e-9);
 }
 
-TEST(Wiring, Spec_OverloadAbove110PercentFlagged) {
+TEST(Wiring, Guide2_2_OverloadAboveRatedPlus10PercentFlagged) {
   MeterConfig c = make_config(kOne120);  // 100 A CT
   Meter m(c);
   m.set_input(PhasorInput::balanced(c, 109.9, 0.0));
@@ -750,6 +762,34 @@ TEST(Metrology, PhasorReadings) {
   EXPECT_NEAR(m.element(0).i_rms_a, 600.0 * std::sqrt(1.04), 1e-9);
   EXPECT_NEAR(m.element(0).p_w, 277.0 * 600.0 * 0.5, 1e-6);  // harmonics carry no power
   EXPECT_DOUBLE_EQ(m.frequency_hz(), 50.0);
+}
+
+// The class-error model (off by default): P' = (1 + g) V I cos(phi - delta) per element, and
+// the seeded draw stays inside the guide's class (guide 2.2: +/-0.5 % at PF 1, +/-0.75 % at 0.5).
+TEST(ErrorModel, Guide2_2_SeededModelWithinAccuracyClass) {
+  for (std::uint64_t seed = 1; seed <= 50; ++seed) {
+    MeterOptions o;
+    o.error_model = ErrorModel::from_seed(seed);
+    ASSERT_TRUE(o.error_model.enabled);
+    MeterConfig c = make_config(kWye208, o);
+    for (const double lag : {0.0, 60.0, -60.0}) {
+      Meter m(c);
+      m.set_input(PhasorInput::balanced(c, 40.0, lag));
+      double truth = 0, model = 0;
+      for (std::size_t k = 0; k < 3; ++k) {
+        const double g = 1 + o.error_model.gain_error_ppm[k] * 1e-6;
+        const double d = o.error_model.phase_error_mrad[k] * 1e-3;
+        truth += 120.0 * 40.0 * std::cos(lag * 3.14159265358979323846 / 180);
+        model += g * 120.0 * 40.0 * std::cos(lag * 3.14159265358979323846 / 180 - d);
+      }
+      EXPECT_NEAR(m.registered_power_w(), model, 1e-6);
+      const double err = m.registered_power_w() / truth - 1;
+      EXPECT_LE(std::fabs(err), lag == 0.0 ? 0.005 : 0.0075) << seed << " " << lag;
+    }
+  }
+  EXPECT_FALSE(make_config(kWye208).error_model.enabled);
+  // Different seeds, different meters.
+  EXPECT_NE(ErrorModel::from_seed(1).gain_error_ppm, ErrorModel::from_seed(2).gain_error_ppm);
 }
 
 }  // namespace

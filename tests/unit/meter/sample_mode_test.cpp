@@ -117,6 +117,22 @@ TEST(SampleMode, AnyRateFrom2kHz) {
   }
 }
 
+// The error model means the same on both paths.
+TEST(SampleMode, ErrorModelAgreesWithPhasorPath) {
+  MeterOptions o;
+  o.error_model = ErrorModel::from_seed(7);
+  MeterConfig c = make_config("S2-480-N-01-01-041-01", o);
+  for (const double lag : {0.0, 60.0, -60.0}) {
+    const PhasorInput in = PhasorInput::balanced(c, 200.0, lag, 60.0);
+    Meter s(c);
+    run_samples(s, in, 4000.0, 2.0, 4000);
+    Meter p(c);
+    p.set_input(in);
+    p.step(2 * kSec);
+    EXPECT_NEAR(wh_of(s.energy_fj()) / wh_of(p.energy_fj()) - 1, 0, 100e-6) << lag;
+  }
+}
+
 TEST(SampleMode, RejectsRatesBelow2kHz) {
   MeterConfig c = make_config("S1-120-N-01-01-011-00");
   Meter m(c);

@@ -44,6 +44,7 @@ struct CollectCliOptions {
   std::optional<double> idle_gap_ms;
   std::optional<std::int64_t> commit_interval_ms;
   bool no_fsync = false;
+  double clock_scale = 1.0;
   std::string log_level = "info";
 };
 
@@ -83,6 +84,7 @@ int run_collect(const CollectCliOptions& o) {
       throw UsageError("collect: --replay-start '" + o.replay_start + "': expected ISO 8601 time");
   }
   co.synchronous_full = !o.no_fsync;
+  co.clock_scale = o.clock_scale;
   co.reload = [o] {
     auto c = collector::load_config_or_default(o.config);
     return c;
@@ -145,6 +147,10 @@ Runner setup_collect(CLI::App& app) {
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1000}));
   sub->add_flag("--no-fsync", opt->no_fsync,
                 "synchronous=NORMAL: safe against a crash of the process, not of the machine");
+  sub->add_option("--clock-scale", opt->clock_scale,
+                  "Live sources: arrival clock runs N times real time (to read a simulator "
+                  "running at --speed N); default 1")
+      ->check(CLI::Range(0.001, 100000.0));
   sub->add_option("--log-level", opt->log_level, "trace|debug|info|warn|error (default info)");
   sub->footer(
       "Signals: SIGTERM/SIGINT flush and exit 0; SIGHUP reloads the configuration.\n"

@@ -109,6 +109,7 @@ CollectStats Collector::run(std::atomic<bool>& stop, std::atomic<bool>& reload) 
     ctx.clock = clock;
     ctx.framer = framer_options(config.validation);
     ctx.replay_start = replay_start;
+    ctx.clock_scale = options_.clock_scale;
     const SourceCounters before = store.source_counters(ctx.source_id);
     stored_counters[ctx.source_id] = before;
     if (spec.kind == SourceSpec::Kind::File && spec.path != "-") {
@@ -151,32 +152,41 @@ CollectStats Collector::run(std::atomic<bool>& stop, std::atomic<bool>& reload) 
     last_sweep = now;
   };
 
+  // The clock moves with the arrivals: silent meters are found before the next frame counts.
+  auto ingest_one = [&](Observation& o) {
+    if (o.received_at > clock_now) {
+      clock_now = o.received_at;
+      if (clock_now - last_sweep >= kSweepEveryUs) sweep(clock_now);
+    }
+    store.journal(o);
+    validator.process(o, d);
+    stats.observations++;
+    stats.readings += d.readings.size();
+    stats.rejected += d.rejections.size();
+    stats.events += d.events.size();
+    store.apply(d, validator);
+    d.clear();
+    auto& next = next_offset[o.source_id];
+    next = std::max(next, o.stream_offset + protocol::kFrameSize);
+  };
+
   for (;;) {
     batches.clear();
     queue.pop(batches, std::chrono::milliseconds(50));
     for (auto& b : batches) {
       store.begin();
       for (auto& o : b.observations) {
-        store.journal(o);
-        validator.process(o, d);
-        stats.observations++;
-        stats.readings += d.readings.size();
-        stats.rejected += d.rejections.size();
-        stats.events += d.events.size();
-        store.apply(d, validator);
-        d.clear();
-        auto& next = next_offset[o.source_id];
-        next = std::max(next, o.stream_offset + protocol::kFrameSize);
-        if (o.received_at > clock_now) clock_now = o.received_at;
+        ingest_one(o);
       }
       for (auto& e : b.events) d.events.push_back(e);
       stats.events += d.events.size();
       store.apply(d, validator);
       d.clear();
-      if (clock_now - last_sweep >= kSweepEveryUs) sweep(clock_now);
     }
     if (any_live) {
-      const UtcMicros now = now_utc();
+      const UtcMicros now =
+          clock.utc0 + static_cast<UtcMicros>(static_cast<double>(now_utc() - clock.utc0) *
+                                              options_.clock_scale);
       if (now - last_sweep >= kSweepEveryUs) sweep(std::max(now, clock_now));
     }
     const auto steady = std::chrono::steady_clock::now();
@@ -204,31 +214,7 @@ CollectStats Collector::run(std::atomic<bool>& stop, std::atomic<bool>& reload) 
     if (stop.load()) break;
     bool all_done = true;
     for (auto& s : sources) all_done = all_done && s->finished();
-    if (all_done) {
-      // Drain what the sources queued before finishing.
-      batches.clear();
-      queue.pop(batches, std::chrono::milliseconds(0));
-      if (batches.empty()) break;
-      for (auto& b : batches) {
-        store.begin();
-        for (auto& o : b.observations) {
-          store.journal(o);
-          validator.process(o, d);
-          stats.observations++;
-          stats.readings += d.readings.size();
-          stats.rejected += d.rejections.size();
-          stats.events += d.events.size();
-          store.apply(d, validator);
-          d.clear();
-          auto& next = next_offset[o.source_id];
-          next = std::max(next, o.stream_offset + protocol::kFrameSize);
-          if (o.received_at > clock_now) clock_now = o.received_at;
-        }
-        for (auto& e : b.events) d.events.push_back(e);
-        store.apply(d, validator);
-        d.clear();
-      }
-    }
+    if (all_done) break;  // what they queued last is drained below
   }
   source_stop = true;
   queue.wake();
@@ -239,22 +225,13 @@ CollectStats Collector::run(std::atomic<bool>& stop, std::atomic<bool>& reload) 
   for (auto& b : batches) {
     store.begin();
     for (auto& o : b.observations) {
-      store.journal(o);
-      validator.process(o, d);
-      stats.observations++;
-      stats.readings += d.readings.size();
-      stats.rejected += d.rejections.size();
-      store.apply(d, validator);
-      d.clear();
-      auto& next = next_offset[o.source_id];
-      next = std::max(next, o.stream_offset + protocol::kFrameSize);
-      if (o.received_at > clock_now) clock_now = o.received_at;
+      ingest_one(o);
     }
     for (auto& e : b.events) d.events.push_back(e);
     store.apply(d, validator);
     d.clear();
   }
-  if (clock_now > 0) sweep(any_live ? std::max(now_utc(), clock_now) : clock_now);
+  if (clock_now > 0) sweep(clock_now);
   store.begin();
   save_counters();
   store.commit();

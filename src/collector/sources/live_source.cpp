@@ -14,7 +14,7 @@
 namespace imsm::collector {
 
 namespace {
-protocol::Nanos steady_ns() {
+protocol::Nanos raw_steady_ns() {
   return std::chrono::duration_cast<protocol::Nanos>(
       std::chrono::steady_clock::now().time_since_epoch());
 }
@@ -47,6 +47,16 @@ bool LiveSource::sleep_unless_stopped(std::chrono::milliseconds d) const {
 }
 
 void LiveSource::run() {
+  // Arrival times: the monotonic clock, scaled around the start-up instant when asked.
+  const protocol::Nanos origin = std::chrono::duration_cast<protocol::Nanos>(
+      ctx_.clock.steady0.time_since_epoch());
+  const double scale = ctx_.clock_scale;
+  auto steady_ns = [&]() -> protocol::Nanos {
+    const protocol::Nanos now = raw_steady_ns();
+    if (scale == 1.0) return now;
+    return origin + protocol::Nanos{static_cast<std::int64_t>(
+                        static_cast<double>((now - origin).count()) * scale)};
+  };
   std::vector<protocol::LocatedFrame> frames;
   std::vector<Event> events;
   auto utc_of = [&](const protocol::LocatedFrame& f) -> UtcMicros {

@@ -79,6 +79,9 @@ struct SourceContext {
   UtcMicros replay_start = 0;
   // File sources: frames at stream offsets below this were journaled by an earlier run.
   std::uint64_t resume_offset = 0;
+  // Live sources: the arrival clock runs this many times faster than the monotonic clock (for
+  // a simulator at --speed N; idle gaps and timestamps are then in simulated time). 1 in use.
+  double clock_scale = 1.0;
   // Live sources: reconnect backoff.
   std::chrono::milliseconds backoff_min{200}, backoff_max{10'000};
 };

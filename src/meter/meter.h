@@ -17,7 +17,7 @@
 //   });
 //   auto in = meter::PhasorInput::balanced(*cfg, 150.0 /*A*/, 25.8 /*deg lag*/);
 //   m.set_input(in);                       // prepare once per load change (cheap steps after)
-//   for (int s = 0; s < 60; ++s) m.step(1'000'000'000);  // 60 x 1 s; or m.step(60e9) at once
+//   for (int s = 0; s < 60; ++s) m.step(1'000'000'000);  // 60 x 1 s, or one m.step(60 s)
 //   m.set_key_switch(meter::KeyPosition::Right); m.step(300'000'000);
 //   m.set_key_switch(meter::KeyPosition::Locked);  // a reset if peak demand is on the LCD
 //   in.voltage = {};  m.set_input(in);     // outage: voltages 0 -> off, registers kept

@@ -305,6 +305,21 @@ TEST(KeySwitch, Spec_ResetCounterWrapsAt256) {
   EXPECT_EQ(f.m.demand_resets().value, 1);  // 257 mod 256
 }
 
+// SPEC "Power supply": while off the meter does nothing, so a gesture is not recognised.
+TEST(KeySwitch, Spec_IgnoredWhileOff) {
+  KeyFixture f;
+  const std::int64_t next = f.cycle_start() + 19 * kSec;
+  f.m.step(f.m.power_up_ns() + next + 12 * kSec - f.m.now_ns());
+  PhasorInput off;
+  f.m.set_input(off);
+  ASSERT_FALSE(f.m.powered());
+  f.m.set_key_switch(KeyPosition::Right);
+  f.m.step(kSec / 4);
+  f.m.set_key_switch(KeyPosition::Locked);
+  EXPECT_EQ(f.m.demand_resets().value, 0);
+  EXPECT_GT(f.m.peak_demand_counts().value, 0);
+}
+
 TEST(KeySwitch, Spec_NoDemandModelHasNoReset) {
   MeterConfig c = make_config(kOne120);
   Meter m(c);

@@ -135,6 +135,7 @@ double run_samples(const meter::MeterConfig& c, const meter::PhasorInput& in, do
     if (!m.step_samples(b)) throw RuntimeError("accuracy: sample block rejected");
     done += n;
   }
+  m.flush_samples();
   return static_cast<double>(m.energy_fj()) / 3.6e18;
 }
 

@@ -97,6 +97,18 @@ class AccuracyContract(unittest.TestCase):
         self.assertIn(b"PASS", p.stdout)
         self.assertNotIn(b"FAIL", p.stdout)
 
+    def test_a_point_over_its_limit_exits_1(self):
+        # 0.37 s is not a whole number of cycles: the 2w ripple of v*i is then left over in
+        # the registered energy (hundreds of ppm at PF 0.5), which the limits must catch.
+        p = run("--model", "S1-120-N-01-01-011-00", "--seconds", "0.37", "--format", "json")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        doc = json.loads(p.stdout)
+        self.assertIs(doc["pass"], False)
+        bad = [q for q in doc["points"] if not q["pass"]]
+        self.assertTrue(bad)
+        for q in bad:
+            self.assertGreater(abs(q["error_ppm"]), q["limit_ppm"])
+
     def test_bad_model_exits_2(self):
         p = run("--model", "S9-999-X")
         self.assertEqual(p.returncode, 2)

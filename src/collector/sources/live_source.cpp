@@ -48,8 +48,8 @@ bool LiveSource::sleep_unless_stopped(std::chrono::milliseconds d) const {
 
 void LiveSource::run() {
   // Arrival times: the monotonic clock, scaled around the start-up instant when asked.
-  const protocol::Nanos origin = std::chrono::duration_cast<protocol::Nanos>(
-      ctx_.clock.steady0.time_since_epoch());
+  const protocol::Nanos origin =
+      std::chrono::duration_cast<protocol::Nanos>(ctx_.clock.steady0.time_since_epoch());
   const double scale = ctx_.clock_scale;
   auto steady_ns = [&]() -> protocol::Nanos {
     const protocol::Nanos now = raw_steady_ns();

@@ -276,6 +276,15 @@ void Store::apply(const Decisions& d, const Validator& v) {
     s.exec();
     s.reset();
   }
+  for (const Reading& r : d.retracted) {
+    SQLite::Statement del(db_,
+                          "DELETE FROM readings WHERE meter_id = ? AND received_at_us = ? AND "
+                          "frame_id = ?");
+    del.bind(1, static_cast<int>(r.meter_id));
+    del.bind(2, r.received_at);
+    del.bind(3, r.frame_id);
+    del.exec();
+  }
   for (const Rejection& r : d.rejections) {
     auto& s = *ins_rejected_;
     s.bind(1, r.frame_id);

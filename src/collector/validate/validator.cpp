@@ -33,6 +33,10 @@ const char* to_string(RejectReason r) {
       return "unknown_meter_unconfirmed";
     case RejectReason::HeldNotConfirmed:
       return "held_not_confirmed";
+    case RejectReason::PeakTooHigh:
+      return "peak_too_high";
+    case RejectReason::Retracted:
+      return "retracted";
   }
   return "?";
 }
@@ -42,13 +46,14 @@ void Decisions::clear() {
   rejections.clear();
   held.clear();
   released.clear();
+  retracted.clear();
   events.clear();
   meters_changed.clear();
 }
 
 bool Decisions::empty() const {
   return readings.empty() && rejections.empty() && held.empty() && released.empty() &&
-         events.empty() && meters_changed.empty();
+         retracted.empty() && events.empty() && meters_changed.empty();
 }
 
 std::uint64_t Validator::max_kwh_advance(std::int64_t max_power_w, std::int64_t elapsed_us) {
@@ -86,6 +91,12 @@ std::optional<Validator::Check> Validator::check(std::uint32_t prev_kwh24, std::
                  fmt::format("reset counter {} -> {}: +{} in {:.3f} s", prev_resets,
                              next.demand_resets.value, d, static_cast<double>(dt) / 1e6)};
   }
+  // Peak demand is an average power: it cannot exceed the meter's maximum power (with 25% for
+  // supply voltage above nominal, SPEC "Supply ranges").
+  if (static_cast<std::int64_t>(next.peak_demand.watts()) > max_power_w + max_power_w / 4)
+    return Check{RejectReason::PeakTooHigh,
+                 fmt::format("peak demand {} counts = {} W above {} W", next.peak_demand.value,
+                             next.peak_demand.watts(), max_power_w)};
   if (d == 0 && next.peak_demand.value < prev_peak)
     return Check{RejectReason::PeakFell, fmt::format("peak demand {} -> {} counts without a reset",
                                                      prev_peak, next.peak_demand.value)};
@@ -168,6 +179,8 @@ void Validator::start_epoch(MeterState& m, const Observation& obs, Decisions& ou
   m.last_resets = f.demand_resets.value;
   out.readings.push_back(Reading{obs.frame_id, m.id, obs.received_at, obs.source_id, m.epoch,
                                  m.last_total_kwh, m.last_kwh24, m.last_peak, m.last_resets});
+  m.prev_reading.reset();
+  m.last_reading = out.readings.back();
   out.meters_changed.push_back(m.id);
 }
 
@@ -199,6 +212,8 @@ void Validator::accept(MeterState& m, const Observation& obs, Decisions& out) {
   m.last_resets = f.demand_resets.value;
   out.readings.push_back(Reading{obs.frame_id, m.id, obs.received_at, obs.source_id, m.epoch, total,
                                  m.last_kwh24, m.last_peak, m.last_resets});
+  m.prev_reading = m.last_reading;
+  m.last_reading = out.readings.back();
 }
 
 void Validator::process(const Observation& obs, Decisions& out) {
@@ -216,16 +231,17 @@ void Validator::process(const Observation& obs, Decisions& out) {
       const Observation h = *m.held;
       m.held.reset();
       out.released.push_back(h.frame_id);
-      if (!obs.alone()) {
-        reject(h, RejectReason::HeldNotConfirmed, "first frame (shared burst) not confirmed", out);
-        hold(m, obs, Check{RejectReason::HeldNotConfirmed, "first frame from a shared burst"}, out);
-        return;
-      }
       const protocol::Frame hf = h.frame();
-      if (!check(hf.total_kwh.value, hf.peak_demand.value, hf.demand_resets.value, h.received_at, f,
-                 obs.received_at, m.max_power_w)) {
+      const bool agree = !check(hf.total_kwh.value, hf.peak_demand.value, hf.demand_resets.value,
+                                h.received_at, f, obs.received_at, m.max_power_w);
+      if (agree) {
+        // A registered meter is known at once: two consecutive frames that agree are enough,
+        // from whatever bursts.
         start_epoch(m, h, out, false, "");
         accept(m, obs, out);
+      } else if (!obs.alone()) {
+        reject(h, RejectReason::HeldNotConfirmed, "first frame (shared burst) not confirmed", out);
+        hold(m, obs, Check{RejectReason::HeldNotConfirmed, "first frame from a shared burst"}, out);
       } else {
         reject(h, RejectReason::HeldNotConfirmed,
                "first frame (shared burst) contradicted by the next", out);
@@ -261,6 +277,36 @@ void Validator::process(const Observation& obs, Decisions& out) {
                           h.received_at, f, obs.received_at, m.max_power_w);
     m.held.reset();
     out.released.push_back(h.frame_id);
+    if (!ch && m.prev_reading) {
+      // Do both agree with the reading before the last one? Then the last one was a one-off
+      // corrupted frame (a bit error or a merge that looked plausible): retract it.
+      const Reading p = *m.prev_reading;
+      const auto hp = check(p.kwh24, p.peak_demand_counts, p.demand_resets, p.received_at, hf,
+                            h.received_at, m.max_power_w);
+      if (!hp) {
+        const Reading bad = *m.last_reading;
+        out.retracted.push_back(bad);
+        out.rejections.push_back(Rejection{
+            bad.frame_id, m.id, RejectReason::Retracted,
+            fmt::format("contradicted by frames {} and {}, which agree with frame {} ({})",
+                        h.frame_id, obs.frame_id, p.frame_id, m.held_detail)});
+        out.events.push_back(Event{
+            obs.received_at, "retracted", m.id, obs.source_id,
+            fmt::format(
+                "{{\"frame_id\":{},\"received_at_us\":{},\"total_kwh\":{},\"reason\":\"{}\"}}",
+                bad.frame_id, bad.received_at, bad.total_kwh, to_string(m.held_reason))});
+        m.last_at = p.received_at;
+        m.last_total_kwh = p.total_kwh;
+        m.last_kwh24 = p.kwh24;
+        m.last_peak = p.peak_demand_counts;
+        m.last_resets = p.demand_resets;
+        m.last_reading = p;
+        m.prev_reading.reset();
+        accept(m, h, out);
+        accept(m, obs, out);
+        return;
+      }
+    }
     if (!ch) {
       // Two frames, each alone, agree with each other and not with the old state: a new
       // meter (or register) at this ID. A new epoch, audited.

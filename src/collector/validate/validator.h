@@ -37,8 +37,11 @@ enum class RejectReason : std::uint8_t {
   SharedUnknown,     // unknown ID from a shared burst: never confirms a meter
   Unconfirmed,       // unknown ID never seen consistently (provisional expired)
   HeldNotConfirmed,  // a held frame the next frame did not confirm
+  PeakTooHigh,       // peak demand above 1.25 x the meter's maximum power
+  Retracted,         // accepted, then contradicted by the next two frames, which agree with
+                     // the reading before it (a one-off corrupted frame)
 };
-inline constexpr std::size_t kRejectReasonCount = 8;
+inline constexpr std::size_t kRejectReasonCount = 10;
 [[nodiscard]] const char* to_string(RejectReason r);
 
 struct Reading {
@@ -74,6 +77,7 @@ struct Decisions {
   std::vector<Rejection> rejections;
   std::vector<std::int64_t> held;      // frames now pending (journal them as such)
   std::vector<std::int64_t> released;  // frames no longer pending (decided)
+  std::vector<Reading> retracted;      // readings to move from readings to rejected
   std::vector<Event> events;
   std::vector<std::uint16_t> meters_changed;  // rows of `meters` to upsert
   void clear();
@@ -94,6 +98,9 @@ struct MeterState {
   std::uint32_t last_kwh24 = 0;
   std::uint16_t last_peak = 0;
   std::uint8_t last_resets = 0;
+  // The accepted reading before the last one (for a retraction), same epoch.
+  std::optional<Reading> last_reading;
+  std::optional<Reading> prev_reading;
   // A frame held until the next one decides.
   std::optional<Observation> held;
   RejectReason held_reason = RejectReason::HeldNotConfirmed;

@@ -228,6 +228,50 @@ TEST(Validator, SilentAfterThreeCadencesThenBackOnline) {
   EXPECT_EQ(d.events[0].kind, "back_online");
 }
 
+TEST(Validator, OneOffCorruptedReadingIsRetractedWhenTheNextTwoAgreeWithTheOneBefore) {
+  Validator v(settings());
+  v.register_meter(17, kSmallMeterW);
+  Decisions d;
+  v.process(obs(1, 17, 100, 199, 0, kT0), d);
+  // A bit error raising the peak looks plausible on its own (peak may rise)...
+  v.process(obs(2, 17, 101, 199 | 0x100, 0, kT0 + 5 * kMinute), d);
+  EXPECT_EQ(d.readings.size(), 2u);
+  d.clear();
+  // ...but the next frames carry the true peak: held, then confirmed with the one before.
+  v.process(obs(3, 17, 101, 199, 0, kT0 + 10 * kMinute), d);
+  EXPECT_EQ(d.held.size(), 1u);
+  v.process(obs(4, 17, 102, 199, 0, kT0 + 15 * kMinute), d);
+  ASSERT_EQ(d.retracted.size(), 1u);
+  EXPECT_EQ(d.retracted[0].frame_id, 2);
+  ASSERT_EQ(d.rejections.size(), 1u);
+  EXPECT_EQ(d.rejections[0].reason, RejectReason::Retracted);
+  ASSERT_EQ(d.readings.size(), 2u);
+  EXPECT_EQ(d.readings[0].frame_id, 3);
+  EXPECT_EQ(d.readings[1].frame_id, 4);
+  EXPECT_EQ(v.meter(17)->epoch, 0u);  // not a replacement
+}
+
+TEST(Validator, PeakAboveTheModelsMaximumPowerIsImplausible) {
+  // 13,200 W x 1.25 = 16,500 W = 825 counts.
+  const auto& f = obs(1, 17, 100, 826, 0, kT0 + kMinute).frame();
+  auto c = Validator::check(100, 0, 0, kT0, f, kT0 + kMinute, kSmallMeterW);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->reason, RejectReason::PeakTooHigh);
+  EXPECT_FALSE(Validator::check(100, 0, 0, kT0, obs(1, 17, 100, 825, 0, kT0).frame(), kT0 + kMinute,
+                                kSmallMeterW)
+                   .has_value());
+}
+
+TEST(Validator, RegisteredMetersFirstFramesFromSharedBurstsNeedOnlyToAgree) {
+  Validator v(settings());
+  v.register_meter(17, kSmallMeterW);
+  Decisions d;
+  v.process(obs(1, 17, 100, 0, 0, kT0, Burst::Shared), d);
+  EXPECT_TRUE(d.readings.empty());
+  v.process(obs(2, 17, 101, 0, 0, kT0 + 5 * kMinute, Burst::Shared), d);
+  EXPECT_EQ(d.readings.size(), 2u);
+}
+
 TEST(Validator, RestoredStateContinues) {
   Validator a(settings());
   a.register_meter(17, kSmallMeterW);

@@ -150,14 +150,20 @@ void TcpListener::broadcast(std::span<const std::uint8_t> bytes, bool wait,
 }
 
 void TcpListener::drain(int timeout_ms) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (std::chrono::steady_clock::now() < deadline) {
-    bool empty = true;
+  // Waits while the clients keep taking bytes; gives up after timeout_ms without progress.
+  auto last_progress = std::chrono::steady_clock::now();
+  long long last_queued = -1;
+  while (true) {
+    long long queued = 0;
     for (const auto& c : clients_) {
-      int queued = 0;
-      if (::ioctl(c.get(), TIOCOUTQ, &queued) == 0 && queued > 0) empty = false;
+      int q = 0;
+      if (::ioctl(c.get(), TIOCOUTQ, &q) == 0 && q > 0) queued += q;
     }
-    if (empty) return;
+    if (queued == 0) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (last_queued < 0 || queued < last_queued) last_progress = now;
+    last_queued = queued;
+    if (now - last_progress > std::chrono::milliseconds(timeout_ms)) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 }

@@ -43,8 +43,8 @@ class TcpListener {
   void broadcast(std::span<const std::uint8_t> bytes, bool wait, const std::atomic<bool>* stop,
                  int slice_ms = 100);
 
-  // Waits until every client has received everything sent (kernel queues empty), up to
-  // timeout_ms.
+  // Waits until every client has received everything sent (kernel queues empty), giving
+  // up after timeout_ms without progress.
   void drain(int timeout_ms);
 
   [[nodiscard]] std::uint64_t bytes_lost() const { return bytes_lost_; }

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <thread>
@@ -62,12 +63,14 @@ namespace {
 // Raw bytes and the .times sidecar. A new sidecar line wherever the spacing is not B.
 class FileOutput final : public Output {
  public:
-  FileOutput(std::FILE* data, std::FILE* times, std::string bus, std::string path, bool is_stdout)
+  FileOutput(std::FILE* data, std::FILE* times, std::string bus, std::string path, bool is_stdout,
+             bool flush_each_run)
       : data_(data),
         times_(times),
         bus_(std::move(bus)),
         path_(std::move(path)),
-        stdout_(is_stdout) {
+        stdout_(is_stdout),
+        flush_each_run_(flush_each_run) {
     if (!stdout_) std::setvbuf(data_, nullptr, _IOFBF, 1 << 20);
     if (times_) std::setvbuf(times_, nullptr, _IOFBF, 1 << 18);
   }
@@ -80,7 +83,7 @@ class FileOutput final : public Output {
       std::fwrite(line.data(), 1, line.size(), times_);
     }
     if (std::fwrite(bytes.data(), 1, bytes.size(), data_) != bytes.size()) failed_ = true;
-    if (stdout_) std::fflush(data_);
+    if (flush_each_run_) std::fflush(data_);
     offset_ += bytes.size();
     last_byte_ns_ = t_ns + static_cast<std::int64_t>(bytes.size() - 1) * kByteNs;
     have_last_ = true;
@@ -108,6 +111,7 @@ class FileOutput final : public Output {
   std::string bus_;
   std::string path_;
   bool stdout_;
+  bool flush_each_run_;
   std::uint64_t offset_ = 0;
   std::int64_t last_byte_ns_ = 0;
   bool have_last_ = false;
@@ -157,17 +161,23 @@ class PtyOutput final : public Output {
   }
   [[nodiscard]] std::string announce() const override { return "pty " + bus_ + " " + pty_.path; }
   void finish() override {
-    // Give the reader the chance to take what is still buffered before the pty goes away.
-    const auto deadline = std::chrono::steady_clock::now() +
-                          std::chrono::milliseconds(static_cast<int>(ctx_.drain_timeout_s * 1000));
-    // The slave's queue must stay empty for a while: the kernel moves bytes from the
-    // master's side into it in the background, so one empty look proves little.
-    auto empty_since = std::chrono::steady_clock::now();
+    // Give the reader the chance to take what is still buffered before the pty goes away:
+    // wait while it makes progress, giving up after drain_timeout_s without any. The
+    // slave's queue must also stay empty for a while, since the kernel moves bytes from the
+    // master's side into it in the background: one empty look proves little.
+    using Clock = std::chrono::steady_clock;
+    const auto patience = std::chrono::milliseconds(static_cast<int>(ctx_.drain_timeout_s * 1000));
+    auto last_progress = Clock::now();
+    auto empty_since = Clock::now();
+    std::size_t last_pending = SIZE_MAX;
     while (io::pty_has_reader(pty_) && !(ctx_.stop && ctx_.stop->load())) {
-      const auto now = std::chrono::steady_clock::now();
-      if (now >= deadline) break;
-      if (io::pty_pending_bytes(pty_) > 0) empty_since = now;
+      const auto now = Clock::now();
+      const std::size_t pending = io::pty_pending_bytes(pty_);
+      if (pending < last_pending) last_progress = now;
+      last_pending = pending;
+      if (pending > 0) empty_since = now;
       if (now - empty_since >= std::chrono::milliseconds(250)) break;
+      if (now - last_progress >= patience) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   }
@@ -249,10 +259,11 @@ Result<std::unique_ptr<Output>, std::string> make_output(const OutputSpec& spec,
         std::fclose(f);
         return unexpected(tp + ": " + std::strerror(errno));
       }
-      return std::unique_ptr<Output>(new FileOutput(f, t, bus_name, spec.target, false));
+      return std::unique_ptr<Output>(new FileOutput(f, t, bus_name, spec.target, false, false));
     }
     case OutputKind::Stdout:
-      return std::unique_ptr<Output>(new FileOutput(stdout, nullptr, bus_name, "-", true));
+      return std::unique_ptr<Output>(
+          new FileOutput(stdout, nullptr, bus_name, "-", true, !ctx.max_speed));
     case OutputKind::Pty: {
       auto p = io::open_pty();
       if (!p) return unexpected(p.error());

@@ -275,6 +275,25 @@ class LiveOutputsTest(Base):
             p.kill()
             p.wait()
 
+    def test_serial_output_round_trip(self):
+        # A pty slave stands in for /dev/ttyUSB0; the test reads the master side.
+        want = self.reference("6h")
+        master, slave = os.openpty()
+        path = os.ttyname(slave)
+        try:
+            p = subprocess.Popen([IMSMETER, "simulate", "--config", self.config, "--duration", "6h",
+                                  "--out", "serial:" + path, "--speed", "max"],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+            kind, bus, dev = read_announce(p, "serial ")
+            self.assertEqual(dev, path)
+            got = read_until(master, len(want), 30)
+            self.assertEqual(p.wait(timeout=30), 0)
+            self.assertEqual(got, want)
+        finally:
+            os.close(master)
+            os.close(slave)
+
     def test_tcp_listen_round_trip(self):
         want = self.reference("12h")
         p = subprocess.Popen([IMSMETER, "simulate", "--config", self.config, "--duration", "12h",

@@ -1,0 +1,312 @@
+// Collector ingest and billing (docs/performance.md "Collector").
+//
+// Google Benchmark part (quick, run by scripts/bench): the ingest path of `imsmeter collect`
+// (journal + validator + readings, batched, WAL, synchronous=FULL) beside the naive
+// one-transaction-per-row insert of the same rows, same run.
+//
+// `bench_collector --figures [N]` (run by bench/collector.py): the figures, printed
+// as "BENCH <group> <variant> <value> <unit>" lines:
+//   ingest of N (default 10,000,000) readings from 1,000 meters, durable (WAL, FULL);
+//   the naive one-transaction-per-row insert (on 5,000 rows: at ~ms per fsync it would take
+//   hours for N); `sqlite3 .import` of the same N rows as CSV into the same schema;
+//   the billing report over 10,000 meters x 1 month (30 days of 5-minute readings).
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string>
+
+#include "collector/collector.h"
+#include "collector/report/report.h"
+#include "collector/store/store.h"
+#include "collector/validate/validator.h"
+
+namespace {
+
+using namespace imsm::collector;
+using Clock = std::chrono::steady_clock;
+
+constexpr UtcMicros kT0 = 1'793'491'200'000'000;  // 2026-11-01T00:00:00Z
+constexpr std::int64_t kCadenceUs = 300'000'000;
+
+std::string temp_dir(const char* what) {
+  auto d =
+      std::filesystem::temp_directory_path() / fmt::format("imsm_bench_{}_{}", what, ::getpid());
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  return d.string();
+}
+
+// Reading k of the stream: 1,000 meters in turn, one frame each per 5 minutes.
+Observation observation(std::uint64_t k, std::uint32_t meters, std::uint32_t source) {
+  const auto m = static_cast<std::uint16_t>(k % meters + 1);
+  const std::uint64_t cycle = k / meters;
+  imsm::protocol::Frame f;
+  f.meter_id.value = m;
+  f.total_kwh.value = static_cast<std::uint32_t>((1000 + cycle) & 0xFFFFFF);
+  f.peak_demand.value = 300;
+  Observation o;
+  o.source_id = source;
+  o.received_at = kT0 + static_cast<std::int64_t>(cycle) * kCadenceUs +
+                  static_cast<std::int64_t>(k % meters) * 250'000;
+  o.stream_offset = k * 12;
+  o.burst = imsm::protocol::Burst::Alone;
+  o.raw = imsm::protocol::encode(f);
+  return o;
+}
+
+CollectorConfig registry(std::uint32_t meters) {
+  CollectorConfig c;
+  for (std::uint32_t m = 1; m <= meters; ++m) {
+    MeterEntry e;
+    e.id = static_cast<std::uint16_t>(m);
+    e.model = "S2-480-N-01-01-041-01";
+    e.model_config = *imsm::protocol::parse_model_number(e.model);
+    c.meters.push_back(e);
+  }
+  return c;
+}
+
+// The ingest loop of Collector::run, without the sources: commit at least once a second.
+double ingest(const std::string& db, std::uint64_t n, std::uint32_t meters) {
+  Store store(db, StoreOptions{false, true});
+  const auto cfg = registry(meters);
+  store.begin();
+  store.save_registry(cfg);
+  store.commit();
+  Validator v(cfg.validation);
+  register_meters(cfg, v);
+  store.begin();
+  const auto src = store.source_id("file:bench");
+  store.commit();
+  Decisions d;
+  const auto start = Clock::now();
+  auto last_commit = start;
+  for (std::uint64_t k = 0; k < n; ++k) {
+    Observation o = observation(k, meters, src);
+    store.begin();
+    store.journal(o);
+    v.process(o, d);
+    store.apply(d, v);
+    d.clear();
+    if ((k & 1023) == 0) {
+      const auto now = Clock::now();
+      if (now - last_commit >= std::chrono::seconds(1)) {
+        store.commit();
+        last_commit = now;
+      }
+    }
+  }
+  store.commit();
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// One transaction (and one fsync) per row: journal + reading, as a naive logger would.
+double naive_per_row(const std::string& db, std::uint64_t n, std::uint32_t meters) {
+  Store store(db, StoreOptions{false, true});
+  const auto cfg = registry(meters);
+  store.begin();
+  store.save_registry(cfg);
+  const auto src = store.source_id("file:bench");
+  store.commit();
+  SQLite::Statement ins_f(store.db(),
+                          "INSERT INTO frames(id, received_at_us, source_id, stream_offset, burst, "
+                          "raw) VALUES (?,?,?,?,?,?)");
+  SQLite::Statement ins_r(store.db(), "INSERT INTO readings VALUES (?,?,?,?,?,?,?,?)");
+  const auto start = Clock::now();
+  for (std::uint64_t k = 0; k < n; ++k) {
+    const Observation o = observation(k, meters, src);
+    const auto f = o.frame();
+    store.db().exec("BEGIN");
+    ins_f.bind(1, static_cast<std::int64_t>(k + 1));
+    ins_f.bind(2, o.received_at);
+    ins_f.bind(3, static_cast<std::int64_t>(src));
+    ins_f.bind(4, static_cast<std::int64_t>(o.stream_offset));
+    ins_f.bind(5, 1);
+    ins_f.bind(6, o.raw.data(), 12);
+    ins_f.exec();
+    ins_f.reset();
+    ins_r.bind(1, static_cast<int>(f.meter_id.value));
+    ins_r.bind(2, o.received_at);
+    ins_r.bind(3, static_cast<std::int64_t>(k + 1));
+    ins_r.bind(4, 0);
+    ins_r.bind(5, static_cast<std::int64_t>(f.total_kwh.value));
+    ins_r.bind(6, static_cast<std::int64_t>(f.total_kwh.value));
+    ins_r.bind(7, static_cast<int>(f.peak_demand.value));
+    ins_r.bind(8, 0);
+    ins_r.exec();
+    ins_r.reset();
+    store.db().exec("COMMIT");
+  }
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// The same N rows as CSV (a reading with its raw frame and source per line), imported by the
+// sqlite3 shell into the same clustered schema, WAL, synchronous=FULL. Returns seconds of the
+// import alone (the CSV is written beforehand), or -1 when sqlite3 is missing.
+double sqlite3_import(const std::string& dir, std::uint64_t n, std::uint32_t meters) {
+  if (std::system("command -v sqlite3 >/dev/null 2>&1") != 0) return -1;
+  const std::string csv = dir + "/rows.csv";
+  {
+    std::FILE* f = std::fopen(csv.c_str(), "w");
+    std::string line;
+    for (std::uint64_t k = 0; k < n; ++k) {
+      const Observation o = observation(k, meters, 1);
+      const auto fr = o.frame();
+      line.clear();
+      fmt::format_to(std::back_inserter(line), "{},{},{},0,{},{},{},0,1,", fr.meter_id.value,
+                     o.received_at, k + 1, fr.total_kwh.value, fr.total_kwh.value,
+                     fr.peak_demand.value);
+      for (auto b : o.raw) fmt::format_to(std::back_inserter(line), "{:02x}", b);
+      line += '\n';
+      std::fwrite(line.data(), 1, line.size(), f);
+    }
+    std::fclose(f);
+  }
+  const std::string db = dir + "/import.db";
+  const std::string sql = dir + "/import.sql";
+  {
+    std::FILE* f = std::fopen(sql.c_str(), "w");
+    std::fprintf(f,
+                 "PRAGMA journal_mode=WAL;\nPRAGMA synchronous=FULL;\n"
+                 "CREATE TABLE readings(meter_id INTEGER NOT NULL, received_at_us INTEGER NOT "
+                 "NULL, frame_id INTEGER NOT NULL, epoch INTEGER NOT NULL, total_kwh INTEGER NOT "
+                 "NULL, kwh24 INTEGER NOT NULL, peak_demand_counts INTEGER NOT NULL, "
+                 "demand_resets INTEGER NOT NULL, source_id INTEGER NOT NULL, raw TEXT NOT NULL, "
+                 "PRIMARY KEY(meter_id, received_at_us, frame_id)) WITHOUT ROWID;\n"
+                 ".import --csv %s readings\n",
+                 csv.c_str());
+    std::fclose(f);
+  }
+  const auto start = Clock::now();
+  const int rc = std::system(fmt::format("sqlite3 {} < {} > /dev/null", db, sql).c_str());
+  const double s = std::chrono::duration<double>(Clock::now() - start).count();
+  return rc == 0 ? s : -1;
+}
+
+// Billing over `meters` x `days` of 5-minute readings: builds the store directly (bulk
+// insert), then times make_bill for the whole month.
+double billing(const std::string& db, std::uint32_t meters, int days, std::uint64_t& rows) {
+  {
+    Store store(db, StoreOptions{false, false});
+    auto cfg = registry(meters);
+    cfg.tariffs.push_back(Tariff{"default", "USD", 143'200, 12'500'000, 4'000'000});
+    store.db().exec("PRAGMA foreign_keys = OFF");  // readings refer to no frames here
+    store.begin();
+    store.save_registry(cfg);
+    SQLite::Statement ins(store.db(), "INSERT INTO readings VALUES (?,?,?,?,?,?,?,?)");
+    const std::int64_t per_meter = days * 288LL;
+    rows = 0;
+    for (std::uint32_t m = 1; m <= meters; ++m) {
+      for (std::int64_t c = 0; c < per_meter; ++c) {
+        ins.bind(1, static_cast<int>(m));
+        ins.bind(2, kT0 + c * kCadenceUs + m * 1000);
+        ins.bind(3, static_cast<std::int64_t>(rows + 1));
+        ins.bind(4, 0);
+        ins.bind(5, 1000 + c * 3 + (c % 7));
+        ins.bind(6, (1000 + c * 3 + (c % 7)) & 0xFFFFFF);
+        ins.bind(7, static_cast<int>(200 + (c * m) % 300));
+        ins.bind(8, static_cast<int>(c / 2880));
+        ins.exec();
+        ins.reset();
+        ++rows;
+      }
+    }
+    store.commit();
+  }
+  Store store(db, StoreOptions{true, false});
+  CollectorConfig cfg;
+  cfg.tariffs.push_back(Tariff{"default", "USD", 143'200, 12'500'000, 4'000'000});
+  const auto start = Clock::now();
+  const auto bill = make_bill(store, cfg, kT0, kT0 + days * 86'400'000'000LL, std::nullopt);
+  const double s = std::chrono::duration<double>(Clock::now() - start).count();
+  if (bill.lines.size() != meters) std::fprintf(stderr, "billing: %zu lines?\n", bill.lines.size());
+  return s;
+}
+
+// --- Google Benchmark (quick) ----------------------------------------------------------
+
+void BM_Ingest(benchmark::State& state) {
+  const auto n = static_cast<std::uint64_t>(state.range(0));
+  for (auto _ : state) {
+    state.PauseTiming();
+    const auto dir = temp_dir("ingest");
+    state.ResumeTiming();
+    const double s = ingest(dir + "/b.db", n, 1000);
+    state.SetIterationTime(s);
+    state.PauseTiming();
+    std::filesystem::remove_all(dir);
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(n * state.iterations()));
+}
+
+void BM_NaivePerRow(benchmark::State& state) {
+  const auto n = static_cast<std::uint64_t>(state.range(0));
+  for (auto _ : state) {
+    state.PauseTiming();
+    const auto dir = temp_dir("naive");
+    state.ResumeTiming();
+    state.SetIterationTime(naive_per_row(dir + "/b.db", n, 1000));
+    state.PauseTiming();
+    std::filesystem::remove_all(dir);
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(n * state.iterations()));
+}
+
+BENCHMARK(BM_Ingest)
+    ->Name("collector_ingest/batched_wal")
+    ->Arg(200'000)
+    ->UseManualTime()
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_NaivePerRow)
+    ->Name("collector_ingest/baseline_naive_per_row")
+    ->Arg(2'000)
+    ->UseManualTime()
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+
+int figures(std::uint64_t n) {
+  const auto dir = temp_dir("figures");
+  const double t_ingest = ingest(dir + "/ingest.db", n, 1000);
+  std::printf("BENCH collector_ingest batched_wal_%llu %.0f readings/s\n",
+              static_cast<unsigned long long>(n), static_cast<double>(n) / t_ingest);
+  std::fflush(stdout);
+  const std::uint64_t naive_n = 5'000;
+  const double t_naive = naive_per_row(dir + "/naive.db", naive_n, 1000);
+  std::printf("BENCH collector_ingest baseline_naive_per_row %.0f readings/s\n",
+              static_cast<double>(naive_n) / t_naive);
+  std::fflush(stdout);
+  const double t_import = sqlite3_import(dir, n, 1000);
+  if (t_import > 0)
+    std::printf("BENCH collector_ingest baseline_sqlite3_import %.0f readings/s\n",
+                static_cast<double>(n) / t_import);
+  std::fflush(stdout);
+  std::filesystem::remove_all(dir);
+  const auto dir2 = temp_dir("billing");
+  std::uint64_t rows = 0;
+  const double t_bill = billing(dir2 + "/bill.db", 10'000, 30, rows);
+  std::printf("BENCH collector_report month_10k_meters %.3f s\n", t_bill);
+  std::fprintf(stderr, "billing: %llu readings in the store\n",
+               static_cast<unsigned long long>(rows));
+  std::filesystem::remove_all(dir2);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc >= 2 && std::strcmp(argv[1], "--figures") == 0)
+    return figures(argc >= 3 ? std::strtoull(argv[2], nullptr, 10) : 10'000'000ULL);
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

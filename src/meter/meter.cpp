@@ -471,6 +471,14 @@ void Meter::close_sample_period(std::int64_t at_ns) {
   std::array<double, kMaxElements> e_reg{};  // joules
   bool any_supply = false;
   bool d1 = false;
+  // Frequency from element 1's positive zero crossings in this period; a short period with
+  // fewer than two crossings keeps the previous estimate; no voltage reads 0.
+  if (acc_.crossings >= 2) {
+    frequency_hz_ =
+        static_cast<double>(acc_.crossings - 1) * 1e9 / (acc_.last_cross_ns - acc_.first_cross_ns);
+  } else if (acc_.sum_v2[0] == 0) {
+    frequency_hz_ = 0;
+  }
   for (int k = 0; k < kMaxElements; ++k) {
     const auto ki = static_cast<std::size_t>(k);
     ElementReading r{};
@@ -506,11 +514,6 @@ void Meter::close_sample_period(std::int64_t at_ns) {
   reg_power_w_ = e_total_j / dur_s;
   reg_power_uw_ = static_cast<std::uint64_t>(std::llround(reg_power_w_ * 1e6));
   d1_ = d1;
-  frequency_hz_ = 0;
-  if (acc_.crossings >= 2) {
-    frequency_hz_ =
-        static_cast<double>(acc_.crossings - 1) * 1e9 / (acc_.last_cross_ns - acc_.first_cross_ns);
-  }
   acc_.sum_p = {};
   acc_.sum_v2 = {};
   acc_.sum_i2 = {};

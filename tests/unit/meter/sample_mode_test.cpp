@@ -133,6 +133,21 @@ TEST(SampleMode, ErrorModelAgreesWithPhasorPath) {
   }
 }
 
+// Guide 3.8 from samples: a reversed CT with more than 1 A lights D1; D2/D3 follow the register.
+TEST(SampleMode, Guide3_8_ReversePhaseLedFromSamples) {
+  MeterOptions o;
+  o.wiring[2].sets[0].reversed = true;
+  MeterConfig c = make_config("S2-208-N-01-01-011-01", o);
+  Meter m(c);
+  run_samples(m, PhasorInput::balanced(c, 5.0, 10.0, 60.0), 4000.0, 0.5, 1000);
+  EXPECT_TRUE(m.leds().d1_reverse_phase);
+  EXPECT_LT(m.element(2).p_w, 0.0);
+  EXPECT_EQ(m.leds().d2_10wh, m.pulses().kh10_on);
+  Meter q(c);
+  run_samples(q, PhasorInput::balanced(c, 0.9, 10.0, 60.0), 4000.0, 0.5, 1000);
+  EXPECT_FALSE(q.leds().d1_reverse_phase);  // 0.9 A: not evaluated
+}
+
 TEST(SampleMode, RejectsRatesBelow2kHz) {
   MeterConfig c = make_config("S1-120-N-01-01-011-00");
   Meter m(c);

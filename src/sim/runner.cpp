@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <stdexcept>
 #include <thread>
 
@@ -118,8 +119,13 @@ RunReport run_fleet(Fleet& fleet, const RunOptions& o, const std::atomic<bool>& 
     }
     std::stable_sort(runs.begin(), runs.end(),
                      [](const Run& a, const Run& b) { return a.t_ns < b.t_ns; });
+    // When a stop request cuts the delivery short, the truth ends where the bytes did.
+    std::int64_t sent_before = std::numeric_limits<std::int64_t>::max();
     for (const Run& r : runs) {
-      if (stop.load()) break;
+      if (stop.load()) {
+        sent_before = r.t_ns;
+        break;
+      }
       const std::uint8_t* data = bus_out[r.bus].bytes.data();
       if (outputs[r.bus].empty()) continue;
       if (!o.speed) {
@@ -132,7 +138,10 @@ RunReport run_fleet(Fleet& fleet, const RunOptions& o, const std::atomic<bool>& 
         sleep_until(wall0 + std::chrono::nanoseconds(
                                 static_cast<std::int64_t>(static_cast<double>(t) / speed)),
                     stop);
-        if (stop.load()) break;
+        if (stop.load()) {
+          sent_before = std::min(sent_before, r.t_ns);
+          break;
+        }
         const std::size_t n = std::min(step, r.end - i);
         for (auto& out : outputs[r.bus]) out->write_run(t, {data + i, n});
       }
@@ -146,7 +155,7 @@ RunReport run_fleet(Fleet& fleet, const RunOptions& o, const std::atomic<bool>& 
         return a.first->t_ns != b.first->t_ns ? a.first->t_ns < b.first->t_ns : a.second < b.second;
       });
       for (const auto& [tr, b] : frames)
-        truth->write(*tr, cfg.buses[b].name, fleet.info(tr->source).id);
+        if (tr->t_ns < sent_before) truth->write(*tr, cfg.buses[b].name, fleet.info(tr->source).id);
       if (o.speed) truth->flush();
     }
     for (std::size_t b = 0; b < bus_out.size(); ++b) bus_out[b].clear(fleet.bus(b).stream_offset());

@@ -64,7 +64,7 @@ CollectStats Collector::run(std::atomic<bool>& stop, std::atomic<bool>& reload) 
     specs.push_back(s);
   }
 
-  Store store(config.database, StoreOptions{false, options_.synchronous_full});
+  Store store(config.database, StoreOptions{false, options_.synchronous_full, options_.cache_kib});
   Validator validator(config.validation);
   CollectStats stats;
   Decisions d;

@@ -24,7 +24,8 @@ struct CollectOptions {
   CollectorConfig config;
   std::optional<UtcMicros> replay_start;  // file sources; default: start-up time
   bool synchronous_full = true;
-  double clock_scale = 1.0;  // live sources: see SourceContext::clock_scale
+  double clock_scale = 1.0;
+  int cache_kib = 2048;  // SQLite page cache  // live sources: see SourceContext::clock_scale
   // SIGHUP: returns the new configuration (throws ConfigError to keep the old one).
   std::function<CollectorConfig()> reload;
 };

@@ -259,6 +259,23 @@ class CollectTest(unittest.TestCase):
         p = self.collect(cap, "--config", cfg2, expect=2)
         self.assertIn(("%s:2: validation.confirm_frames" % cfg2).encode(), p.stderr)
 
+    def test_example_configuration_is_valid(self):
+        example = os.path.join(os.environ["IMSM_TESTS_DIR"], "..", "examples", "imsmeter.toml")
+        cap = self.path("ex.bin")
+        write_capture(cap, [(i * CADENCE, frame(2578, 678_299 + i)) for i in range(3)])
+        # The example's sources are real devices: the command line replaces them.
+        self.collect(cap, "--config", example)
+        meters = jsonl(run(BINARY, "meters", "--db", self.db).stdout)
+        self.assertEqual({m["meter_id"]: m["tenant"] for m in meters},
+                         {17: "J. Doe", 2578: "Acme Dental"})
+        p = run(BINARY, "report", "--db", self.db, "--config", example, "--from", T0_ISO,
+                "--to", "2026-11-01T00:10:00Z", "--format", "json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        bill = json.loads(p.stdout)
+        unit = [m for m in bill["meters"] if m["meter_id"] == 2578][0]
+        self.assertEqual(unit["wh"], 2000)
+        self.assertEqual(unit["energy_charge"], 0.29)  # 2 kWh x 0.1432 = 0.2864 -> 0.29
+
     def test_bad_sources_and_missing_files(self):
         p = run(BINARY, "collect", "--source", "carrier-pigeon:x", "--db", self.db)
         self.assertEqual(p.returncode, 2)

@@ -95,7 +95,7 @@ Store::Store(const std::string& path, StoreOptions options)
     db_.exec("PRAGMA journal_mode = WAL");
     db_.exec(options_.synchronous_full ? "PRAGMA synchronous = FULL"
                                        : "PRAGMA synchronous = NORMAL");
-    db_.exec("PRAGMA cache_size = -16384");  // 16 MiB
+    db_.exec(fmt::format("PRAGMA cache_size = -{}", options_.cache_kib));
     migrate();
   } else if (schema_version() != kSchemaVersion) {
     throw std::runtime_error(

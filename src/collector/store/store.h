@@ -46,6 +46,7 @@ struct SourceCounters {
 struct StoreOptions {
   bool read_only = false;
   bool synchronous_full = true;  // fsync at every commit (durable against power loss)
+  int cache_kib = 2048;          // SQLite page cache: bounds the daemon's memory
 };
 
 struct MeterInfo {

@@ -45,7 +45,7 @@ struct CollectCliOptions {
   std::optional<std::int64_t> commit_interval_ms;
   bool no_fsync = false;
   double clock_scale = 1.0;
-  int cache_mib = 2;
+  int cache_mib = 0;
   std::string log_level = "info";
 };
 
@@ -86,7 +86,7 @@ int run_collect(const CollectCliOptions& o) {
   }
   co.synchronous_full = !o.no_fsync;
   co.clock_scale = o.clock_scale;
-  co.cache_kib = o.cache_mib * 1024;
+  co.cache_kib = o.cache_mib * 1024;  // 0: automatic
   co.reload = [o] {
     auto c = collector::load_config_or_default(o.config);
     return c;
@@ -154,9 +154,9 @@ Runner setup_collect(CLI::App& app) {
                   "running at --speed N); default 1")
       ->check(CLI::Range(0.001, 100000.0));
   sub->add_option("--cache-mib", opt->cache_mib,
-                  "SQLite page cache, MiB (default 2: the daemon stays small; more speeds up "
-                  "bulk replays)")
-      ->check(CLI::Range(1, 4096));
+                  "SQLite page cache, MiB (default: 64 when every source is a file, a bulk "
+                  "replay; else 2, so the daemon stays small)")
+      ->check(CLI::Range(0, 4096));
   sub->add_option("--log-level", opt->log_level, "trace|debug|info|warn|error (default info)");
   sub->footer(
       "Signals: SIGTERM/SIGINT flush and exit 0; SIGHUP reloads the configuration.\n"

@@ -22,6 +22,7 @@ struct ReadingsOptions {
   std::optional<int> meter;
   std::string from, to;
   std::string format = "jsonl";
+  bool rejected = false;
 };
 
 collector::UtcMicros time_arg(const char* cmd, const char* name, const std::string& text,
@@ -48,9 +49,17 @@ int run_readings(const ReadingsOptions& o) {
     throw RuntimeError(std::string("readings: ") + o.db + ": " + e.what());
   }
   std::string out;
-  collector::append_reading_header(out, fmt);
   std::optional<std::uint16_t> meter;
   if (o.meter) meter = static_cast<std::uint16_t>(*o.meter);
+  if (o.rejected) {
+    collector::append_rejection_header(out, fmt);
+    for (const auto& r : collector::rejections(*store, meter, from, to))
+      collector::append_rejection(out, fmt, r);
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    std::fflush(stdout);
+    return kExitOk;
+  }
+  collector::append_reading_header(out, fmt);
   store->each_reading(meter, from, to, [&](const collector::StoredReading& r) {
     collector::append_reading(out, fmt, r);
     if (out.size() > (1u << 20)) {
@@ -73,6 +82,8 @@ Runner setup_readings(CLI::App& app) {
   sub->add_option("--from", opt->from, "From this time (ISO 8601, inclusive)");
   sub->add_option("--to", opt->to, "Until this time (ISO 8601, exclusive)");
   sub->add_option("--format", opt->format, "jsonl (default), csv or table");
+  sub->add_flag("--rejected", opt->rejected,
+                "List the rejected frames instead (raw bytes, source, time, burst, reason)");
   sub->footer("Exit codes: 0 done, 1 unreadable database, 2 bad arguments.");
   return [opt] { return run_readings(*opt); };
 }

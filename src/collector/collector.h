@@ -25,7 +25,9 @@ struct CollectOptions {
   std::optional<UtcMicros> replay_start;  // file sources; default: start-up time
   bool synchronous_full = true;
   double clock_scale = 1.0;
-  int cache_kib = 2048;  // SQLite page cache  // live sources: see SourceContext::clock_scale
+  // SQLite page cache; 0: 64 MiB when every source is a file (a bulk replay), else 2 MiB (a
+  // daemon stays small: docs/performance.md, RSS with 1,000 meters).
+  int cache_kib = 0;  // live sources: see SourceContext::clock_scale
   // SIGHUP: returns the new configuration (throws ConfigError to keep the old one).
   std::function<CollectorConfig()> reload;
 };

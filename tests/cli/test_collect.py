@@ -113,6 +113,14 @@ class CollectTest(unittest.TestCase):
                              "JOIN frames f ON f.id = r.frame_id ORDER BY f.id")
         self.assertEqual(rej[0][:3], (17, "kwh_too_fast", merge.hex().upper()))
         self.assertEqual([x[1] for x in rej[1:]], ["unknown_meter_shared_burst"] * 3)
+        # The same through the CLI: raw bytes, source, time, burst and reason.
+        listed = self.readings("--rejected")
+        self.assertEqual(len(listed), 4)
+        self.assertEqual(listed[0]["raw"], merge.hex())
+        self.assertEqual(listed[0]["reason"], "kwh_too_fast")
+        self.assertEqual(listed[0]["burst"], "shared")
+        self.assertEqual(listed[0]["source"], "file:" + cap)
+        self.assertEqual(listed[0]["received_at"], iso(T0_S + 3 * CADENCE + 2 * 1.0417e-3))
         self.assertEqual(query(self.db, "SELECT count(*) FROM meters WHERE id = 4242")[0][0], 0)
         src = jsonl(run(BINARY, "meters", "--db", self.db, "--sources").stdout)[0]
         self.assertEqual(src["shared_frames"], 4)

@@ -163,6 +163,22 @@ class ReportTest(unittest.TestCase):
         self.assertIn("TOTAL", table)
         self.assertIn("Acme", table)
 
+    def test_hourly_and_daily_rollups_add_up_to_the_bill(self):
+        args = ["--db", self.db, "--config", self.cfg, "--from", T0_ISO, "--to",
+                "2026-11-01T02:00:00Z"]
+        hours = jsonl(run(BINARY, "report", *args, "--rollup", "hour", "--format", "json").stdout)
+        days = jsonl(run(BINARY, "report", *args, "--rollup", "day", "--format", "json").stdout)
+        bill = json.loads(run(BINARY, "report", *args, "--format", "json").stdout)
+        for m in bill["meters"]:
+            mine = [h for h in hours if h["meter_id"] == m["meter_id"]]
+            self.assertEqual(len(mine), 2)
+            self.assertEqual([h["start"] for h in mine], ["2026-11-01T00:00:00Z",
+                                                          "2026-11-01T01:00:00Z"])
+            self.assertEqual(sum(h["wh"] for h in mine), m["wh"])
+            self.assertEqual([d["wh"] for d in days if d["meter_id"] == m["meter_id"]], [m["wh"]])
+        p = run(BINARY, "report", *args, "--rollup", "week")
+        self.assertEqual(p.returncode, 2)
+
     def test_bad_arguments(self):
         for args in (["--from", "soon", "--to", T0_ISO], ["--from", T0_ISO, "--to", T0_ISO],
                      ["--from", T0_ISO, "--to", "2026-11-02", "--format", "pdf"]):

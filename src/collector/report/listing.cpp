@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
 #include <map>
 
 #include "common/hex.h"
@@ -92,6 +93,94 @@ void append_reading(std::string& out, ListFormat f, const StoredReading& s) {
       out += fmt::format("{:>6} {:<27} {:>12} {:>9} {:>5} {:>8} {:>6}  {}\n", r.meter_id,
                          format_utc(r.received_at), r.total_kwh, r.kwh24, r.epoch,
                          kw(r.peak_demand_counts), r.demand_resets, hex_of(s.raw));
+      break;
+  }
+}
+
+std::vector<StoredRejection> rejections(Store& store, std::optional<std::uint16_t> meter,
+                                        UtcMicros from, UtcMicros to) {
+  std::string sql =
+      "SELECT r.frame_id, r.meter_id, f.received_at_us, s.name, f.burst, r.reason, r.detail, "
+      "f.raw FROM rejected r JOIN frames f ON f.id = r.frame_id JOIN sources s ON s.id = "
+      "f.source_id WHERE f.received_at_us >= ? AND f.received_at_us < ?";
+  if (meter) sql += " AND r.meter_id = ?";
+  sql += " ORDER BY f.received_at_us, r.frame_id";
+  SQLite::Statement q(store.db(), sql);
+  q.bind(1, from);
+  q.bind(2, to);
+  if (meter) q.bind(3, static_cast<int>(*meter));
+  std::vector<StoredRejection> out;
+  while (q.executeStep()) {
+    StoredRejection r;
+    r.frame_id = q.getColumn(0).getInt64();
+    r.meter_id = static_cast<std::uint16_t>(q.getColumn(1).getInt());
+    r.received_at = q.getColumn(2).getInt64();
+    r.source = q.getColumn(3).getString();
+    r.burst = q.getColumn(4).getInt();
+    r.reason = q.getColumn(5).getString();
+    r.detail = q.getColumn(6).getString();
+    const auto& blob = q.getColumn(7);
+    if (blob.getBytes() == static_cast<int>(r.raw.size()))
+      std::memcpy(r.raw.data(), blob.getBlob(), r.raw.size());
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+void append_rejection_header(std::string& out, ListFormat f) {
+  if (f == ListFormat::Csv)
+    out += "frame_id,meter_id,received_at,source,burst,reason,detail,raw\n";
+  else if (f == ListFormat::Table)
+    out += fmt::format("{:>8} {:>6} {:<27} {:<6} {:<26} {}\n", "frame", "meter", "received_at",
+                       "burst", "reason", "raw");
+}
+
+void append_rejection(std::string& out, ListFormat f, const StoredRejection& r) {
+  const char* burst = protocol::to_string(static_cast<protocol::Burst>(r.burst));
+  switch (f) {
+    case ListFormat::Jsonl:
+      out += fmt::format(
+          "{{\"frame_id\":{},\"meter_id\":{},\"received_at\":\"{}\",\"source\":\"{}\","
+          "\"burst\":\"{}\",\"reason\":\"{}\",\"detail\":\"{}\",\"raw\":\"{}\"}}\n",
+          r.frame_id, r.meter_id, format_utc(r.received_at), esc(r.source), burst, esc(r.reason),
+          esc(r.detail), hex_of(r.raw));
+      break;
+    case ListFormat::Csv:
+      out += fmt::format("{},{},{},{},{},{},{},{}\n", r.frame_id, r.meter_id,
+                         format_utc(r.received_at), csv(r.source), burst, r.reason, csv(r.detail),
+                         hex_of(r.raw));
+      break;
+    case ListFormat::Table:
+      out += fmt::format("{:>8} {:>6} {:<27} {:<6} {:<26} {}  {}\n", r.frame_id, r.meter_id,
+                         format_utc(r.received_at), burst, r.reason, hex_of(r.raw), r.detail);
+      break;
+  }
+}
+
+void append_rollup_header(std::string& out, ListFormat f) {
+  if (f == ListFormat::Csv)
+    out += "meter_id,start,end,kwh,wh\n";
+  else if (f == ListFormat::Table)
+    out += fmt::format("{:>6} {:<20} {:<20} {:>14}\n", "meter", "start", "end", "kwh");
+}
+
+void append_rollup(std::string& out, ListFormat f, std::uint16_t meter, UtcMicros start,
+                   UtcMicros end, std::int64_t wh) {
+  const std::string kwh =
+      fmt::format("{}{}.{:03}", wh < 0 ? "-" : "", std::abs(wh) / 1000, std::abs(wh) % 1000);
+  switch (f) {
+    case ListFormat::Jsonl:
+      out +=
+          fmt::format("{{\"meter_id\":{},\"start\":\"{}\",\"end\":\"{}\",\"kwh\":{},\"wh\":{}}}\n",
+                      meter, format_utc_seconds(start), format_utc_seconds(end), kwh, wh);
+      break;
+    case ListFormat::Csv:
+      out += fmt::format("{},{},{},{},{}\n", meter, format_utc_seconds(start),
+                         format_utc_seconds(end), kwh, wh);
+      break;
+    case ListFormat::Table:
+      out += fmt::format("{:>6} {:<20} {:<20} {:>14}\n", meter, format_utc_seconds(start),
+                         format_utc_seconds(end), kwh);
       break;
   }
 }

@@ -17,6 +17,27 @@ enum class ListFormat { Jsonl, Csv, Table };
 void append_reading_header(std::string& out, ListFormat f);
 void append_reading(std::string& out, ListFormat f, const StoredReading& r);
 
+// Rejected frames (kept with their bytes, source, time and reason).
+struct StoredRejection {
+  std::int64_t frame_id = 0;
+  std::uint16_t meter_id = 0;
+  UtcMicros received_at = 0;
+  std::string source;
+  int burst = 0;
+  std::string reason, detail;
+  protocol::RawFrame raw{};
+};
+[[nodiscard]] std::vector<StoredRejection> rejections(Store& store,
+                                                      std::optional<std::uint16_t> meter,
+                                                      UtcMicros from, UtcMicros to);
+void append_rejection_header(std::string& out, ListFormat f);
+void append_rejection(std::string& out, ListFormat f, const StoredRejection& r);
+
+// Consumption per meter per bucket (hourly or daily rollups), exact Wh.
+void append_rollup_header(std::string& out, ListFormat f);
+void append_rollup(std::string& out, ListFormat f, std::uint16_t meter, UtcMicros start,
+                   UtcMicros end, std::int64_t wh);
+
 void append_event_header(std::string& out, ListFormat f);
 void append_event(std::string& out, ListFormat f, const StoredEvent& e);
 

@@ -160,7 +160,9 @@ class SimulatorEndToEnd(unittest.TestCase):
         text = FLEET.replace("bit_error_rate = 0.000002", "bit_error_rate = 0").replace(
             "garbage_per_hour = 3", "garbage_per_hour = 0")
         for i in range(4):
-            text += meter_toml(300 + i, "S1-120-N-01-01-011-01", power_up_s=5 + 37 * i,
+            # First frames at >= 360 s of bus time (1.2 s real at --speed 300): the collector
+            # has opened the pty or connected by then.
+            text += meter_toml(300 + i, "S1-120-N-01-01-011-01", power_up_s=60 + 37 * i,
                                current=[30 + 10 * i])
         fleet = self.write("live.toml", text)
         tpath = self.path("live.jsonl")

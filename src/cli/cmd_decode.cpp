@@ -1,7 +1,7 @@
 // imsmeter decode [--hex HEX]... [FILE|-]: frames from hex strings or a raw capture
 // (SPEC "Command-line contract"). JSON Lines (or a table) on stdout, a summary on stderr.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <memory>
@@ -84,8 +84,8 @@ int run_decode(const DecodeOptions& o) {
       throw UsageError(fmt::format("decode: --hex '{}': expected {} at position {}", h, err->what,
                                    err->position));
   }
-  const protocol::FramerOptions fo{
-      std::chrono::duration_cast<protocol::Nanos>(std::chrono::duration<double, std::milli>(o.gap_ms))};
+  const protocol::FramerOptions fo{std::chrono::duration_cast<protocol::Nanos>(
+      std::chrono::duration<double, std::milli>(o.gap_ms))};
   const bool table = o.format == "table";
   FrameWriter writer(table);
 
@@ -103,7 +103,8 @@ int run_decode(const DecodeOptions& o) {
     const std::string path = o.file.empty() ? "-" : o.file;
     std::optional<io::CaptureReader> reader;
     if (auto err = io::CaptureReader::open(path, o.times, !o.no_times, reader)) {
-      if (err->kind == io::CaptureError::Kind::BadTimes) throw UsageError("decode: " + err->message);
+      if (err->kind == io::CaptureError::Kind::BadTimes)
+        throw UsageError("decode: " + err->message);
       throw RuntimeError("decode: " + err->message);
     }
     protocol::StreamFramer framer(fo);

@@ -1,6 +1,6 @@
 // imsmeter model NUMBER [--format json|text]: what a model number means (guide 2.1).
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <iostream>
 #include <memory>
@@ -44,8 +44,9 @@ int run_model(const ModelOptions& o) {
   auto parsed = protocol::parse_model_number(o.number);
   if (!parsed) {
     const auto& e = parsed.error();
-    throw UsageError(fmt::format("model: invalid model number '{}': bad {} at position {}: expected {}",
-                                 o.number, protocol::to_string(e.field), e.position, e.expected));
+    throw UsageError(
+        fmt::format("model: invalid model number '{}': bad {} at position {}: expected {}",
+                    o.number, protocol::to_string(e.field), e.position, e.expected));
   }
   const auto j = to_json(*parsed);
   if (o.format == "json") {
@@ -53,8 +54,8 @@ int run_model(const ModelOptions& o) {
     return kExitOk;
   }
   for (const auto& [key, value] : j.items())
-    std::cout << fmt::format("{:<17} {}\n", key, value.is_string() ? value.get<std::string>()
-                                                                    : value.dump());
+    std::cout << fmt::format("{:<17} {}\n", key,
+                             value.is_string() ? value.get<std::string>() : value.dump());
   return kExitOk;
 }
 

@@ -58,13 +58,15 @@ def series(meter):
     """(t_s, kwh, peak_counts, resets) every 300 s for 2 h; meter-specific slopes."""
     out = []
     kwh = {11: 500, 12: 90_000, GUIDE["meter_id"]: GUIDE["total_kwh"]}[meter]
-    peak = {11: 100, 12: 2000, GUIDE["meter_id"]: GUIDE["peak_demand_counts"]}[meter]
+    # Peaks stay physically possible: a new peak needs its energy over 15 minutes (guide 3.7);
+    # the guide meter's peak never changes.
+    peak = {11: 100, 12: 200, GUIDE["meter_id"]: GUIDE["peak_demand_counts"]}[meter]
     resets = {11: 0, 12: 7, GUIDE["meter_id"]: GUIDE["demand_resets"]}[meter]
     for i in range(25):
         t = 60.0 + i * 300 + (meter % 5)
         out.append((t, kwh, peak, resets))
         kwh += (i % 3) + (meter % 4)
-        peak += 5 if i < 10 else 0
+        peak += 5 if i < 10 and meter != GUIDE["meter_id"] else 0
         if i == 12 and meter == 12:
             resets += 1
             peak = 10

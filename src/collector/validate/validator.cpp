@@ -103,6 +103,14 @@ std::optional<Validator::Check> Validator::check(std::uint32_t prev_kwh24, std::
   return std::nullopt;
 }
 
+void MeterState::remember(UtcMicros at, std::int64_t total) {
+  if (history_len == kHistory) {
+    for (std::size_t i = 1; i < kHistory; ++i) history[i - 1] = history[i];
+    --history_len;
+  }
+  history[history_len++] = HistoryPoint{at, total};
+}
+
 void Validator::register_meter(std::uint16_t id, std::optional<std::int64_t> max_power_w) {
   auto& m = meters_[id];
   m.id = id;
@@ -130,8 +138,31 @@ const MeterState* Validator::meter(std::uint16_t id) const {
 
 std::optional<Validator::Check> Validator::check_against_last(const MeterState& m,
                                                               const Observation& obs) const {
-  return check(m.last_kwh24, m.last_peak, m.last_resets, m.last_at, obs.frame(), obs.received_at,
-               m.max_power_w);
+  const protocol::Frame f = obs.frame();
+  auto c =
+      check(m.last_kwh24, m.last_peak, m.last_resets, m.last_at, f, obs.received_at, m.max_power_w);
+  if (c) return c;
+  // Peak demand is a 15-minute average (guide 3.7): a new peak P needs P x 15 min of energy in
+  // a window ending after the last frame. The register bounds that energy from above: at
+  // most E(now) + 1 - E(r) kWh for any reading r at least 16 minutes (15 + a minute for the
+  // transmission latency) before the last frame. counts x 20 W x 0.25 h <= kWh x 1000.
+  const bool new_peak =
+      f.peak_demand.value != m.last_peak || f.demand_resets.value != m.last_resets;
+  if (!new_peak || f.peak_demand.value == 0) return std::nullopt;
+  constexpr std::int64_t kWindowUs = 16 * 60 * kMicrosPerSecond;
+  const MeterState::HistoryPoint* r = nullptr;
+  for (std::size_t i = 0; i < m.history_len; ++i)
+    if (m.history[i].at <= m.last_at - kWindowUs) r = &m.history[i];
+  if (!r) return std::nullopt;
+  const std::int64_t now_total = m.last_total_kwh + f.total_kwh.advance_since(Kwh24{m.last_kwh24});
+  const std::int64_t bound_kwh = now_total + 1 - r->total_kwh;
+  if (static_cast<std::int64_t>(f.peak_demand.value) > 200 * bound_kwh)
+    return Check{
+        RejectReason::PeakTooHigh,
+        fmt::format("peak demand {} counts needs {:.2f} kWh in 15 minutes; at most {} "
+                    "kWh since the reading of {} kWh",
+                    f.peak_demand.value, f.peak_demand.value / 200.0, bound_kwh, r->total_kwh)};
+  return std::nullopt;
 }
 
 void Validator::reject(const Observation& obs, RejectReason reason, std::string detail,
@@ -181,6 +212,8 @@ void Validator::start_epoch(MeterState& m, const Observation& obs, Decisions& ou
                                  m.last_total_kwh, m.last_kwh24, m.last_peak, m.last_resets});
   m.prev_reading.reset();
   m.last_reading = out.readings.back();
+  m.history_len = 0;
+  m.remember(m.last_at, m.last_total_kwh);
   out.meters_changed.push_back(m.id);
 }
 
@@ -214,6 +247,7 @@ void Validator::accept(MeterState& m, const Observation& obs, Decisions& out) {
                                  m.last_kwh24, m.last_peak, m.last_resets});
   m.prev_reading = m.last_reading;
   m.last_reading = out.readings.back();
+  m.remember(m.last_at, m.last_total_kwh);
 }
 
 void Validator::process(const Observation& obs, Decisions& out) {
@@ -302,6 +336,7 @@ void Validator::process(const Observation& obs, Decisions& out) {
         m.last_resets = p.demand_resets;
         m.last_reading = p;
         m.prev_reading.reset();
+        if (m.history_len > 0) --m.history_len;  // the retracted reading was the newest
         accept(m, h, out);
         accept(m, obs, out);
         return;

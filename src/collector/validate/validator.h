@@ -16,6 +16,7 @@
 // Pure: observations in, decisions out; the caller journals and stores them.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -98,6 +99,16 @@ struct MeterState {
   std::uint32_t last_kwh24 = 0;
   std::uint16_t last_peak = 0;
   std::uint8_t last_resets = 0;
+  // Recent accepted readings of this epoch (time, unwrapped kWh), oldest first, for the
+  // peak-demand energy bound.
+  struct HistoryPoint {
+    UtcMicros at = 0;
+    std::int64_t total_kwh = 0;
+  };
+  static constexpr std::size_t kHistory = 8;
+  std::array<HistoryPoint, kHistory> history{};
+  std::size_t history_len = 0;
+  void remember(UtcMicros at, std::int64_t total);
   // The accepted reading before the last one (for a retraction), same epoch.
   std::optional<Reading> last_reading;
   std::optional<Reading> prev_reading;

@@ -262,6 +262,29 @@ TEST(Validator, PeakAboveTheModelsMaximumPowerIsImplausible) {
                    .has_value());
 }
 
+TEST(Validator, Guide3_7_NewPeakDemandNeedsTheEnergyOf15Minutes) {
+  Validator v(settings());
+  v.register_meter(17, std::nullopt);  // unknown model: only the energy bound can tell
+  Decisions d;
+  for (int i = 0; i <= 6; ++i)  // 2 kWh per 5 minutes = 24 kW
+    v.process(
+        obs(i + 1, 17, 100 + 2 * static_cast<std::uint32_t>(i), 1000, 0, kT0 + i * 5 * kMinute), d);
+  ASSERT_EQ(d.readings.size(), 7u);
+  // At 35 min: readings at or before 30 - 16 = 14 min: the one at 10 min (104 kWh); now 114:
+  // at most 114 + 1 - 104 = 11 kWh in any 15 minutes = 44 kW = 2200 counts.
+  const auto& m = *v.meter(17);
+  auto ok = obs(20, 17, 114, 2200, 0, kT0 + 35 * kMinute);
+  auto bad = obs(21, 17, 114, 2201, 0, kT0 + 35 * kMinute);
+  Validator copy = v;
+  d.clear();
+  copy.process(ok, d);
+  EXPECT_EQ(d.readings.size(), 1u);
+  d.clear();
+  v.process(bad, d);
+  EXPECT_TRUE(d.readings.empty());
+  EXPECT_EQ(m.held_reason, RejectReason::PeakTooHigh);
+}
+
 TEST(Validator, RegisteredMetersFirstFramesFromSharedBurstsNeedOnlyToAgree) {
   Validator v(settings());
   v.register_meter(17, kSmallMeterW);

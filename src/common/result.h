@@ -21,7 +21,7 @@ template <class E>
 template <class T, class E>
 class [[nodiscard]] Result {
  public:
-  constexpr Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT
+  constexpr Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}            // NOLINT
   constexpr Result(Unexpected<E> e) : v_(std::in_place_index<1>, std::move(e.error)) {}  // NOLINT
 
   [[nodiscard]] constexpr bool has_value() const { return v_.index() == 0; }

@@ -14,7 +14,9 @@ namespace imsm::io {
 
 namespace {
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+  return std::strerror(errno);
+}
 
 }  // namespace
 
@@ -52,8 +54,7 @@ std::optional<CaptureError> CaptureReader::open(const std::string& path,
   }
   if (sidecar) {
     std::ifstream in(*sidecar, std::ios::binary);
-    if (!in)
-      return CaptureError{CaptureError::Kind::Unreadable, *sidecar + ": " + errno_text()};
+    if (!in) return CaptureError{CaptureError::Kind::Unreadable, *sidecar + ": " + errno_text()};
     std::ostringstream text;
     text << in.rdbuf();
     if (auto err = parse_capture_times(text.str(), size, reader.marks_))
@@ -70,8 +71,8 @@ std::optional<std::string> CaptureReader::run(protocol::StreamFramer& framer, co
   std::vector<std::uint8_t> block(block_size);
   std::vector<protocol::LocatedFrame> frames;
   frames.reserve(block_size / protocol::kFrameSize + 2);
-  std::uint64_t offset = 0;   // stream offset of block[0]
-  std::size_t mark = 0;       // index of the burst containing `offset`
+  std::uint64_t offset = 0;  // stream offset of block[0]
+  std::size_t mark = 0;      // index of the burst containing `offset`
   const auto byte_time = protocol::kByteTime9600;
   for (;;) {
     ssize_t got = ::read(fd_, block.data(), block.size());
@@ -94,7 +95,8 @@ std::optional<std::string> CaptureReader::run(protocol::StreamFramer& framer, co
         const auto len = static_cast<std::size_t>(piece_end - at);
         if (at < marks_[0].offset) {
           // Bytes before the first mark: a burst at time 0.
-          const auto pre = static_cast<std::size_t>(std::min<std::uint64_t>(len, marks_[0].offset - at));
+          const auto pre =
+              static_cast<std::size_t>(std::min<std::uint64_t>(len, marks_[0].offset - at));
           framer.push({block.data() + i, pre}, protocol::Nanos{0}, byte_time, frames);
           i += pre;
           continue;

@@ -62,7 +62,8 @@ std::optional<TimesError> parse_capture_times(std::string_view text, std::uint64
     while (!time_text.empty() && (time_text.front() == ' ' || time_text.front() == '\t'))
       time_text.remove_prefix(1);
     BurstMark mark;
-    auto [ptr, ec] = std::from_chars(off_text.data(), off_text.data() + off_text.size(), mark.offset);
+    auto [ptr, ec] =
+        std::from_chars(off_text.data(), off_text.data() + off_text.size(), mark.offset);
     if (ec != std::errc{} || ptr != off_text.data() + off_text.size())
       return TimesError{line_no, "byte offset is not a whole number"};
     if (!parse_seconds(time_text, mark.time_ns))

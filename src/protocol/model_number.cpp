@@ -7,51 +7,79 @@ namespace imsm::protocol {
 
 const char* to_string(ModelField f) {
   switch (f) {
-    case ModelField::Empty: return "model";
-    case ModelField::Series: return "series";
-    case ModelField::Wires: return "wires";
-    case ModelField::Voltage: return "voltage";
-    case ModelField::CtRatio: return "ct_ratio";
-    case ModelField::Configuration: return "configuration";
-    case ModelField::Package: return "package";
-    case ModelField::CtType: return "ct_type";
-    case ModelField::Enclosure: return "enclosure";
-    case ModelField::Capacity: return "capacity";
-    case ModelField::Installed: return "installed";
-    case ModelField::CtRating: return "ct_rating";
-    case ModelField::Options: return "options";
-    case ModelField::Separator: return "separator";
-    case ModelField::Trailing: return "end";
+    case ModelField::Empty:
+      return "model";
+    case ModelField::Series:
+      return "series";
+    case ModelField::Wires:
+      return "wires";
+    case ModelField::Voltage:
+      return "voltage";
+    case ModelField::CtRatio:
+      return "ct_ratio";
+    case ModelField::Configuration:
+      return "configuration";
+    case ModelField::Package:
+      return "package";
+    case ModelField::CtType:
+      return "ct_type";
+    case ModelField::Enclosure:
+      return "enclosure";
+    case ModelField::Capacity:
+      return "capacity";
+    case ModelField::Installed:
+      return "installed";
+    case ModelField::CtRating:
+      return "ct_rating";
+    case ModelField::Options:
+      return "options";
+    case ModelField::Separator:
+      return "separator";
+    case ModelField::Trailing:
+      return "end";
   }
   return "model";
 }
 
 const char* to_string(Service s) {
   switch (s) {
-    case Service::OnePhase2W: return "1ph-2w";
-    case Service::OnePhase3W: return "1ph-3w";
-    case Service::ThreePhaseWye: return "3ph-4w-wye";
-    case Service::ThreePhaseDelta: return "3ph-4w-delta";
+    case Service::OnePhase2W:
+      return "1ph-2w";
+    case Service::OnePhase3W:
+      return "1ph-3w";
+    case Service::ThreePhaseWye:
+      return "3ph-4w-wye";
+    case Service::ThreePhaseDelta:
+      return "3ph-4w-delta";
   }
   return "";
 }
 
 const char* to_string(NominalVoltage v) {
   switch (v) {
-    case NominalVoltage::V120: return "120";
-    case NominalVoltage::V277: return "277";
-    case NominalVoltage::V120_208: return "120/208";
-    case NominalVoltage::V120_240: return "120/240";
-    case NominalVoltage::V277_480: return "277/480";
-    case NominalVoltage::V347_600: return "347/600";
+    case NominalVoltage::V120:
+      return "120";
+    case NominalVoltage::V277:
+      return "277";
+    case NominalVoltage::V120_208:
+      return "120/208";
+    case NominalVoltage::V120_240:
+      return "120/240";
+    case NominalVoltage::V277_480:
+      return "277/480";
+    case NominalVoltage::V347_600:
+      return "347/600";
   }
   return "";
 }
 
-const char* to_string(CtType t) { return t == CtType::Split ? "split" : "solid"; }
+const char* to_string(CtType t) {
+  return t == CtType::Split ? "split" : "solid";
+}
 
 double element_nominal_voltage_v(const ModelConfig& c, int index) {
-  if (c.service == Service::ThreePhaseDelta && index == 2) return 207.84609690826528;  // 120*sqrt(3)
+  if (c.service == Service::ThreePhaseDelta && index == 2)
+    return 207.84609690826528;  // 120*sqrt(3)
   switch (c.nominal_voltage) {
     case NominalVoltage::V120:
     case NominalVoltage::V120_208:
@@ -70,7 +98,9 @@ namespace {
 
 constexpr std::size_t kMaxLen = 64;
 
-bool is_separator(char ch) { return ch == '-' || ch == ' ' || ch == '\t' || ch == '_'; }
+bool is_separator(char ch) {
+  return ch == '-' || ch == ' ' || ch == '\t' || ch == '_';
+}
 
 // Walks the model number with separators removed, remembering where they stood so that a
 // separator inside a field is an error, and mapping positions back to the input for errors.
@@ -199,24 +229,34 @@ Result<ModelConfig, ModelError> parse_old(Cursor& c) {
     m.series = 1000;
     m.service = Service::OnePhase2W;
     m.elements = 1;
-    if (volts == 120) m.nominal_voltage = NominalVoltage::V120;
-    else if (volts == 277) m.nominal_voltage = NominalVoltage::V277;
-    else return fail(c, vstart, ModelField::Voltage, "120 or 277 (2-wire, line to neutral)");
+    if (volts == 120)
+      m.nominal_voltage = NominalVoltage::V120;
+    else if (volts == 277)
+      m.nominal_voltage = NominalVoltage::V277;
+    else
+      return fail(c, vstart, ModelField::Voltage, "120 or 277 (2-wire, line to neutral)");
   } else if (wires == 3) {
     m.series = 1000;
     m.service = Service::OnePhase3W;
     m.elements = 2;
-    if (volts == 208) m.nominal_voltage = NominalVoltage::V120_208;
-    else if (volts == 240) m.nominal_voltage = NominalVoltage::V120_240;
-    else if (volts == 480) m.nominal_voltage = NominalVoltage::V277_480;
-    else return fail(c, vstart, ModelField::Voltage, "208, 240 or 480 (3-wire, line to line)");
+    if (volts == 208)
+      m.nominal_voltage = NominalVoltage::V120_208;
+    else if (volts == 240)
+      m.nominal_voltage = NominalVoltage::V120_240;
+    else if (volts == 480)
+      m.nominal_voltage = NominalVoltage::V277_480;
+    else
+      return fail(c, vstart, ModelField::Voltage, "208, 240 or 480 (3-wire, line to line)");
   } else {
     m.series = 2000;
     m.service = Service::ThreePhaseWye;
     m.elements = 3;
-    if (volts == 208) m.nominal_voltage = NominalVoltage::V120_208;
-    else if (volts == 480) m.nominal_voltage = NominalVoltage::V277_480;
-    else if (volts == 600) m.nominal_voltage = NominalVoltage::V347_600;
+    if (volts == 208)
+      m.nominal_voltage = NominalVoltage::V120_208;
+    else if (volts == 480)
+      m.nominal_voltage = NominalVoltage::V277_480;
+    else if (volts == 600)
+      m.nominal_voltage = NominalVoltage::V347_600;
     else
       return fail(c, vstart, ModelField::Voltage,
                   "wires 2 or 3, or a 3-phase voltage 208, 480 or 600 (line to line)");
@@ -244,9 +284,12 @@ Result<ModelConfig, ModelError> parse_old(Cursor& c) {
   if (!c.take("PKG")) return fail(c, pstart, ModelField::Package, "PKG (or GL then PKG)");
 
   const std::size_t tstart = c.pos();
-  if (c.take("SP")) m.ct_type = CtType::Split;
-  else if (c.take("SO")) m.ct_type = CtType::Solid;
-  else return fail(c, tstart, ModelField::CtType, "SP (split core) or SO (solid core)");
+  if (c.take("SP"))
+    m.ct_type = CtType::Split;
+  else if (c.take("SO"))
+    m.ct_type = CtType::Solid;
+  else
+    return fail(c, tstart, ModelField::CtType, "SP (split core) or SO (solid core)");
   return finish(c, m);
 }
 
@@ -263,10 +306,14 @@ Result<ModelConfig, ModelError> parse_new(Cursor& c) {
   if (s2) {
     m.service = Service::ThreePhaseWye;
     m.elements = 3;
-    if (volts == 208) m.nominal_voltage = NominalVoltage::V120_208;
-    else if (volts == 480) m.nominal_voltage = NominalVoltage::V277_480;
-    else if (volts == 600) m.nominal_voltage = NominalVoltage::V347_600;
-    else return fail(c, vstart, ModelField::Voltage, "208, 480 or 600 for S2");
+    if (volts == 208)
+      m.nominal_voltage = NominalVoltage::V120_208;
+    else if (volts == 480)
+      m.nominal_voltage = NominalVoltage::V277_480;
+    else if (volts == 600)
+      m.nominal_voltage = NominalVoltage::V347_600;
+    else
+      return fail(c, vstart, ModelField::Voltage, "208, 480 or 600 for S2");
   } else {
     if (volts == 120 || volts == 277) {
       m.service = Service::OnePhase2W;
@@ -334,7 +381,8 @@ Result<ModelConfig, ModelError> parse_new(Cursor& c) {
 
 Result<ModelConfig, ModelError> parse_model_number(std::string_view text) {
   Cursor c;
-  if (!c.load(text)) return unexpected(ModelError{ModelField::Trailing, kMaxLen, "at most 64 characters"});
+  if (!c.load(text))
+    return unexpected(ModelError{ModelField::Trailing, kMaxLen, "at most 64 characters"});
   if (c.empty()) return unexpected(ModelError{ModelField::Empty, 0, "a model number"});
   if (c.looking_at("BL")) return parse_old(c);
   if (c.looking_at("S1") || c.looking_at("S2")) return parse_new(c);

@@ -18,10 +18,10 @@ namespace imsm::protocol {
 enum class ModelFormat : std::uint8_t { Old, New };
 
 enum class Service : std::uint8_t {
-  OnePhase2W,          // "1ph-2w": 1 element
-  OnePhase3W,          // "1ph-3w": 1- or 2-phase 3-wire, 2 elements
-  ThreePhaseWye,       // "3ph-4w-wye": 3 elements
-  ThreePhaseDelta,     // "3ph-4w-delta": grounded (high-leg) delta, 3 elements
+  OnePhase2W,       // "1ph-2w": 1 element
+  OnePhase3W,       // "1ph-3w": 1- or 2-phase 3-wire, 2 elements
+  ThreePhaseWye,    // "3ph-4w-wye": 3 elements
+  ThreePhaseDelta,  // "3ph-4w-delta": grounded (high-leg) delta, 3 elements
 };
 
 enum class NominalVoltage : std::uint8_t { V120, V277, V120_208, V120_240, V277_480, V347_600 };
@@ -35,13 +35,13 @@ struct ModelConfig {
   int elements = 1;
   NominalVoltage nominal_voltage = NominalVoltage::V120;
   int ct_primary_a = 100;
-  int ct_secondary_ma = 100;  // 100 mA (N:0.1) or 200 mA (200:0.2)
-  std::optional<CtType> ct_type;       // old format only
-  std::optional<char> enclosure;       // new format only
-  std::optional<int> capacity;         // new format only
-  std::optional<int> installed;        // new format only
-  std::optional<bool> demand;          // new format only (option 01)
-  bool three_phase_feed = false;       // new format option 02
+  int ct_secondary_ma = 100;      // 100 mA (N:0.1) or 200 mA (200:0.2)
+  std::optional<CtType> ct_type;  // old format only
+  std::optional<char> enclosure;  // new format only
+  std::optional<int> capacity;    // new format only
+  std::optional<int> installed;   // new format only
+  std::optional<bool> demand;     // new format only (option 01)
+  bool three_phase_feed = false;  // new format option 02
   friend bool operator==(const ModelConfig&, const ModelConfig&) = default;
 };
 

@@ -8,7 +8,8 @@ namespace {
 
 TEST(CaptureTimes, ParsesExactNanosecondsWithoutFloat) {
   std::vector<BurstMark> marks;
-  ASSERT_FALSE(parse_capture_times("# comment\n0 0\n12 300.0125\n\n24 2592000.000001\n", 100, marks));
+  ASSERT_FALSE(
+      parse_capture_times("# comment\n0 0\n12 300.0125\n\n24 2592000.000001\n", 100, marks));
   ASSERT_EQ(marks.size(), 3u);
   EXPECT_EQ(marks[1].offset, 12u);
   EXPECT_EQ(marks[1].time_ns, 300'012'500'000);
@@ -19,7 +20,7 @@ TEST(CaptureTimes, RejectsBadLinesNamingTheLine) {
   struct Case {
     const char* text;
     std::size_t line;
-  } cases[] = {{"0 0\n5\n", 2}, {"0 0\nx 1\n", 2}, {"0 -1\n", 1}, {"0 1.\n", 1},
+  } cases[] = {{"0 0\n5\n", 2},   {"0 0\nx 1\n", 2},  {"0 -1\n", 1},      {"0 1.\n", 1},
                {"0 1\n0 2\n", 2}, {"0 5\n10 4\n", 2}, {"0 0\n200 1\n", 2}};
   for (const auto& c : cases) {
     std::vector<BurstMark> marks;

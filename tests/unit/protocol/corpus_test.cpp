@@ -41,7 +41,8 @@ TEST(FramerCorpus, EveryCaseMatchesItsExpectedOutput) {
     const fs::path times = dir / (name + ".times");
     if (fs::exists(times)) {
       std::vector<io::BurstMark> marks;
-      ASSERT_FALSE(io::parse_capture_times(test::read_text_file(times.string()), bytes.size(), marks));
+      ASSERT_FALSE(
+          io::parse_capture_times(test::read_text_file(times.string()), bytes.size(), marks));
       for (std::size_t i = 0; i < marks.size(); ++i) {
         const std::size_t end = i + 1 < marks.size() ? marks[i + 1].offset : bytes.size();
         framer.push(std::span(bytes).subspan(marks[i].offset, end - marks[i].offset),
@@ -57,16 +58,22 @@ TEST(FramerCorpus, EveryCaseMatchesItsExpectedOutput) {
     for (std::size_t i = 0; i < frames.size(); ++i) {
       EXPECT_EQ(frames[i].offset, want[i].at("offset").get<std::uint64_t>()) << name;
       EXPECT_EQ(frames[i].frame.meter_id.value, want[i].at("meter_id").get<int>()) << name;
-      EXPECT_EQ(frames[i].frame.total_kwh.value, want[i].at("total_kwh").get<std::uint32_t>()) << name;
+      EXPECT_EQ(frames[i].frame.total_kwh.value, want[i].at("total_kwh").get<std::uint32_t>())
+          << name;
       if (want[i].contains("burst")) {
         EXPECT_EQ(to_string(frames[i].burst), want[i].at("burst").get<std::string>()) << name;
       }
     }
     const auto& s = expected.at("summary");
-    EXPECT_EQ(framer.skipped()[SkipReason::NoStopByte], s.at("no_stop_byte").get<std::uint64_t>()) << name;
-    EXPECT_EQ(framer.skipped()[SkipReason::NonZeroPadding], s.at("non_zero_padding").get<std::uint64_t>()) << name;
-    EXPECT_EQ(framer.skipped()[SkipReason::CutByGap], s.at("cut_by_gap").get<std::uint64_t>()) << name;
-    EXPECT_EQ(framer.skipped()[SkipReason::CutAtEnd], s.at("cut_at_end").get<std::uint64_t>()) << name;
+    EXPECT_EQ(framer.skipped()[SkipReason::NoStopByte], s.at("no_stop_byte").get<std::uint64_t>())
+        << name;
+    EXPECT_EQ(framer.skipped()[SkipReason::NonZeroPadding],
+              s.at("non_zero_padding").get<std::uint64_t>())
+        << name;
+    EXPECT_EQ(framer.skipped()[SkipReason::CutByGap], s.at("cut_by_gap").get<std::uint64_t>())
+        << name;
+    EXPECT_EQ(framer.skipped()[SkipReason::CutAtEnd], s.at("cut_at_end").get<std::uint64_t>())
+        << name;
   }
   EXPECT_GE(cases, 8);
 }

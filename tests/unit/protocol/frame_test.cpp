@@ -31,8 +31,9 @@ TEST(Frame, Guide2_5_2_FieldConversionsByHand) {
   EXPECT_EQ(counts.value, fields.at("peak_demand").at("counts").get<int>());
   // 66.26 kW exactly, as hundredths: never through a binary float.
   const std::string kw = fields.at("peak_demand").at("kw");
-  EXPECT_EQ(counts.centi_kw(), static_cast<std::uint32_t>(std::stoi(kw.substr(0, kw.find('.'))) * 100 +
-                                                          std::stoi(kw.substr(kw.find('.') + 1))));
+  EXPECT_EQ(counts.centi_kw(),
+            static_cast<std::uint32_t>(std::stoi(kw.substr(0, kw.find('.'))) * 100 +
+                                       std::stoi(kw.substr(kw.find('.') + 1))));
   EXPECT_EQ(counts.watts(), counts.centi_kw() * 10u);
   const auto kwh = test::bytes_from_hex(fields.at("total_kwh").at("bytes"));
   EXPECT_EQ(kwh[0] * 65536 + kwh[1] * 256 + kwh[2], fields.at("total_kwh").at("value").get<int>());

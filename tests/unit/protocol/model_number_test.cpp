@@ -11,13 +11,15 @@ namespace imsm::protocol {
 namespace {
 
 void expect_matches(const ModelConfig& m, const nlohmann::json& e, const std::string& what) {
-  EXPECT_EQ(m.format == ModelFormat::Old ? "old" : "new", e.at("format").get<std::string>()) << what;
+  EXPECT_EQ(m.format == ModelFormat::Old ? "old" : "new", e.at("format").get<std::string>())
+      << what;
   EXPECT_EQ(m.series, e.at("series").get<int>()) << what;
   EXPECT_EQ(to_string(m.service), e.at("service").get<std::string>()) << what;
   EXPECT_EQ(m.elements, e.at("elements").get<int>()) << what;
   EXPECT_EQ(to_string(m.nominal_voltage), e.at("nominal_voltage").get<std::string>()) << what;
   EXPECT_EQ(m.ct_primary_a, e.at("ct_primary_a").get<int>()) << what;
-  EXPECT_EQ(m.ct_secondary_ma, static_cast<int>(e.at("ct_secondary_a").get<double>() * 1000 + 0.5)) << what;
+  EXPECT_EQ(m.ct_secondary_ma, static_cast<int>(e.at("ct_secondary_a").get<double>() * 1000 + 0.5))
+      << what;
   if (e.at("ct_type").is_null()) {
     EXPECT_FALSE(m.ct_type) << what;
   } else {
@@ -166,7 +168,8 @@ TEST(ModelNumber, ElementVoltagesIncludeTheHighLeg) {
   ASSERT_TRUE(delta);
   EXPECT_DOUBLE_EQ(element_nominal_voltage_v(*delta, 0), 120.0);
   EXPECT_NEAR(element_nominal_voltage_v(*delta, 2), 207.846, 0.001);
-  EXPECT_DOUBLE_EQ(element_nominal_voltage_v(*parse_model_number("S2-600-N-01-01-041-01"), 1), 347.0);
+  EXPECT_DOUBLE_EQ(element_nominal_voltage_v(*parse_model_number("S2-600-N-01-01-041-01"), 1),
+                   347.0);
 }
 
 TEST(ModelNumber, GarbageNeverCrashes) {

@@ -13,7 +13,9 @@ namespace {
 using namespace std::chrono_literals;
 using Bytes = std::vector<std::uint8_t>;
 
-Bytes guide_frame() { return test::frame_vectors().at(0).raw; }
+Bytes guide_frame() {
+  return test::frame_vectors().at(0).raw;
+}
 
 Bytes frame_with_id(std::uint16_t id, std::uint32_t kwh = 1000) {
   Frame f;
@@ -129,10 +131,20 @@ TEST(StreamFramer, PropertyChunkingDoesNotChangeTheOutput) {
     for (int p = 0; p < parts; ++p) {
       Bytes piece;
       switch (rng() % 4) {
-        case 0: piece = noise(rng, rng() % 40); break;
-        case 1: piece = frame_with_id(static_cast<std::uint16_t>(rng()), static_cast<std::uint32_t>(rng() & 0xFFFFFF)); break;
-        case 2: piece = guide_frame(); piece.resize(rng() % 12); break;
-        default: piece = {0x00, 0x00, 0x0D, 0x00, 0x00, 0x0D}; break;
+        case 0:
+          piece = noise(rng, rng() % 40);
+          break;
+        case 1:
+          piece = frame_with_id(static_cast<std::uint16_t>(rng()),
+                                static_cast<std::uint32_t>(rng() & 0xFFFFFF));
+          break;
+        case 2:
+          piece = guide_frame();
+          piece.resize(rng() % 12);
+          break;
+        default:
+          piece = {0x00, 0x00, 0x0D, 0x00, 0x00, 0x0D};
+          break;
       }
       in.insert(in.end(), piece.begin(), piece.end());
     }
@@ -161,7 +173,8 @@ Result frame_timed(const std::vector<Burst_>& bursts, std::mt19937_64* rng, std:
     std::size_t i = 0;
     while (i < b.bytes.size()) {
       const std::size_t n =
-          rng ? std::min<std::size_t>(b.bytes.size() - i, 1 + (*rng)() % max_chunk) : b.bytes.size();
+          rng ? std::min<std::size_t>(b.bytes.size() - i, 1 + (*rng)() % max_chunk)
+              : b.bytes.size();
       f.push(std::span(b.bytes).subspan(i, n), b.start + kByteTime9600 * static_cast<long>(i),
              kByteTime9600, r.frames);
       i += n;
@@ -200,9 +213,9 @@ TEST(StreamFramer, PropertyNoFrameAcrossAGap) {
   }
   // The gap limit is configurable: at 200 ms the same split merges.
   const Bytes fr = guide_frame();
-  const Result merged = frame_timed({{Bytes(fr.begin(), fr.begin() + 5), 0ms},
-                                     {Bytes(fr.begin() + 5, fr.end()), 100ms}},
-                                    nullptr, 0, FramerOptions{200ms});
+  const Result merged = frame_timed(
+      {{Bytes(fr.begin(), fr.begin() + 5), 0ms}, {Bytes(fr.begin() + 5, fr.end()), 100ms}}, nullptr,
+      0, FramerOptions{200ms});
   EXPECT_EQ(merged.frames.size(), 1u);
 }
 
@@ -245,7 +258,8 @@ TEST(StreamFramer, PropertyTimedChunkingDoesNotChangeTheOutput) {
       Bytes bytes;
       const int parts = 1 + static_cast<int>(rng() % 3);
       for (int p = 0; p < parts; ++p) {
-        Bytes piece = (rng() % 2) ? frame_with_id(static_cast<std::uint16_t>(rng())) : noise(rng, rng() % 14);
+        Bytes piece =
+            (rng() % 2) ? frame_with_id(static_cast<std::uint16_t>(rng())) : noise(rng, rng() % 14);
         bytes.insert(bytes.end(), piece.begin(), piece.end());
       }
       if (bytes.empty()) continue;

@@ -8,17 +8,11 @@
 #include <string_view>
 
 #include "common/hex.h"
+#include "common/text.h"
 
 namespace imsm::cli {
 
 namespace {
-
-template <class T>
-void append_int(std::string& out, T v) {
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, end);
-}
 
 void append_seconds(std::string& out, protocol::Nanos t) {
   // Microsecond precision, exact decimal from integer nanoseconds.
@@ -35,14 +29,6 @@ void append_seconds(std::string& out, protocol::Nanos t) {
 }
 
 }  // namespace
-
-void append_kw(std::string& out, DemandCounts counts) {
-  const std::uint32_t centi = counts.centi_kw();
-  append_int(out, centi / 100);
-  out.push_back('.');
-  out.push_back(static_cast<char>('0' + (centi / 10) % 10));
-  out.push_back(static_cast<char>('0' + centi % 10));
-}
 
 void append_frame_json(std::string& out, const protocol::LocatedFrame& f) {
   // Built in a stack buffer and appended once: this line is the hot path of `decode`.

@@ -15,7 +15,4 @@ void append_frame_json(std::string& out, const protocol::LocatedFrame& f);
 void append_table_header(std::string& out, bool timed);
 void append_table_row(std::string& out, const protocol::LocatedFrame& f, bool timed);
 
-// Exact decimal kW of a demand count: 3313 -> "66.26".
-void append_kw(std::string& out, DemandCounts counts);
-
 }  // namespace imsm::cli

@@ -6,32 +6,15 @@
 #include <stdexcept>
 
 #include "common/hex.h"
+#include "common/text.h"
 
 namespace imsm::sim {
 
 namespace {
 
-template <class T>
-void append_int(std::string& out, T v) {
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, end);
-}
-
-void append_json_string(std::string& out, const std::string& s) {
+void append_json_quoted(std::string& out, const std::string& s) {
   out.push_back('"');
-  for (char ch : s) {
-    if (ch == '"' || ch == '\\') {
-      out.push_back('\\');
-      out.push_back(ch);
-    } else if (static_cast<unsigned char>(ch) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(ch));
-      out.append(buf);
-    } else {
-      out.push_back(ch);
-    }
-  }
+  append_json_escaped(out, s);
   out.push_back('"');
 }
 
@@ -52,7 +35,7 @@ void append_truth_json(std::string& out, const TruthRecord& r, const std::string
   out.push_back('.');
   out.append(frac, 6);
   out.append(",\"bus\":");
-  append_json_string(out, bus);
+  append_json_quoted(out, bus);
   out.append(",\"meter_id\":");
   append_int(out, meter_id);
   out.append(",\"raw\":\"");

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "common/hex.h"
+#include "common/text.h"
 
 namespace imsm::collector {
 
@@ -17,35 +18,8 @@ std::string hex_of(const protocol::RawFrame& raw) {
   return s;
 }
 
-std::string esc(const std::string& s) {
-  std::string o;
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (ch == '"' || ch == '\\') {
-      o += '\\';
-      o += ch;
-    } else if (c < 0x20) {
-      o += fmt::format("\\u{:04x}", c);
-    } else {
-      o += ch;
-    }
-  }
-  return o;
-}
-
-std::string csv(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string o = "\"";
-  for (char ch : s) {
-    if (ch == '"') o += '"';
-    o += ch;
-  }
-  return o + "\"";
-}
-
 std::string kw(std::uint16_t counts) {
-  const unsigned centi = counts * 2u;
-  return fmt::format("{}.{:02}", centi / 100, centi % 100);
+  return kw_text(DemandCounts{counts});
 }
 
 }  // namespace
@@ -81,13 +55,14 @@ void append_reading(std::string& out, ListFormat f, const StoredReading& s) {
           "\"peak_demand_counts\":{},\"peak_demand_kw\":{},\"demand_resets\":{},\"source\":\"{}\","
           "\"raw\":\"{}\"}}\n",
           r.meter_id, format_utc(r.received_at), r.total_kwh, r.kwh24, r.epoch,
-          r.peak_demand_counts, kw(r.peak_demand_counts), r.demand_resets, esc(s.source),
+          r.peak_demand_counts, kw(r.peak_demand_counts), r.demand_resets, json_escape(s.source),
           hex_of(s.raw));
       break;
     case ListFormat::Csv:
-      out += fmt::format("{},{},{},{},{},{},{},{},{},{}\n", r.meter_id, format_utc(r.received_at),
-                         r.total_kwh, r.kwh24, r.epoch, r.peak_demand_counts,
-                         kw(r.peak_demand_counts), r.demand_resets, csv(s.source), hex_of(s.raw));
+      out +=
+          fmt::format("{},{},{},{},{},{},{},{},{},{}\n", r.meter_id, format_utc(r.received_at),
+                      r.total_kwh, r.kwh24, r.epoch, r.peak_demand_counts, kw(r.peak_demand_counts),
+                      r.demand_resets, csv_field(s.source), hex_of(s.raw));
       break;
     case ListFormat::Table:
       out += fmt::format("{:>6} {:<27} {:>12} {:>9} {:>5} {:>8} {:>6}  {}\n", r.meter_id,
@@ -142,13 +117,13 @@ void append_rejection(std::string& out, ListFormat f, const StoredRejection& r) 
       out += fmt::format(
           "{{\"frame_id\":{},\"meter_id\":{},\"received_at\":\"{}\",\"source\":\"{}\","
           "\"burst\":\"{}\",\"reason\":\"{}\",\"detail\":\"{}\",\"raw\":\"{}\"}}\n",
-          r.frame_id, r.meter_id, format_utc(r.received_at), esc(r.source), burst, esc(r.reason),
-          esc(r.detail), hex_of(r.raw));
+          r.frame_id, r.meter_id, format_utc(r.received_at), json_escape(r.source), burst,
+          json_escape(r.reason), json_escape(r.detail), hex_of(r.raw));
       break;
     case ListFormat::Csv:
       out += fmt::format("{},{},{},{},{},{},{},{}\n", r.frame_id, r.meter_id,
-                         format_utc(r.received_at), csv(r.source), burst, r.reason, csv(r.detail),
-                         hex_of(r.raw));
+                         format_utc(r.received_at), csv_field(r.source), burst, r.reason,
+                         csv_field(r.detail), hex_of(r.raw));
       break;
     case ListFormat::Table:
       out += fmt::format("{:>8} {:>6} {:<27} {:<6} {:<26} {}  {}\n", r.frame_id, r.meter_id,
@@ -200,13 +175,13 @@ void append_event(std::string& out, ListFormat f, const StoredEvent& s) {
       out += fmt::format(
           "{{\"id\":{},\"at\":\"{}\",\"kind\":\"{}\",\"meter_id\":{},\"source\":{},"
           "\"detail\":{}}}\n",
-          s.id, format_utc(s.e.at), esc(s.e.kind), meter.empty() ? "null" : meter,
-          s.source.empty() ? "null" : fmt::format("\"{}\"", esc(s.source)),
+          s.id, format_utc(s.e.at), json_escape(s.e.kind), meter.empty() ? "null" : meter,
+          s.source.empty() ? "null" : fmt::format("\"{}\"", json_escape(s.source)),
           s.e.detail.empty() ? "{}" : s.e.detail);
       break;
     case ListFormat::Csv:
       out += fmt::format("{},{},{},{},{},{}\n", s.id, format_utc(s.e.at), s.e.kind, meter,
-                         csv(s.source), csv(s.e.detail));
+                         csv_field(s.source), csv_field(s.e.detail));
       break;
     case ListFormat::Table:
       out +=
@@ -270,8 +245,8 @@ void append_meter(std::string& out, ListFormat f, const MeterSummary& s) {
           "\","
           "\"last_reading_at\":{},\"total_kwh\":{},\"peak_demand_counts\":{},\"demand_resets\":{},"
           "\"readings\":{},\"rejected\":{}}}\n",
-          m.id, m.registered ? "true" : "false", esc(m.model), esc(m.label), esc(m.tenant),
-          esc(m.location), esc(m.tariff),
+          m.id, m.registered ? "true" : "false", json_escape(m.model), json_escape(m.label),
+          json_escape(m.tenant), json_escape(m.location), json_escape(m.tariff),
           m.discovered_at ? fmt::format("\"{}\"", format_utc(*m.discovered_at)) : "null", m.epoch,
           status, s.last ? fmt::format("\"{}\"", format_utc(s.last->at)) : "null",
           s.last ? std::to_string(s.last->total_kwh) : "null",
@@ -281,8 +256,8 @@ void append_meter(std::string& out, ListFormat f, const MeterSummary& s) {
     case ListFormat::Csv:
       out += fmt::format(
           "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", m.id, m.registered ? 1 : 0,
-          csv(m.model), csv(m.label), csv(m.tenant), csv(m.location), csv(m.tariff),
-          m.discovered_at ? format_utc(*m.discovered_at) : "", m.epoch, status,
+          csv_field(m.model), csv_field(m.label), csv_field(m.tenant), csv_field(m.location),
+          csv_field(m.tariff), m.discovered_at ? format_utc(*m.discovered_at) : "", m.epoch, status,
           s.last ? format_utc(s.last->at) : "", s.last ? std::to_string(s.last->total_kwh) : "",
           s.last ? std::to_string(s.last->peak_demand_counts) : "",
           s.last ? std::to_string(s.last->demand_resets) : "", s.readings, s.rejected);
@@ -317,11 +292,11 @@ void append_source(std::string& out, ListFormat f, const std::string& name,
           "{{\"source\":\"{}\",\"bytes_in\":{},\"frames\":{},\"shared_frames\":{},"
           "\"skipped_no_stop\":{},\"skipped_padding\":{},\"skipped_gap\":{},\"skipped_end\":{},"
           "\"reconnects\":{}}}\n",
-          esc(name), c.bytes_in, c.frames, c.shared_frames, c.skipped_no_stop, c.skipped_padding,
-          c.skipped_gap, c.skipped_end, c.reconnects);
+          json_escape(name), c.bytes_in, c.frames, c.shared_frames, c.skipped_no_stop,
+          c.skipped_padding, c.skipped_gap, c.skipped_end, c.reconnects);
       break;
     case ListFormat::Csv:
-      out += fmt::format("{},{},{},{},{},{},{},{},{}\n", csv(name), c.bytes_in, c.frames,
+      out += fmt::format("{},{},{},{},{},{},{},{},{}\n", csv_field(name), c.bytes_in, c.frames,
                          c.shared_frames, c.skipped_no_stop, c.skipped_padding, c.skipped_gap,
                          c.skipped_end, c.reconnects);
       break;

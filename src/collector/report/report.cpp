@@ -5,41 +5,15 @@
 #include <algorithm>
 #include <map>
 
+#include "common/text.h"
+
 namespace imsm::collector {
 
 namespace {
 __extension__ using i128 = __int128;
 
-std::string json_escape(const std::string& s) {
-  std::string o;
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (ch == '"' || ch == '\\') {
-      o += '\\';
-      o += ch;
-    } else if (c < 0x20) {
-      o += fmt::format("\\u{:04x}", c);
-    } else {
-      o += ch;
-    }
-  }
-  return o;
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string o = "\"";
-  for (char ch : s) {
-    if (ch == '"') o += '"';
-    o += ch;
-  }
-  return o + "\"";
-}
-
 std::string kw_from_counts(std::uint16_t counts) {
-  // 1 count = 0.02 kW: exact with two decimals.
-  const unsigned centi = counts * 2u;
-  return fmt::format("{}.{:02}", centi / 100, centi % 100);
+  return kw_text(DemandCounts{counts});
 }
 
 std::string kw_from_w(std::int64_t w) {

@@ -1,5 +1,3 @@
-// ENGINEERS WORKING IN PARALLEL: read /work/main/CONTRIBUTING.md first (git rules: commit only
-// your own files, never `git add -A`; build in your own build dir; deadline 07:05 UTC).
 // Every subcommand: a setup_ function that adds it to the app and returns its runner.
 // main.cpp only wires them (CLI11 examples/subcom_in_files).
 #pragma once

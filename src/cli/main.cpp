@@ -1,5 +1,3 @@
-// ENGINEERS WORKING IN PARALLEL: read /work/main/CONTRIBUTING.md first (git rules: commit only
-// your own files, never `git add -A`; build in your own build dir; deadline 07:05 UTC).
 #include <CLI/CLI.hpp>
 
 #include <cstdio>

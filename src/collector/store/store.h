@@ -122,14 +122,8 @@ class Store {
   void migrate();
   void prepare();
   void upsert_meter(const MeterState& m);
-  // Journal and readings rows are buffered and written kBatchRows at a time with one
-  // multi-row INSERT (fewer statement executions); flushed before any other write.
-  void flush();
-  void bind_frame(SQLite::Statement& s, int base, const Observation& o);
-  void bind_reading(SQLite::Statement& s, int base, const Reading& r);
-  static constexpr int kBatchRows = 64;
-  std::vector<Observation> frame_buf_;
-  std::vector<Reading> reading_buf_;
+  void bind_frame(SQLite::Statement& s, const Observation& o);
+  void bind_reading(SQLite::Statement& s, const Reading& r);
 
   SQLite::Database db_;
   StoreOptions options_;
@@ -137,7 +131,7 @@ class Store {
   std::int64_t next_frame_id_ = 1;
   std::int64_t next_event_id_ = 1;
   std::unique_ptr<SQLite::Statement> ins_frame_, ins_reading_, ins_rejected_, ins_pending_,
-      del_pending_, ins_event_, upsert_meter_, ins_frames_n_, ins_readings_n_;
+      del_pending_, ins_event_, upsert_meter_;
 
  public:
   // Row callback type for each_reading (exposed for the template below).

@@ -88,8 +88,22 @@ int open_flags(const StoreOptions& o) {
 
 }  // namespace
 
+namespace {
+// Before the first connection: no global memory statistics (they take a mutex on every
+// allocation). Later calls are refused by SQLite (SQLITE_MISUSE) and change nothing.
+bool configure_sqlite() {
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  return true;
+}
+std::string configured(const std::string& path) {
+  static const bool once = configure_sqlite();
+  static_cast<void>(once);
+  return path;
+}
+}  // namespace
+
 Store::Store(const std::string& path, StoreOptions options)
-    : db_(path, open_flags(options) | SQLITE_OPEN_NOMUTEX, 10'000), options_(options) {
+    : db_(configured(path), open_flags(options) | SQLITE_OPEN_NOMUTEX, 10'000), options_(options) {
   db_.exec("PRAGMA foreign_keys = ON");
   if (!options_.read_only) {
     // 16 KiB pages for a new database (an existing one keeps its page size): shallower
@@ -99,7 +113,12 @@ Store::Store(const std::string& path, StoreOptions options)
     db_.exec(options_.synchronous_full ? "PRAGMA synchronous = FULL"
                                        : "PRAGMA synchronous = NORMAL");
     db_.exec(fmt::format("PRAGMA cache_size = -{}", options_.cache_kib));
+    // Statement journals and sorts in memory: a statement journal spilled to a temp file
+    // cost one write per touched page.
     db_.exec("PRAGMA temp_store = MEMORY");
+    // The WAL file is truncated back to 64 MiB after a checkpoint reset (a one-second batch
+    // of a bulk replay may grow it beyond).
+    db_.exec("PRAGMA journal_size_limit = 67108864");
     migrate();
   } else if (schema_version() != kSchemaVersion) {
     throw std::runtime_error(

@@ -46,6 +46,7 @@ class FrameWriter {
   void flush() {
     if (!buf_.empty()) std::fwrite(buf_.data(), 1, buf_.size(), stdout);
     buf_.clear();
+    std::fflush(stdout);
   }
 
  private:
@@ -111,6 +112,7 @@ int run_decode(const DecodeOptions& o) {
     const bool timed = reader->timed();
     auto failure = reader->run(framer, [&](std::vector<protocol::LocatedFrame>& frames) {
       for (const auto& f : frames) writer.write(f, timed);
+      if (reader->live()) writer.flush();  // a live port: show each frame as it arrives
     });
     writer.flush();
     if (failure) throw RuntimeError("decode: " + *failure);

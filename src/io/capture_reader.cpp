@@ -1,11 +1,15 @@
 #include "io/capture_reader.h"
 
+#include "io/serial_port.h"
+
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -23,6 +27,7 @@ std::string errno_text() {
 CaptureReader::CaptureReader(CaptureReader&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
       owns_fd_(other.owns_fd_),
+      live_(other.live_),
       path_(std::move(other.path_)),
       times_path_(std::move(other.times_path_)),
       marks_(std::move(other.marks_)) {}
@@ -46,6 +51,17 @@ std::optional<CaptureError> CaptureReader::open(const std::string& path,
   CaptureReader reader(fd, is_stdin ? "<stdin>" : path);
   reader.owns_fd_ = !is_stdin;
   const std::uint64_t size = S_ISREG(st.st_mode) ? static_cast<std::uint64_t>(st.st_size) : 0;
+  if (::isatty(fd)) {
+    // A serial port or pty: raw 9600 8N1, bytes timed as they arrive (no sidecar).
+    if (!configure_raw(fd, 9600)) {
+      if (!is_stdin) ::close(fd);
+      return CaptureError{CaptureError::Kind::Unreadable,
+                          path + ": cannot set 9600 8N1 raw: " + errno_text()};
+    }
+    reader.live_ = true;
+    out.emplace(std::move(reader));
+    return std::nullopt;
+  }
 
   std::optional<std::string> sidecar = times_path;
   if (!sidecar && auto_times && !is_stdin) {
@@ -66,8 +82,40 @@ std::optional<CaptureError> CaptureReader::open(const std::string& path,
   return std::nullopt;
 }
 
+std::optional<std::string> CaptureReader::run_live(protocol::StreamFramer& framer,
+                                                   const Sink& sink) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  auto now = [&] { return std::chrono::duration_cast<protocol::Nanos>(Clock::now() - start); };
+  std::vector<std::uint8_t> block(4096);
+  std::vector<protocol::LocatedFrame> frames;
+  for (;;) {
+    pollfd p{fd_, POLLIN, 0};
+    const int r = ::poll(&p, 1, 5);  // 5 ms: well inside the 20 ms idle gap
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return path_ + ": " + errno_text();
+    }
+    if (r == 0) {
+      framer.idle(now(), frames);
+    } else {
+      const ssize_t got = ::read(fd_, block.data(), block.size());
+      if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (got < 0 && errno != EIO) return path_ + ": " + errno_text();
+      if (got <= 0) break;  // end of input, or EIO: the other side of the pty hung up
+      framer.push({block.data(), static_cast<std::size_t>(got)}, now(), protocol::Nanos{0}, frames);
+    }
+    if (!frames.empty()) sink(frames);
+    frames.clear();
+  }
+  framer.finish(frames);
+  if (!frames.empty()) sink(frames);
+  return std::nullopt;
+}
+
 std::optional<std::string> CaptureReader::run(protocol::StreamFramer& framer, const Sink& sink,
                                               std::size_t block_size) {
+  if (live_) return run_live(framer, sink);
   std::vector<std::uint8_t> block(block_size);
   std::vector<protocol::LocatedFrame> frames;
   frames.reserve(block_size / protocol::kFrameSize + 2);

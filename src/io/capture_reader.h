@@ -31,21 +31,28 @@ class CaptureReader {
                                           const std::optional<std::string>& times_path,
                                           bool auto_times, std::optional<CaptureReader>& out);
 
-  [[nodiscard]] bool timed() const { return !marks_.empty(); }
+  // Bytes carry times: from the sidecar, or from the clock when the input is a live
+  // terminal (a serial port or pty, opened raw at 9600 8N1).
+  [[nodiscard]] bool timed() const { return !marks_.empty() || live_; }
+  [[nodiscard]] bool live() const { return live_; }
   [[nodiscard]] const std::string& path() const { return path_; }
   [[nodiscard]] const std::optional<std::string>& times_path() const { return times_path_; }
 
   using Sink = std::function<void(std::vector<protocol::LocatedFrame>&)>;
   // Feeds everything through `framer` (finish() included); `sink` gets the frames after
-  // each block and may clear the vector. Returns an error message when a read fails.
+  // each block and may clear the vector. Returns an error message when a read fails. A live
+  // terminal is read until it closes (or hangs up), with each chunk timestamped on arrival
+  // (monotonic clock, seconds since open) and the idle-gap rule applied between chunks.
   std::optional<std::string> run(protocol::StreamFramer& framer, const Sink& sink,
                                  std::size_t block_size = 1 << 20);
 
  private:
   CaptureReader(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  std::optional<std::string> run_live(protocol::StreamFramer& framer, const Sink& sink);
 
   int fd_ = -1;
   bool owns_fd_ = true;
+  bool live_ = false;
   std::string path_;
   std::optional<std::string> times_path_;
   std::vector<BurstMark> marks_;

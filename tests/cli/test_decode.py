@@ -136,6 +136,36 @@ class DecodeContract(unittest.TestCase):
             self.assertEqual(window[6:8], b"\0\0")
             self.assertEqual(window[11], 0x0D)
 
+    def test_live_pty_frames_are_timed_and_split_at_gaps(self):
+        """decode on a serial device (a pty here): raw 9600 8N1, bytes timed on arrival, the
+        idle-gap rule applied, each frame printed as it arrives."""
+        import pty, time, tty
+        master, slave = pty.openpty()
+        tty.setraw(slave)
+        path = os.ttyname(slave)
+        proc = subprocess.Popen([BINARY, "decode", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            time.sleep(0.5)
+            good = bytes.fromhex(VECTORS["frames"][0]["raw"])
+            os.write(master, good)
+            time.sleep(0.2)
+            first = proc.stdout.readline()  # printed before the input ends
+            self.assertTrue(first, "no frame printed while the port is open")
+            os.write(master, good[:7])      # a truncated frame, then silence...
+            time.sleep(0.2)
+            os.write(master, good)          # ...so this frame must not merge with it
+            time.sleep(0.2)
+        finally:
+            os.close(slave)
+            os.close(master)
+        out, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 0, err)
+        frames = [json.loads(first)] + lines(out)
+        self.assertEqual(len(frames), 2, frames)
+        self.assertEqual([f["burst"] for f in frames], ["alone", "alone"])
+        self.assertGreater(frames[1]["time_s"] - frames[0]["time_s"], 0.3)
+        self.assertIn(b"cut_by_gap 7", err)
+
     def test_help_and_version(self):
         for args in (["--help"], ["decode", "--help"], ["model", "--help"], ["--version"]):
             p = run(*args)

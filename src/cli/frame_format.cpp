@@ -12,24 +12,6 @@
 
 namespace imsm::cli {
 
-namespace {
-
-void append_seconds(std::string& out, protocol::Nanos t) {
-  // Microsecond precision, exact decimal from integer nanoseconds.
-  const std::int64_t us = (t.count() + 500) / 1000;
-  append_int(out, us / 1'000'000);
-  char frac[8];
-  std::int64_t r = us % 1'000'000;
-  for (int i = 5; i >= 0; --i) {
-    frac[i] = static_cast<char>('0' + r % 10);
-    r /= 10;
-  }
-  out.push_back('.');
-  out.append(frac, 6);
-}
-
-}  // namespace
-
 void append_frame_json(std::string& out, const protocol::LocatedFrame& f) {
   // Built in a stack buffer and appended once: this line is the hot path of `decode`.
   char buf[256];
@@ -77,7 +59,7 @@ void append_frame_json(std::string& out, const protocol::LocatedFrame& f) {
   }
   out.append(buf, p);
   out.append(",\"time_s\":");
-  append_seconds(out, *f.time);
+  append_seconds_us(out, f.time->count());
   out.append(",\"burst\":\"");
   out.append(protocol::to_string(f.burst));
   out.append("\"}\n");
@@ -101,7 +83,7 @@ void append_table_row(std::string& out, const protocol::LocatedFrame& f, bool ti
                          f.frame.total_kwh.value, raw));
   if (timed && f.time) {
     std::string t;
-    append_seconds(t, *f.time);
+    append_seconds_us(t, f.time->count());
     out.append(fmt::format("  {:>14}  {}", t, protocol::to_string(f.burst)));
   }
   out.push_back('\n');

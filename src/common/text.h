@@ -33,6 +33,21 @@ inline std::string kw_text(DemandCounts counts) {
   return s;
 }
 
+// Seconds with microsecond precision from integer nanoseconds, exact (no binary float):
+// 300'012'500'000 -> "300.012500". Non-negative times only.
+inline void append_seconds_us(std::string& out, std::int64_t ns) {
+  const std::int64_t us = (ns + 500) / 1000;
+  append_int(out, us / 1'000'000);
+  char frac[6];
+  std::int64_t r = us % 1'000'000;
+  for (int i = 5; i >= 0; --i) {
+    frac[i] = static_cast<char>('0' + r % 10);
+    r /= 10;
+  }
+  out.push_back('.');
+  out.append(frac, 6);
+}
+
 // The contents of a JSON string (no quotes): quote, backslash and control characters escaped.
 inline void append_json_escaped(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";

@@ -22,18 +22,8 @@ void append_json_quoted(std::string& out, const std::string& s) {
 
 void append_truth_json(std::string& out, const TruthRecord& r, const std::string& bus,
                        std::uint16_t meter_id) {
-  // Microseconds, exact decimal (bus times are whole microseconds).
-  const std::int64_t us = (r.t_ns + 500) / 1000;
   out.append("{\"t_s\":");
-  append_int(out, us / 1'000'000);
-  char frac[7];
-  std::int64_t rem = us % 1'000'000;
-  for (int i = 5; i >= 0; --i) {
-    frac[i] = static_cast<char>('0' + rem % 10);
-    rem /= 10;
-  }
-  out.push_back('.');
-  out.append(frac, 6);
+  append_seconds_us(out, r.t_ns);  // bus times are whole microseconds
   out.append(",\"bus\":");
   append_json_quoted(out, bus);
   out.append(",\"meter_id\":");

@@ -107,7 +107,8 @@ double ingest(const std::string& db, std::uint64_t n, std::uint32_t meters) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// One transaction (and one fsync) per row: journal + reading, as a naive logger would.
+// One transaction (and one fsync) per row (the journal row with its reading), as a naive
+// logger would.
 double naive_per_row(const std::string& db, std::uint64_t n, std::uint32_t meters) {
   Store store(db, StoreOptions{false, true});
   const auto cfg = registry(meters);
@@ -115,10 +116,11 @@ double naive_per_row(const std::string& db, std::uint64_t n, std::uint32_t meter
   store.save_registry(cfg);
   const auto src = store.source_id("file:bench");
   store.commit();
+  // One row per reading (schema version 2): the journal row carries the reading.
   SQLite::Statement ins_f(store.db(),
                           "INSERT INTO frames(id, received_at_us, source_id, stream_offset, burst, "
-                          "raw) VALUES (?,?,?,?,?,?)");
-  SQLite::Statement ins_r(store.db(), "INSERT INTO readings VALUES (?,?,?,?,?,?,?,?)");
+                          "raw, meter_id, epoch, total_kwh, kwh24, peak_demand_counts, "
+                          "demand_resets) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
   const auto start = Clock::now();
   for (std::uint64_t k = 0; k < n; ++k) {
     const Observation o = observation(k, meters, src);
@@ -130,25 +132,21 @@ double naive_per_row(const std::string& db, std::uint64_t n, std::uint32_t meter
     ins_f.bind(4, static_cast<std::int64_t>(o.stream_offset));
     ins_f.bind(5, 1);
     ins_f.bind(6, o.raw.data(), 12);
+    ins_f.bind(7, static_cast<int>(f.meter_id.value));
+    ins_f.bind(8, 0);
+    ins_f.bind(9, static_cast<std::int64_t>(f.total_kwh.value));
+    ins_f.bind(10, static_cast<std::int64_t>(f.total_kwh.value));
+    ins_f.bind(11, static_cast<int>(f.peak_demand.value));
+    ins_f.bind(12, 0);
     ins_f.exec();
     ins_f.reset();
-    ins_r.bind(1, static_cast<int>(f.meter_id.value));
-    ins_r.bind(2, o.received_at);
-    ins_r.bind(3, static_cast<std::int64_t>(k + 1));
-    ins_r.bind(4, 0);
-    ins_r.bind(5, static_cast<std::int64_t>(f.total_kwh.value));
-    ins_r.bind(6, static_cast<std::int64_t>(f.total_kwh.value));
-    ins_r.bind(7, static_cast<int>(f.peak_demand.value));
-    ins_r.bind(8, 0);
-    ins_r.exec();
-    ins_r.reset();
     store.db().exec("COMMIT");
   }
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
 // The same N rows as CSV (a reading with its raw frame and source per line), imported by the
-// sqlite3 shell into the same clustered schema with the store's settings (16 KiB pages, WAL,
+// sqlite3 shell into the same schema shape with the store's settings (16 KiB pages, WAL,
 // synchronous=FULL, 64 MiB cache, temp_store=MEMORY). Returns seconds of the
 // import alone (the CSV is written beforehand), or -1 when sqlite3 is missing.
 double sqlite3_import(const std::string& dir, std::uint64_t n, std::uint32_t meters) {
@@ -178,11 +176,13 @@ double sqlite3_import(const std::string& dir, std::uint64_t n, std::uint32_t met
                  // The store's settings for a new database and a replay (store.cpp).
                  "PRAGMA page_size=16384;\nPRAGMA journal_mode=WAL;\nPRAGMA synchronous=FULL;\n"
                  "PRAGMA cache_size=-65536;\nPRAGMA temp_store=MEMORY;\n"
+                 // The store's shape (schema version 2): one rowid row per reading keyed
+                 // by frame id, indexed by (meter, time), the index existing during import.
                  "CREATE TABLE readings(meter_id INTEGER NOT NULL, received_at_us INTEGER NOT "
-                 "NULL, frame_id INTEGER NOT NULL, epoch INTEGER NOT NULL, total_kwh INTEGER NOT "
-                 "NULL, kwh24 INTEGER NOT NULL, peak_demand_counts INTEGER NOT NULL, "
-                 "demand_resets INTEGER NOT NULL, source_id INTEGER NOT NULL, raw TEXT NOT NULL, "
-                 "PRIMARY KEY(meter_id, received_at_us, frame_id)) WITHOUT ROWID;\n"
+                 "NULL, frame_id INTEGER PRIMARY KEY, epoch INTEGER NOT NULL, total_kwh INTEGER "
+                 "NOT NULL, kwh24 INTEGER NOT NULL, peak_demand_counts INTEGER NOT NULL, "
+                 "demand_resets INTEGER NOT NULL, source_id INTEGER NOT NULL, raw TEXT NOT NULL);\n"
+                 "CREATE INDEX readings_by_meter ON readings(meter_id, received_at_us);\n"
                  ".import --csv %s readings\n",
                  csv.c_str());
     std::fclose(f);
@@ -200,10 +200,14 @@ double billing(const std::string& db, std::uint32_t meters, int days, std::uint6
     Store store(db, StoreOptions{false, false});
     auto cfg = registry(meters);
     cfg.tariffs.push_back(Tariff{"default", "USD", 143'200, 12'500'000, 4'000'000});
-    store.db().exec("PRAGMA foreign_keys = OFF");  // readings refer to no frames here
+    store.db().exec("PRAGMA foreign_keys = OFF");  // the rows refer to no source here
     store.begin();
     store.save_registry(cfg);
-    SQLite::Statement ins(store.db(), "INSERT INTO readings VALUES (?,?,?,?,?,?,?,?)");
+    // Journal rows carrying their readings (schema version 2), in the reading's column order.
+    SQLite::Statement ins(store.db(),
+                          "INSERT INTO frames(meter_id, received_at_us, id, epoch, total_kwh, "
+                          "kwh24, peak_demand_counts, demand_resets, source_id, stream_offset, "
+                          "burst, raw) VALUES (?,?,?,?,?,?,?,?,0,0,0,zeroblob(12))");
     const std::int64_t per_meter = days * 288LL;
     rows = 0;
     for (std::uint32_t m = 1; m <= meters; ++m) {

@@ -81,6 +81,26 @@ CREATE TABLE events(
 CREATE INDEX events_by_time ON events(at_us);
 CREATE INDEX events_by_meter ON events(meter_id, at_us);
 )sql",
+    // 1 -> 2: one row per reading. A reading's derived columns live on its journal row
+    // (NULL for frames that are not readings); `readings` becomes a view of those rows,
+    // ordered by meter and time through a partial index. The ingest writes one row per frame.
+    R"sql(
+ALTER TABLE frames ADD COLUMN meter_id INTEGER REFERENCES meters(id);
+ALTER TABLE frames ADD COLUMN epoch INTEGER;
+ALTER TABLE frames ADD COLUMN total_kwh INTEGER;
+ALTER TABLE frames ADD COLUMN kwh24 INTEGER;
+ALTER TABLE frames ADD COLUMN peak_demand_counts INTEGER;
+ALTER TABLE frames ADD COLUMN demand_resets INTEGER;
+UPDATE frames SET meter_id = r.meter_id, epoch = r.epoch, total_kwh = r.total_kwh,
+  kwh24 = r.kwh24, peak_demand_counts = r.peak_demand_counts, demand_resets = r.demand_resets
+  FROM readings r WHERE r.frame_id = frames.id;
+DROP TABLE readings;
+CREATE INDEX readings_by_meter ON frames(meter_id, received_at_us) WHERE meter_id IS NOT NULL;
+CREATE VIEW readings AS
+  SELECT meter_id, received_at_us, id AS frame_id, epoch, total_kwh, kwh24,
+         peak_demand_counts, demand_resets
+  FROM frames WHERE meter_id IS NOT NULL;
+)sql",
 };
 
 int open_flags(const StoreOptions& o) {
@@ -168,12 +188,13 @@ void Store::prepare() {
   if (options_.read_only) return;
   ins_frame_ = std::make_unique<SQLite::Statement>(
       db_,
-      "INSERT INTO frames(id, received_at_us, source_id, stream_offset, burst, raw) "
-      "VALUES (?,?,?,?,?,?)");
+      "INSERT INTO frames(id, received_at_us, source_id, stream_offset, burst, raw, meter_id, "
+      "epoch, total_kwh, kwh24, peak_demand_counts, demand_resets) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
   ins_reading_ = std::make_unique<SQLite::Statement>(
       db_,
-      "INSERT INTO readings(meter_id, received_at_us, frame_id, epoch, total_kwh, kwh24, "
-      "peak_demand_counts, demand_resets) VALUES (?,?,?,?,?,?,?,?)");
+      "UPDATE frames SET meter_id = ?1, epoch = ?2, total_kwh = ?3, kwh24 = ?4, "
+      "peak_demand_counts = ?5, demand_resets = ?6 WHERE id = ?7 AND received_at_us = ?8");
   ins_rejected_ = std::make_unique<SQLite::Statement>(
       db_, "INSERT OR REPLACE INTO rejected(frame_id, meter_id, reason, detail) VALUES (?,?,?,?)");
   ins_pending_ = std::make_unique<SQLite::Statement>(
@@ -196,11 +217,13 @@ void Store::begin() {
 
 void Store::commit() {
   if (!in_tx_) return;
+  flush_journal(nullptr);
   db_.exec("COMMIT");
   in_tx_ = false;
 }
 
 void Store::rollback() {
+  unwritten_.reset();
   if (!in_tx_) return;
   in_tx_ = false;
   db_.exec("ROLLBACK");
@@ -276,22 +299,37 @@ void Store::bind_frame(SQLite::Statement& s, const Observation& obs) {
   s.bindNoCopy(6, obs.raw.data(), static_cast<int>(obs.raw.size()));
 }
 
-void Store::bind_reading(SQLite::Statement& s, const Reading& r) {
-  s.bind(1, static_cast<int>(r.meter_id));
-  s.bind(2, r.received_at);
-  s.bind(3, r.frame_id);
-  s.bind(4, static_cast<std::int64_t>(r.epoch));
-  s.bind(5, r.total_kwh);
-  s.bind(6, static_cast<std::int64_t>(r.kwh24));
-  s.bind(7, static_cast<int>(r.peak_demand_counts));
-  s.bind(8, static_cast<int>(r.demand_resets));
+// The reading's derived columns (meter, epoch, kWh, kwh24, peak, resets) from `first` on.
+void Store::bind_reading(SQLite::Statement& s, const Reading& r, int first) {
+  s.bind(first, static_cast<int>(r.meter_id));
+  s.bind(first + 1, static_cast<std::int64_t>(r.epoch));
+  s.bind(first + 2, r.total_kwh);
+  s.bind(first + 3, static_cast<std::int64_t>(r.kwh24));
+  s.bind(first + 4, static_cast<int>(r.peak_demand_counts));
+  s.bind(first + 5, static_cast<int>(r.demand_resets));
 }
 
+// The frame's id is taken now (the validator names it); the row is written by the next
+// apply() (with its reading's columns when the frame is accepted at once) or commit(), in the
+// same transaction, so an accepted frame costs one row.
 void Store::journal(Observation& obs) {
+  flush_journal(nullptr);
   obs.frame_id = next_frame_id_++;
-  bind_frame(*ins_frame_, obs);
-  ins_frame_->exec();
-  ins_frame_->reset();
+  unwritten_ = obs;
+}
+
+void Store::flush_journal(const Reading* reading) {
+  if (!unwritten_) return;
+  auto& s = *ins_frame_;
+  bind_frame(s, *unwritten_);
+  if (reading) {
+    bind_reading(s, *reading, 7);
+  } else {
+    for (int i = 7; i <= 12; ++i) s.bind(i);
+  }
+  unwritten_.reset();
+  s.exec();
+  s.reset();
 }
 
 void Store::upsert_meter(const MeterState& m) {
@@ -312,18 +350,30 @@ void Store::apply(const Decisions& d, const Validator& v) {
   // Meter rows first: readings refer to them.
   for (std::uint16_t id : d.meters_changed)
     if (const MeterState* m = v.meter(id)) upsert_meter(*m);
+  // The frame journaled last is written first (rejections and pending rows refer to it),
+  // carrying its reading when it was accepted at once.
+  const Reading* own = nullptr;
+  if (unwritten_)
+    for (const Reading& r : d.readings)
+      if (r.frame_id == unwritten_->frame_id) own = &r;
+  flush_journal(own);
   for (const Reading& r : d.readings) {
-    bind_reading(*ins_reading_, r);
-    ins_reading_->exec();
-    ins_reading_->reset();
+    if (&r == own) continue;
+    auto& s = *ins_reading_;
+    bind_reading(s, r, 1);
+    s.bind(7, r.frame_id);
+    s.bind(8, r.received_at);
+    s.exec();
+    s.reset();
   }
   for (const Reading& r : d.retracted) {
     SQLite::Statement del(db_,
-                          "DELETE FROM readings WHERE meter_id = ? AND received_at_us = ? AND "
-                          "frame_id = ?");
-    del.bind(1, static_cast<int>(r.meter_id));
-    del.bind(2, r.received_at);
-    del.bind(3, r.frame_id);
+                          "UPDATE frames SET meter_id = NULL, epoch = NULL, total_kwh = NULL, "
+                          "kwh24 = NULL, peak_demand_counts = NULL, demand_resets = NULL "
+                          "WHERE id = ? AND meter_id = ? AND received_at_us = ?");
+    del.bind(1, r.frame_id);
+    del.bind(2, static_cast<int>(r.meter_id));
+    del.bind(3, r.received_at);
     del.exec();
   }
   for (const Rejection& r : d.rejections) {
@@ -528,7 +578,11 @@ std::int64_t Store::count(const char* table) {
 }
 
 void Store::clear_derived() {
-  db_.exec("DELETE FROM readings; DELETE FROM rejected; DELETE FROM pending; DELETE FROM events;");
+  flush_journal(nullptr);
+  db_.exec(
+      "UPDATE frames SET meter_id = NULL, epoch = NULL, total_kwh = NULL, kwh24 = NULL, "
+      "peak_demand_counts = NULL, demand_resets = NULL WHERE meter_id IS NOT NULL");
+  db_.exec("DELETE FROM rejected; DELETE FROM pending; DELETE FROM events;");
   db_.exec("DELETE FROM meters WHERE registered = 0");
   db_.exec("UPDATE meters SET discovered_at_us = NULL, epoch = 0, silent = 0");
   next_event_id_ = 1;

@@ -5,9 +5,11 @@
 //   meters    registry (from the configuration) and discovered meters; epoch, silent flag
 //   frames    the raw-frame journal: every framed observation, accepted or not, with its raw
 //             12 bytes, source, byte offset and burst flag. Readings are re-derived from it
-//             by `imsmeter rebuild`.
-//   readings  accepted frames: unwrapped kWh (per epoch) and the raw 24-bit value, peak
-//             demand counts, reset counter; clustered by (meter_id, received_at_us)
+//             by `imsmeter rebuild`. An accepted frame's row also carries its reading
+//             (meter_id, epoch, total_kwh, kwh24, peak_demand_counts, demand_resets; NULL
+//             otherwise): one row per reading (schema version 2).
+//   readings  a view of the accepted frames: unwrapped kWh (per epoch) and the raw 24-bit
+//             value, peak demand counts, reset counter; indexed by (meter_id, received_at_us)
 //   rejected  frames not accepted, with the reason (raw bytes through frames)
 //   pending   frames held until a later frame decides (provisional IDs, contradictions)
 //   events    discovered, demand_reset, rollover, silent, back_online, replaced, source_*
@@ -29,7 +31,7 @@
 
 namespace imsm::collector {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 struct SourceCounters {
   std::uint64_t bytes_in = 0;
@@ -123,12 +125,14 @@ class Store {
   void prepare();
   void upsert_meter(const MeterState& m);
   void bind_frame(SQLite::Statement& s, const Observation& o);
-  void bind_reading(SQLite::Statement& s, const Reading& r);
+  void bind_reading(SQLite::Statement& s, const Reading& r, int first);
+  void flush_journal(const Reading* reading);
 
   SQLite::Database db_;
   StoreOptions options_;
   bool in_tx_ = false;
   std::int64_t next_frame_id_ = 1;
+  std::optional<Observation> unwritten_;  // journaled, row not yet written (see journal())
   std::int64_t next_event_id_ = 1;
   std::unique_ptr<SQLite::Statement> ins_frame_, ins_reading_, ins_rejected_, ins_pending_,
       del_pending_, ins_event_, upsert_meter_;

@@ -52,9 +52,81 @@ TEST_F(StoreTest, MigratesWithWalAndForeignKeys) {
   EXPECT_EQ(s.schema_version(), kSchemaVersion);
   EXPECT_EQ(s.db().execAndGet("PRAGMA journal_mode").getString(), "wal");
   EXPECT_EQ(s.db().execAndGet("PRAGMA foreign_keys").getInt(), 1);
-  // A reading of a meter that does not exist violates a foreign key.
-  EXPECT_THROW(s.db().exec("INSERT INTO readings VALUES (1, 0, 1, 0, 0, 0, 0, 0)"),
-               SQLite::Exception);
+  // A reading (a journal row carrying a meter) of a meter that does not exist violates a
+  // foreign key; the same row without a reading is a valid journal row.
+  s.begin();
+  const auto src = s.source_id("file:x");
+  s.commit();
+  const std::string row =
+      "INSERT INTO frames(id, received_at_us, source_id, stream_offset, burst, "
+      "raw, meter_id, epoch, total_kwh, kwh24, peak_demand_counts, "
+      "demand_resets) VALUES (1, 0, " +
+      std::to_string(src) + ", 0, 0, zeroblob(12), ";
+  EXPECT_THROW(s.db().exec(row + "1, 0, 0, 0, 0, 0)"), SQLite::Exception);
+  s.db().exec(row + "NULL, NULL, NULL, NULL, NULL, NULL)");
+  EXPECT_EQ(s.count("frames"), 1);
+  EXPECT_EQ(s.count("readings"), 0);
+}
+
+// A version-1 database (separate journal and readings tables) migrates: its readings become
+// the columns of their journal rows and read back unchanged.
+TEST_F(StoreTest, MigratesVersion1ReadingsOntoTheJournal) {
+  {
+    SQLite::Database db(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec(R"sql(
+CREATE TABLE sources(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,
+  bytes_in INTEGER NOT NULL DEFAULT 0, frames INTEGER NOT NULL DEFAULT 0,
+  shared_frames INTEGER NOT NULL DEFAULT 0, skipped_no_stop INTEGER NOT NULL DEFAULT 0,
+  skipped_padding INTEGER NOT NULL DEFAULT 0, skipped_gap INTEGER NOT NULL DEFAULT 0,
+  skipped_end INTEGER NOT NULL DEFAULT 0, reconnects INTEGER NOT NULL DEFAULT 0,
+  last_offset INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE meters(id INTEGER PRIMARY KEY CHECK (id BETWEEN 0 AND 65535),
+  registered INTEGER NOT NULL DEFAULT 0, model TEXT NOT NULL DEFAULT '',
+  label TEXT NOT NULL DEFAULT '', tenant TEXT NOT NULL DEFAULT '',
+  location TEXT NOT NULL DEFAULT '', tariff TEXT NOT NULL DEFAULT '',
+  discovered_at_us INTEGER, epoch INTEGER NOT NULL DEFAULT 0, silent INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE frames(id INTEGER PRIMARY KEY, received_at_us INTEGER NOT NULL,
+  source_id INTEGER NOT NULL REFERENCES sources(id), stream_offset INTEGER NOT NULL,
+  burst INTEGER NOT NULL, raw BLOB NOT NULL CHECK (length(raw) = 12));
+CREATE TABLE readings(meter_id INTEGER NOT NULL REFERENCES meters(id),
+  received_at_us INTEGER NOT NULL, frame_id INTEGER NOT NULL REFERENCES frames(id),
+  epoch INTEGER NOT NULL, total_kwh INTEGER NOT NULL, kwh24 INTEGER NOT NULL,
+  peak_demand_counts INTEGER NOT NULL, demand_resets INTEGER NOT NULL,
+  PRIMARY KEY(meter_id, received_at_us, frame_id)) WITHOUT ROWID;
+CREATE TABLE rejected(frame_id INTEGER PRIMARY KEY REFERENCES frames(id),
+  meter_id INTEGER NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '');
+CREATE TABLE pending(frame_id INTEGER PRIMARY KEY REFERENCES frames(id));
+CREATE TABLE events(id INTEGER PRIMARY KEY, at_us INTEGER NOT NULL, kind TEXT NOT NULL,
+  meter_id INTEGER, source_id INTEGER REFERENCES sources(id), detail TEXT NOT NULL DEFAULT '{}');
+CREATE INDEX events_by_time ON events(at_us);
+CREATE INDEX events_by_meter ON events(meter_id, at_us);
+INSERT INTO sources(id, name) VALUES (1, 'file:old');
+INSERT INTO meters(id, registered) VALUES (7, 1);
+INSERT INTO frames VALUES (1, 100, 1, 0, 0, zeroblob(12)), (2, 200, 1, 12, 0, zeroblob(12)),
+  (3, 300, 1, 24, 0, zeroblob(12));
+INSERT INTO readings VALUES (7, 100, 1, 0, 5000, 5000, 12, 1), (7, 300, 3, 1, 16777300, 84, 13, 2);
+INSERT INTO rejected VALUES (2, 7, 'kwh_too_fast', '');
+PRAGMA user_version = 1;
+)sql");
+  }
+  Store s(path_);
+  EXPECT_EQ(s.schema_version(), kSchemaVersion);
+  EXPECT_EQ(s.count("frames"), 3);
+  EXPECT_EQ(s.count("rejected"), 1);
+  std::vector<StoredReading> got;
+  s.each_reading(std::nullopt, 0, 1000, [&](const StoredReading& r) { got.push_back(r); });
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].r.frame_id, 1);
+  EXPECT_EQ(got[0].r.total_kwh, 5000);
+  EXPECT_EQ(got[0].r.demand_resets, 1);
+  EXPECT_EQ(got[0].source, "file:old");
+  EXPECT_EQ(got[1].r.frame_id, 3);
+  EXPECT_EQ(got[1].r.epoch, 1u);
+  EXPECT_EQ(got[1].r.total_kwh, 16777300);
+  EXPECT_EQ(got[1].r.kwh24, 84u);
+  EXPECT_EQ(got[1].r.peak_demand_counts, 13);
+  SQLite::Statement fk(s.db(), "PRAGMA foreign_key_check");
+  EXPECT_FALSE(fk.executeStep());  // no dangling references after the migration
 }
 
 TEST_F(StoreTest, Guide2_5_2_FrameRoundTripsThroughJournalAndReadings) {

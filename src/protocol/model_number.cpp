@@ -204,6 +204,36 @@ Result<ModelConfig, ModelError> finish(const Cursor& c, ModelConfig m) {
   return m;
 }
 
+// Service, elements, series and nominal voltage from the rated voltage on the label (guide
+// 2.1: line to neutral for 1-phase 2-wire, line to line otherwise). False when that voltage
+// does not exist for the service.
+bool set_service(ModelConfig& m, Service service, int volts) {
+  struct Rated {
+    Service service;
+    int volts;
+    NominalVoltage nominal;
+  };
+  static constexpr Rated kRated[] = {
+      {Service::OnePhase2W, 120, NominalVoltage::V120},
+      {Service::OnePhase2W, 277, NominalVoltage::V277},
+      {Service::OnePhase3W, 208, NominalVoltage::V120_208},
+      {Service::OnePhase3W, 240, NominalVoltage::V120_240},
+      {Service::OnePhase3W, 480, NominalVoltage::V277_480},
+      {Service::ThreePhaseWye, 208, NominalVoltage::V120_208},
+      {Service::ThreePhaseWye, 480, NominalVoltage::V277_480},
+      {Service::ThreePhaseWye, 600, NominalVoltage::V347_600},
+  };
+  for (const auto& r : kRated) {
+    if (r.service != service || r.volts != volts) continue;
+    m.service = service;
+    m.nominal_voltage = r.nominal;
+    m.elements = service == Service::OnePhase2W ? 1 : service == Service::OnePhase3W ? 2 : 3;
+    m.series = service == Service::ThreePhaseWye ? 2000 : 1000;
+    return true;
+  }
+  return false;
+}
+
 // Old format (guide 2.1, Figure 3).
 Result<ModelConfig, ModelError> parse_old(Cursor& c) {
   ModelConfig m;
@@ -225,42 +255,14 @@ Result<ModelConfig, ModelError> parse_old(Cursor& c) {
 
   const std::size_t vstart = c.pos();
   const int volts = c.digits(3);
-  if (wires == 2) {
-    m.series = 1000;
-    m.service = Service::OnePhase2W;
-    m.elements = 1;
-    if (volts == 120)
-      m.nominal_voltage = NominalVoltage::V120;
-    else if (volts == 277)
-      m.nominal_voltage = NominalVoltage::V277;
-    else
-      return fail(c, vstart, ModelField::Voltage, "120 or 277 (2-wire, line to neutral)");
-  } else if (wires == 3) {
-    m.series = 1000;
-    m.service = Service::OnePhase3W;
-    m.elements = 2;
-    if (volts == 208)
-      m.nominal_voltage = NominalVoltage::V120_208;
-    else if (volts == 240)
-      m.nominal_voltage = NominalVoltage::V120_240;
-    else if (volts == 480)
-      m.nominal_voltage = NominalVoltage::V277_480;
-    else
-      return fail(c, vstart, ModelField::Voltage, "208, 240 or 480 (3-wire, line to line)");
-  } else {
-    m.series = 2000;
-    m.service = Service::ThreePhaseWye;
-    m.elements = 3;
-    if (volts == 208)
-      m.nominal_voltage = NominalVoltage::V120_208;
-    else if (volts == 480)
-      m.nominal_voltage = NominalVoltage::V277_480;
-    else if (volts == 600)
-      m.nominal_voltage = NominalVoltage::V347_600;
-    else
-      return fail(c, vstart, ModelField::Voltage,
-                  "wires 2 or 3, or a 3-phase voltage 208, 480 or 600 (line to line)");
-  }
+  const Service service = wires == 2   ? Service::OnePhase2W
+                          : wires == 3 ? Service::OnePhase3W
+                                       : Service::ThreePhaseWye;
+  if (!set_service(m, service, volts))
+    return fail(c, vstart, ModelField::Voltage,
+                wires == 2   ? "120 or 277 (2-wire, line to neutral)"
+                : wires == 3 ? "208, 240 or 480 (3-wire, line to line)"
+                             : "wires 2 or 3, or a 3-phase voltage 208, 480 or 600 (line to line)");
 
   const std::size_t rstart = c.pos();
   if (c.take("1200")) {
@@ -299,36 +301,15 @@ Result<ModelConfig, ModelError> parse_new(Cursor& c) {
   m.format = ModelFormat::New;
   const bool s2 = c.looking_at("S2");
   c.take(s2 ? "S2" : "S1");
-  m.series = s2 ? 2000 : 1000;
 
   const std::size_t vstart = c.pos();
   const int volts = c.digits(3);
-  if (s2) {
-    m.service = Service::ThreePhaseWye;
-    m.elements = 3;
-    if (volts == 208)
-      m.nominal_voltage = NominalVoltage::V120_208;
-    else if (volts == 480)
-      m.nominal_voltage = NominalVoltage::V277_480;
-    else if (volts == 600)
-      m.nominal_voltage = NominalVoltage::V347_600;
-    else
-      return fail(c, vstart, ModelField::Voltage, "208, 480 or 600 for S2");
-  } else {
-    if (volts == 120 || volts == 277) {
-      m.service = Service::OnePhase2W;
-      m.elements = 1;
-      m.nominal_voltage = volts == 120 ? NominalVoltage::V120 : NominalVoltage::V277;
-    } else if (volts == 208 || volts == 240 || volts == 480) {
-      m.service = Service::OnePhase3W;
-      m.elements = 2;
-      m.nominal_voltage = volts == 208   ? NominalVoltage::V120_208
-                          : volts == 240 ? NominalVoltage::V120_240
-                                         : NominalVoltage::V277_480;
-    } else {
-      return fail(c, vstart, ModelField::Voltage, "120, 277, 208, 240 or 480 for S1");
-    }
-  }
+  const Service service = s2                               ? Service::ThreePhaseWye
+                          : (volts == 120 || volts == 277) ? Service::OnePhase2W
+                                                           : Service::OnePhase3W;
+  if (!set_service(m, service, volts))
+    return fail(c, vstart, ModelField::Voltage,
+                s2 ? "208, 480 or 600 for S2" : "120, 277, 208, 240 or 480 for S1");
 
   const std::size_t estart = c.pos();
   const char e = c.peek();

@@ -42,6 +42,9 @@ struct CollectCliOptions {
   std::optional<int> silent_after;
   std::optional<std::int64_t> cadence_s;
   std::optional<double> idle_gap_ms;
+  std::optional<double> collision_window_ms;
+  std::optional<double> collision_drift_ppm;
+  std::optional<int> collision_horizon;
   std::optional<std::int64_t> commit_interval_ms;
   bool no_fsync = false;
   double clock_scale = 1.0;
@@ -63,6 +66,9 @@ collector::CollectorConfig effective_config(const CollectCliOptions& o) {
   if (o.silent_after) c.validation.silent_after_cadences = *o.silent_after;
   if (o.cadence_s) c.validation.cadence_s = *o.cadence_s;
   if (o.idle_gap_ms) c.validation.idle_gap_ms = *o.idle_gap_ms;
+  if (o.collision_window_ms) c.validation.collision_window_ms = *o.collision_window_ms;
+  if (o.collision_drift_ppm) c.validation.collision_drift_ppm = *o.collision_drift_ppm;
+  if (o.collision_horizon) c.validation.collision_horizon_cadences = *o.collision_horizon;
   if (o.commit_interval_ms) c.commit_interval_ms = *o.commit_interval_ms;
   return c;
 }
@@ -144,6 +150,15 @@ Runner setup_collect(CLI::App& app) {
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{86400}));
   sub->add_option("--idle-gap-ms", opt->idle_gap_ms, "Framer idle gap, ms (default 20)")
       ->check(CLI::Range(0.001, 60000.0));
+  sub->add_option("--collision-window-ms", opt->collision_window_ms,
+                  "Phase window of the lock-step collision check, ms (default 2; 0 = off)")
+      ->check(CLI::Range(0.0, 1000.0));
+  sub->add_option("--collision-drift-ppm", opt->collision_drift_ppm,
+                  "Clock drift allowed when predicting a meter's next frame, ppm (default 20)")
+      ->check(CLI::Range(0.0, 1000.0));
+  sub->add_option("--collision-horizon", opt->collision_horizon,
+                  "Cadences a meter's phase is trusted for the collision check (default 12)")
+      ->check(CLI::Range(1, 1000));
   sub->add_option("--commit-interval-ms", opt->commit_interval_ms,
                   "Longest time between commits, ms (default 1000)")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1000}));

@@ -90,6 +90,16 @@ std::optional<T> get_int(const toml::node& n, const std::string& path, const std
   return static_cast<T>(*v);
 }
 
+// A number (integer or float) in [lo, hi], or (lo, hi] when `lo_included` is false.
+double get_number(const toml::node& n, const std::string& path, const std::string& key, double lo,
+                  bool lo_included, double hi) {
+  auto d = n.value<double>();
+  if (!d || !(lo_included ? *d >= lo : *d > lo) || !(*d <= hi))
+    fail(path, n.source(), key,
+         fmt::format("expected a number in {}{}, {}]", lo_included ? "[" : "(", lo, hi));
+  return *d;
+}
+
 std::string get_string(const toml::node& n, const std::string& path, const std::string& key) {
   auto v = n.value_exact<std::string>();
   if (!v) fail(path, n.source(), key, "expected a string");
@@ -152,7 +162,8 @@ CollectorConfig parse_config(std::string_view text, const std::string& path) {
     if (!t) fail(path, node->source(), "validation", "expected a table [validation]");
     check_keys(*t, path, "validation.",
                {"confirm_frames", "default_max_power_w", "cadence_s", "silent_after_cadences",
-                "idle_gap_ms"});
+                "idle_gap_ms", "collision_window_ms", "collision_drift_ppm",
+                "collision_horizon_cadences"});
     auto& v = c.validation;
     if (auto* s = t->get("confirm_frames"))
       v.confirm_frames = *get_int<int>(*s, path, "validation.confirm_frames", 1, 100);
@@ -164,12 +175,15 @@ CollectorConfig parse_config(std::string_view text, const std::string& path) {
     if (auto* s = t->get("silent_after_cadences"))
       v.silent_after_cadences =
           *get_int<int>(*s, path, "validation.silent_after_cadences", 1, 1000);
-    if (auto* s = t->get("idle_gap_ms")) {
-      auto d = s->value<double>();
-      if (!d || !(*d > 0 && *d <= 60000))
-        fail(path, s->source(), "validation.idle_gap_ms", "expected a number in (0, 60000]");
-      v.idle_gap_ms = *d;
-    }
+    if (auto* s = t->get("idle_gap_ms"))
+      v.idle_gap_ms = get_number(*s, path, "validation.idle_gap_ms", 0, false, 60000);
+    if (auto* s = t->get("collision_window_ms"))
+      v.collision_window_ms = get_number(*s, path, "validation.collision_window_ms", 0, true, 1000);
+    if (auto* s = t->get("collision_drift_ppm"))
+      v.collision_drift_ppm = get_number(*s, path, "validation.collision_drift_ppm", 0, true, 1000);
+    if (auto* s = t->get("collision_horizon_cadences"))
+      v.collision_horizon_cadences =
+          *get_int<int>(*s, path, "validation.collision_horizon_cadences", 1, 1000);
   }
   std::set<std::string> tariff_names;
   if (auto* node = root.get("tariff")) {

@@ -5,7 +5,8 @@
 //   [collector]  sources = ["serial:/dev/ttyUSB0", "tcp:10.0.0.5:4001"], database = "...",
 //                commit_interval_ms = 1000
 //   [validation] confirm_frames = 2, default_max_power_w = 1373760, cadence_s = 300,
-//                silent_after_cadences = 3, idle_gap_ms = 20
+//                silent_after_cadences = 3, idle_gap_ms = 20, collision_window_ms = 2,
+//                collision_drift_ppm = 20, collision_horizon_cadences = 12
 //   [[tariff]]   name, currency, energy_per_kwh = "0.1432", demand_per_kw = "12.50",
 //                fixed_per_meter = "4.00"   (exact decimals, at most 6 fractional digits)
 //   [[meter]]    id, model, label, tenant, location, tariff
@@ -59,6 +60,12 @@ struct ValidationSettings {
   std::int64_t cadence_s = 300;                            // one frame every 5 minutes (2.5)
   int silent_after_cadences = 3;                           // silent event after 3 missed cadences
   double idle_gap_ms = 20.0;                               // framer idle gap (SPEC)
+  // Lock-step collisions (docs/collector.md "Collision phantoms"): a meter is due when a frame
+  // arrives within window + drift x (time since its last frame) of a whole number of cadences
+  // after its last frame, and that frame is at most `collision_horizon_cadences` old.
+  double collision_window_ms = 2.0;   // 0 turns the defence off
+  double collision_drift_ppm = 20.0;  // relative clock drift of a meter against the collector
+  int collision_horizon_cadences = 12;
 };
 
 struct CollectorConfig {

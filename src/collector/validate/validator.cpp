@@ -37,6 +37,8 @@ const char* to_string(RejectReason r) {
       return "peak_too_high";
     case RejectReason::Retracted:
       return "retracted";
+    case RejectReason::CollisionPhantom:
+      return "collision_phantom";
   }
   return "?";
 }
@@ -122,7 +124,10 @@ void Validator::restore(const MeterState& state) {
   auto& m = meters_[state.id];
   const bool registered = m.registered;
   const auto max_w = m.max_power_w;
+  const std::int32_t bucket = m.phase_bucket;
   m = state;
+  m.phase_bucket = bucket;
+  place(m);
   if (registered) {  // the configuration wins over what the store remembered
     m.registered = true;
     m.max_power_w = max_w;
@@ -250,6 +255,125 @@ void Validator::accept(MeterState& m, const Observation& obs, Decisions& out) {
   m.remember(m.last_at, m.last_total_kwh);
 }
 
+std::optional<UtcMicros> Validator::phase_ref(const MeterState& m) const {
+  // The phase is the time of the last accepted reading; before the first one, that of a held
+  // frame (a registered meter heard only in shared bursts so far).
+  if (m.has_last) return m.last_at;
+  if (m.held) return m.held->received_at;
+  return std::nullopt;
+}
+
+void Validator::place(MeterState& m) {
+  if (settings_.collision_window_ms <= 0) return;
+  const std::int64_t cadence_us = settings_.cadence_s * kMicrosPerSecond;
+  if (phase_buckets_.empty())
+    phase_buckets_.resize(
+        static_cast<std::size_t>((cadence_us + kPhaseBucketUs - 1) / kPhaseBucketUs));
+  std::int32_t b = -1;
+  if (const auto ref = phase_ref(m))
+    b = static_cast<std::int32_t>((*ref % cadence_us + cadence_us) % cadence_us / kPhaseBucketUs);
+  if (b == m.phase_bucket) return;
+  if (m.phase_bucket >= 0)
+    std::erase(phase_buckets_[static_cast<std::size_t>(m.phase_bucket)], m.id);
+  if (b >= 0) phase_buckets_[static_cast<std::size_t>(b)].push_back(m.id);
+  m.phase_bucket = b;
+}
+
+Validator::Phase Validator::phase_at(const MeterState& m, UtcMicros t) const {
+  const auto r = phase_ref(m);
+  if (!r) return Phase::Unknown;
+  const UtcMicros ref = *r;
+  const std::int64_t cadence_us = settings_.cadence_s * kMicrosPerSecond;
+  const std::int64_t age_us = t - ref;
+  if (age_us > settings_.collision_horizon_cadences * cadence_us + cadence_us / 2)
+    return Phase::Unknown;
+  if (age_us < cadence_us / 2) return Phase::NotDue;  // already heard in this cycle
+  const std::int64_t k = (age_us + cadence_us / 2) / cadence_us;
+  const std::int64_t off_us = age_us - k * cadence_us;
+  const double tolerance_us = settings_.collision_window_ms * 1000.0 +
+                              settings_.collision_drift_ppm * 1e-6 * static_cast<double>(age_us);
+  return static_cast<double>(off_us < 0 ? -off_us : off_us) <= tolerance_us ? Phase::Due
+                                                                            : Phase::NotDue;
+}
+
+std::optional<Validator::Check> Validator::collision_phantom(const MeterState* self,
+                                                             const Observation& obs) const {
+  const protocol::Frame f = obs.frame();
+  const std::uint16_t x = f.meter_id.value;
+  const UtcMicros t = obs.received_at;
+  // Known meters due now whose ID bits all lie in x: the possible parts of a merge carrying x.
+  constexpr std::size_t kNamed = 8;
+  std::array<std::uint16_t, kNamed> due{};
+  std::size_t n_due = 0;
+  unsigned or_ids = 0;
+  auto consider = [&](std::uint16_t id, const MeterState& a) {
+    if (phase_at(a, t) != Phase::Due) return;
+    or_ids |= id;
+    if (n_due < kNamed) due[n_due++] = id;
+  };
+  // Only meters whose phase lies within the widest tolerance of t's can be due.
+  if (!phase_buckets_.empty()) {
+    const std::int64_t cadence_us = settings_.cadence_s * kMicrosPerSecond;
+    const double widest_us =
+        settings_.collision_window_ms * 1000.0 +
+        settings_.collision_drift_ppm * 1e-6 *
+            static_cast<double>((settings_.collision_horizon_cadences + 1) * cadence_us);
+    const auto tol_us = static_cast<std::int64_t>(widest_us) + 1;
+    const std::int64_t p = (t % cadence_us + cadence_us) % cadence_us;
+    auto scan = [&](std::int64_t lo_us, std::int64_t hi_us) {  // within [0, cadence)
+      for (std::int64_t b = lo_us / kPhaseBucketUs; b <= hi_us / kPhaseBucketUs; ++b)
+        for (std::uint16_t id : phase_buckets_[static_cast<std::size_t>(b)])
+          if (id != x && (id & ~x) == 0) consider(id, meters_.at(id));
+    };
+    if (2 * tol_us >= cadence_us) {
+      scan(0, cadence_us - 1);
+    } else {
+      scan(std::max<std::int64_t>(0, p - tol_us), std::min(cadence_us - 1, p + tol_us));
+      if (p - tol_us < 0) scan(p - tol_us + cadence_us, cadence_us - 1);
+      if (p + tol_us >= cadence_us) scan(0, p + tol_us - cadence_us);
+    }
+  }
+  if (n_due == 0) return std::nullopt;
+  // A known meter is itself a part when it is due too, or its phase is not known yet (its
+  // frames so far were all merges): a due meter with a subset ID then collided with it.
+  const bool self_part = self && phase_at(*self, t) != Phase::NotDue;
+  if (!self_part && or_ids != x) return std::nullopt;
+  // Name the parts: the meter itself and one due subset, else a pair that makes x, else all.
+  for (std::size_t i = 1; i < n_due; ++i)  // in ID order (a plain loop: GCC 12 misreads sort)
+    for (std::size_t j = i; j > 0 && due[j - 1] > due[j]; --j) std::swap(due[j - 1], due[j]);
+  std::vector<std::uint16_t> parts;
+  if (self_part) {
+    parts = {due[0], x};
+  } else {
+    for (std::size_t i = 0; i < n_due && parts.empty(); ++i)
+      for (std::size_t j = i + 1; j < n_due && parts.empty(); ++j)
+        if ((due[i] | due[j]) == x) parts = {due[i], due[j]};
+    if (parts.empty()) parts.assign(due.begin(), due.begin() + static_cast<std::ptrdiff_t>(n_due));
+  }
+  // Corroboration: the merge's reset counter is the OR of the parts' counters (unless one
+  // had a demand reset since its last reading).
+  unsigned or_resets = 0;
+  bool resets_known = true;
+  for (std::uint16_t id : parts) {
+    const MeterState* a = id == x ? self : &meters_.at(id);
+    if (!a->has_last) {
+      resets_known = false;
+      break;
+    }
+    or_resets |= a->last_resets;
+  }
+  std::string ids = fmt::format("{}", parts[0]);
+  for (std::size_t i = 1; i < parts.size(); ++i) ids += fmt::format(" | {}", parts[i]);
+  std::string resets =
+      !resets_known
+          ? ""
+          : fmt::format("; reset counter {} {} the OR of theirs ({})", f.demand_resets.value,
+                        f.demand_resets.value == or_resets ? "is" : "is not", or_resets);
+  return Check{
+      RejectReason::CollisionPhantom,
+      fmt::format("ID {} = {}: meters due at this moment (lock-step collision){}", x, ids, resets)};
+}
+
 void Validator::process(const Observation& obs, Decisions& out) {
   const protocol::Frame f = obs.frame();
   auto it = meters_.find(f.meter_id.value);
@@ -258,6 +382,18 @@ void Validator::process(const Observation& obs, Decisions& out) {
     return;
   }
   MeterState& m = it->second;
+  if (obs.alone() && settings_.collision_window_ms > 0) {
+    if (auto c = collision_phantom(&m, obs)) {
+      reject(obs, c->reason, std::move(c->detail), out);
+      return;
+    }
+  }
+  process_known(m, obs, out);
+  place(m);
+}
+
+void Validator::process_known(MeterState& m, const Observation& obs, Decisions& out) {
+  const protocol::Frame f = obs.frame();
   if (!m.has_last) {
     // A registered meter's first frame: accepted at once, unless it shared its burst (then
     // the next frame must agree with it).
@@ -379,6 +515,12 @@ void Validator::process_unknown(const Observation& obs, Decisions& out) {
     reject(obs, RejectReason::SharedUnknown, "unknown meter ID from a shared burst", out);
     return;
   }
+  if (settings_.collision_window_ms > 0) {
+    if (auto c = collision_phantom(nullptr, obs)) {
+      reject(obs, c->reason, std::move(c->detail), out);
+      return;
+    }
+  }
   const std::int64_t stale_us =
       settings_.cadence_s * settings_.silent_after_cadences * kMicrosPerSecond;
   auto& cands = provisional_[f.meter_id.value];
@@ -420,6 +562,7 @@ void Validator::process_unknown(const Observation& obs, Decisions& out) {
   for (std::size_t i = 0; i + 1 < chain.size(); ++i) out.released.push_back(chain[i].frame_id);
   start_epoch(m, chain.front(), out, false, "");
   for (std::size_t i = 1; i < chain.size(); ++i) accept(m, chain[i], out);
+  place(m);
 }
 
 void Validator::sweep(UtcMicros now, Decisions& out) {

@@ -13,6 +13,12 @@
 // register otherwise jumped): a new epoch begins, audited by an event. A frame from a shared
 // burst is never held, never confirms a meter and never starts an epoch.
 //
+// Lock-step collisions: two meters transmitting within a byte time put one OR-merged frame on
+// the bus, alone in its burst, whose ID is the OR of theirs. A frame whose ID is the OR of the
+// IDs of known meters that are due at that moment (their phase, the time of their last frame
+// modulo the cadence, matches the frame's time) is rejected as `collision_phantom`: it never
+// confirms a provisional ID and never becomes a registered meter's reading.
+//
 // Pure: observations in, decisions out; the caller journals and stores them.
 #pragma once
 
@@ -41,8 +47,9 @@ enum class RejectReason : std::uint8_t {
   PeakTooHigh,       // peak demand above 1.25 x the meter's maximum power
   Retracted,         // accepted, then contradicted by the next two frames, which agree with
                      // the reading before it (a one-off corrupted frame)
+  CollisionPhantom,  // the OR-merge of due meters' frames (lock-step collision)
 };
-inline constexpr std::size_t kRejectReasonCount = 10;
+inline constexpr std::size_t kRejectReasonCount = 11;
 [[nodiscard]] const char* to_string(RejectReason r);
 
 struct Reading {
@@ -116,6 +123,9 @@ struct MeterState {
   std::optional<Observation> held;
   RejectReason held_reason = RejectReason::HeldNotConfirmed;
   std::string held_detail;
+  // Bucket of the Validator's phase index holding this meter (-1: none). Kept by the
+  // Validator; not stored.
+  std::int32_t phase_bucket = -1;
 };
 
 class Validator {
@@ -167,10 +177,22 @@ class Validator {
   void reject(const Observation& obs, RejectReason reason, std::string detail, Decisions& out);
   void process_unknown(const Observation& obs, Decisions& out);
   void drop_candidate(Candidate& c, Decisions& out);
+  // Lock-step collisions (docs/collector.md "Collision phantoms").
+  enum class Phase : std::uint8_t { Unknown, Due, NotDue };
+  [[nodiscard]] Phase phase_at(const MeterState& m, UtcMicros t) const;
+  [[nodiscard]] std::optional<Check> collision_phantom(const MeterState* self,
+                                                       const Observation& obs) const;
+  void process_known(MeterState& m, const Observation& obs, Decisions& out);
+  void place(MeterState& m);
+  [[nodiscard]] std::optional<UtcMicros> phase_ref(const MeterState& m) const;
 
   ValidationSettings settings_;
   std::unordered_map<std::uint16_t, MeterState> meters_;
   std::map<std::uint16_t, std::vector<Candidate>> provisional_;
+  // Known meters by phase (time of their last frame modulo the cadence) in buckets of
+  // kPhaseBucketUs: the meters due at a moment are found without scanning them all.
+  static constexpr std::int64_t kPhaseBucketUs = 100'000;
+  std::vector<std::vector<std::uint16_t>> phase_buckets_;
 };
 
 }  // namespace imsm::collector

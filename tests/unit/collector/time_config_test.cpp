@@ -43,6 +43,9 @@ database = "/var/lib/imsmeter/imsmeter.db"
 [validation]
 confirm_frames = 3
 default_max_power_w = 50000
+collision_window_ms = 1.5
+collision_drift_ppm = 10
+collision_horizon_cadences = 6
 [[tariff]]
 name = "standard"
 energy_per_kwh = "0.1432"
@@ -60,6 +63,9 @@ tariff = "standard"
   EXPECT_EQ(c.sources.size(), 2u);
   EXPECT_EQ(c.validation.confirm_frames, 3);
   EXPECT_EQ(c.validation.default_max_power_w, 50000);
+  EXPECT_EQ(c.validation.collision_window_ms, 1.5);
+  EXPECT_EQ(c.validation.collision_drift_ppm, 10.0);
+  EXPECT_EQ(c.validation.collision_horizon_cadences, 6);
   ASSERT_EQ(c.tariffs.size(), 1u);
   EXPECT_EQ(c.tariffs[0].energy_per_kwh, 143'200);
   EXPECT_EQ(c.tariffs[0].demand_per_kw, 12'500'000);
@@ -77,6 +83,7 @@ TEST(Config, BadConfigNamesFileLineAndKey) {
     const char* expect;
   } cases[] = {
       {"[validation]\nconfirm_frames = 0\n", "bad.toml:2: validation.confirm_frames"},
+      {"[validation]\ncollision_window_ms = -1\n", "bad.toml:2: validation.collision_window_ms"},
       {"[[meter]]\nid = 70000\n", "bad.toml:2: meter[0].id"},
       {"[[meter]]\nid = 1\n[[meter]]\nid = 1\n", "bad.toml:4: meter[1].id"},
       {"[[meter]]\nid = 1\nmodel = \"S9-480\"\n", "bad.toml:3: meter[0].model"},

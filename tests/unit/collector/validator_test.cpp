@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+
 #include "collector/config.h"
 #include "helpers.h"
 
@@ -308,6 +310,187 @@ TEST(Validator, RestoredStateContinues) {
   b.process(obs(3, 17, 2, 0, 0, kT0 + 10 * kMinute), d);
   ASSERT_EQ(d.readings.size(), 1u);
   EXPECT_EQ(d.readings[0].total_kwh, std::int64_t{Kwh24::kModulus} + 2);
+}
+
+// Lock-step collisions (SPEC "Framing a stream", "Validation beyond structure"): two meters
+// transmitting within a byte time put one OR-merged frame on the bus, alone in its burst.
+constexpr std::int64_t kMs = 1000;
+constexpr std::int64_t kCycle = 5 * kMinute;
+
+TEST(Validator, SpecValidation_CollisionPhantomOfTwoDueMetersNeverConfirmsItsId) {
+  Validator v(settings());
+  v.register_meter(12, kSmallMeterW);
+  v.register_meter(3, kSmallMeterW);
+  Decisions d;
+  v.process(obs(1, 12, 256, 0, 1, kT0), d);
+  v.process(obs(2, 3, 255, 0, 2, kT0 + kMs / 2), d);
+  ASSERT_EQ(d.readings.size(), 2u);
+  d.clear();
+  // From now on they transmit within a byte time: 12 | 3 = 15, kWh 256 | 255 = 511, resets
+  // 1 | 2 = 3, every cycle, alone in its burst; neither meter is heard on its own.
+  for (int k = 1; k <= 4; ++k) v.process(obs(2 + k, 15, 511, 0, 3, kT0 + k * kCycle + kMs / 5), d);
+  EXPECT_TRUE(d.readings.empty());
+  EXPECT_TRUE(d.held.empty());
+  ASSERT_EQ(d.rejections.size(), 4u);
+  for (const auto& r : d.rejections) {
+    EXPECT_EQ(r.reason, RejectReason::CollisionPhantom);
+    EXPECT_EQ(r.meter_id, 15);
+  }
+  EXPECT_NE(d.rejections[0].detail.find("ID 15 = 3 | 12"), std::string::npos)
+      << d.rejections[0].detail;
+  EXPECT_NE(d.rejections[0].detail.find("reset counter 3 is the OR of theirs (3)"),
+            std::string::npos)
+      << d.rejections[0].detail;
+  EXPECT_STREQ(to_string(RejectReason::CollisionPhantom), "collision_phantom");
+  EXPECT_EQ(v.meter(15), nullptr);
+  EXPECT_EQ(v.provisional_ids(), 0u);
+}
+
+TEST(Validator, CollisionPhantomOfThreeDueMetersIsRejected) {
+  Validator v(settings());
+  Decisions d;
+  for (const std::uint16_t id : std::array<std::uint16_t, 3>{1, 2, 4})
+    v.register_meter(id, kSmallMeterW);
+  v.process(obs(1, 1, 10, 0, 0, kT0), d);
+  v.process(obs(2, 2, 10, 0, 0, kT0 + kMs / 4), d);
+  v.process(obs(3, 4, 10, 0, 0, kT0 + kMs / 2), d);
+  d.clear();
+  v.process(obs(4, 7, 10, 0, 0, kT0 + kCycle + kMs / 3), d);
+  ASSERT_EQ(d.rejections.size(), 1u);
+  EXPECT_EQ(d.rejections[0].reason, RejectReason::CollisionPhantom);
+  EXPECT_NE(d.rejections[0].detail.find("ID 7 = 1 | 2 | 4"), std::string::npos)
+      << d.rejections[0].detail;
+}
+
+TEST(Validator, GenuineMeterWhoseIdIsTheOrOfKnownIdsIsConfirmedAtItsOwnPhase) {
+  // Negative: meter 15 really exists; 12 and 3 are known and keep transmitting at their phase.
+  Validator v(settings());
+  v.register_meter(12, kSmallMeterW);
+  v.register_meter(3, kSmallMeterW);
+  Decisions d;
+  for (int k = 0; k < 3; ++k) {
+    v.process(obs(10 * k + 1, 12, 256, 0, 1, kT0 + k * kCycle), d);
+    v.process(obs(10 * k + 2, 3, 255, 0, 2, kT0 + k * kCycle + kMs / 2), d);
+    // 97 s later in each cycle: not the phase of 12 or 3.
+    if (k > 0) v.process(obs(10 * k + 3, 15, 1000 + k, 0, 3, kT0 + k * kCycle + 97'000 * kMs), d);
+  }
+  for (const auto& r : d.rejections) ADD_FAILURE() << to_string(r.reason) << ": " << r.detail;
+  ASSERT_NE(v.meter(15), nullptr);
+  EXPECT_TRUE(v.meter(15)->has_last);
+  // At the due meters' phase but after both were heard in this cycle: not a merge of theirs.
+  Validator w(settings());
+  w.register_meter(12, kSmallMeterW);
+  w.register_meter(3, kSmallMeterW);
+  d.clear();
+  for (int k = 0; k < 3; ++k) {
+    w.process(obs(10 * k + 1, 12, 256, 0, 1, kT0 + k * kCycle), d);
+    w.process(obs(10 * k + 2, 3, 255, 0, 2, kT0 + k * kCycle + kMs / 2), d);
+    w.process(obs(10 * k + 3, 15, 1000 + k, 0, 3, kT0 + k * kCycle + 40 * kMs), d);
+  }
+  EXPECT_TRUE(d.rejections.empty());
+  ASSERT_NE(w.meter(15), nullptr);
+}
+
+TEST(Validator, CollisionPhantomCarryingARegisteredIdIsRejectedBeforeItsFirstReading) {
+  // The end-to-end pair: 200 | 201 = 201. Meter 200 was heard only in shared bursts (held, so
+  // its phase is known); the clean merge carries 201's ID and must not become its first reading.
+  Validator v(settings());
+  v.register_meter(200, kSmallMeterW);
+  v.register_meter(201, kSmallMeterW);
+  Decisions d;
+  v.process(obs(1, 200, 1, 171, 0, kT0, Burst::Shared), d);
+  EXPECT_EQ(d.held.size(), 1u);
+  d.clear();
+  for (int k = 1; k <= 3; ++k)
+    v.process(obs(1 + k, 201, 1, 171 | 228, 0, kT0 + k * kCycle - kMs / 2), d);
+  ASSERT_EQ(d.rejections.size(), 3u);
+  for (const auto& r : d.rejections) EXPECT_EQ(r.reason, RejectReason::CollisionPhantom);
+  EXPECT_NE(d.rejections[0].detail.find("ID 201 = 200 | 201"), std::string::npos)
+      << d.rejections[0].detail;
+  EXPECT_FALSE(v.meter(201)->has_last);
+  // The clocks drift apart: 201's own frame, 40 ms before 200's, is its first reading.
+  d.clear();
+  v.process(obs(10, 201, 2, 228, 0, kT0 + 4 * kCycle - 40 * kMs), d);
+  ASSERT_EQ(d.readings.size(), 1u);
+  EXPECT_EQ(d.readings[0].peak_demand_counts, 228);
+}
+
+TEST(Validator, CollisionPhantomOnARegisteredMeterWithStateIsCaughtEvenWithTheCheckOff) {
+  // 12 | 3 = 15, and 15 is a registered meter transmitting 100 s later in each cycle.
+  for (const double window_ms : {2.0, 0.0}) {
+    ValidationSettings s = settings();
+    s.collision_window_ms = window_ms;
+    Validator v(s);
+    for (const std::uint16_t id : std::array<std::uint16_t, 3>{12, 3, 15})
+      v.register_meter(id, kSmallMeterW);
+    Decisions d;
+    v.process(obs(1, 12, 256, 0, 0, kT0), d);
+    v.process(obs(2, 3, 255, 0, 0, kT0 + kMs / 2), d);
+    v.process(obs(3, 15, 50, 0, 0, kT0 + 100'000 * kMs), d);
+    ASSERT_EQ(d.readings.size(), 3u);
+    d.clear();
+    v.process(obs(4, 15, 511, 0, 0, kT0 + kCycle + kMs / 5), d);  // the merge
+    v.process(obs(5, 15, 51, 0, 0, kT0 + kCycle + 100'000 * kMs), d);
+    ASSERT_EQ(d.rejections.size(), 1u) << window_ms;
+    EXPECT_EQ(d.rejections[0].frame_id, 4);
+    // With the check, at once; without it, the existing contradiction logic holds the merge
+    // (511 kWh after 50 is too fast) until 15's next frame agrees with its last reading.
+    EXPECT_EQ(d.rejections[0].reason,
+              window_ms > 0 ? RejectReason::CollisionPhantom : RejectReason::KwhTooFast);
+    ASSERT_EQ(d.readings.size(), 1u);
+    EXPECT_EQ(d.readings[0].frame_id, 5);
+    EXPECT_EQ(v.meter(15)->epoch, 0u);
+  }
+}
+
+TEST(Validator, CollisionPhasesSurviveARestartFromTheStoredLastReadings) {
+  // Discovered (unregistered) meters; the store keeps only the last reading's fields.
+  Validator a(settings());
+  Decisions d;
+  for (int k = 0; k < 2; ++k) {
+    a.process(obs(10 * k + 1, 12, 256 + k, 0, 0, kT0 + k * kCycle), d);
+    a.process(obs(10 * k + 2, 3, 255 + k, 0, 0, kT0 + k * kCycle + kMs / 2), d);
+  }
+  ASSERT_NE(a.meter(12), nullptr);
+  ASSERT_NE(a.meter(3), nullptr);
+  Validator b(settings());
+  for (const std::uint16_t id : std::array<std::uint16_t, 2>{12, 3}) {
+    const MeterState& m = *a.meter(id);
+    MeterState stored;
+    stored.id = m.id;
+    stored.registered = m.registered;
+    stored.discovered_at = m.discovered_at;
+    stored.epoch = m.epoch;
+    stored.has_last = m.has_last;
+    stored.last_at = m.last_at;
+    stored.last_total_kwh = m.last_total_kwh;
+    stored.last_kwh24 = m.last_kwh24;
+    stored.last_peak = m.last_peak;
+    stored.last_resets = m.last_resets;
+    b.restore(stored);
+  }
+  d.clear();
+  b.process(obs(30, 15, 511, 0, 0, kT0 + 2 * kCycle + kMs / 5), d);
+  b.process(obs(31, 15, 511, 0, 0, kT0 + 3 * kCycle + kMs / 5), d);
+  ASSERT_EQ(d.rejections.size(), 2u);
+  EXPECT_EQ(d.rejections[0].reason, RejectReason::CollisionPhantom);
+  EXPECT_EQ(b.meter(15), nullptr);
+}
+
+TEST(Validator, CollisionCheckForgetsAPhaseOlderThanTheHorizon) {
+  ValidationSettings s = settings();
+  s.collision_horizon_cadences = 2;
+  Validator v(s);
+  v.register_meter(12, kSmallMeterW);
+  v.register_meter(3, kSmallMeterW);
+  Decisions d;
+  v.process(obs(1, 12, 256, 0, 0, kT0), d);
+  v.process(obs(2, 3, 255, 0, 0, kT0 + kMs / 2), d);
+  d.clear();
+  // Three cadences later the phases are no longer trusted: an ordinary provisional ID.
+  v.process(obs(3, 15, 511, 0, 0, kT0 + 3 * kCycle), d);
+  EXPECT_TRUE(d.rejections.empty());
+  EXPECT_EQ(d.held, std::vector<std::int64_t>{3});
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "cli/cli_error.h"
 #include "cli/commands.h"
+#include "cli/list_format.h"
 #include "collector/report/listing.h"
 #include "collector/store/store.h"
 
@@ -26,9 +27,7 @@ struct EventsOptions {
 };
 
 int run_events(const EventsOptions& o) {
-  collector::ListFormat fmt{};
-  if (!collector::parse_list_format(o.format, fmt))
-    throw UsageError("events: --format must be jsonl, csv or table, not '" + o.format + "'");
+  const collector::ListFormat fmt = list_format("events", o.format);
   auto from = std::numeric_limits<std::int64_t>::min();
   auto to = std::numeric_limits<std::int64_t>::max();
   for (auto [text, target, name] : {std::tuple{&o.from, &from, "--from"}, {&o.to, &to, "--to"}}) {
@@ -66,7 +65,7 @@ Runner setup_events(CLI::App& app) {
                   "replaced, source_up, source_down, rebuilt");
   sub->add_option("--from", opt->from, "From this time (ISO 8601, inclusive)");
   sub->add_option("--to", opt->to, "Until this time (ISO 8601, exclusive)");
-  sub->add_option("--format", opt->format, "jsonl (default), csv or table");
+  add_list_format_option(*sub, opt->format);
   sub->footer("Exit codes: 0 done, 1 unreadable database, 2 bad arguments.");
   return [opt] { return run_events(*opt); };
 }

@@ -9,6 +9,7 @@
 
 #include "cli/cli_error.h"
 #include "cli/commands.h"
+#include "cli/list_format.h"
 #include "collector/report/listing.h"
 #include "collector/store/store.h"
 
@@ -23,9 +24,7 @@ struct MetersOptions {
 };
 
 int run_meters(const MetersOptions& o) {
-  collector::ListFormat fmt{};
-  if (!collector::parse_list_format(o.format, fmt))
-    throw UsageError("meters: --format must be jsonl, csv or table, not '" + o.format + "'");
+  const collector::ListFormat fmt = list_format("meters", o.format);
   std::unique_ptr<collector::Store> store;
   try {
     store = std::make_unique<collector::Store>(o.db, collector::StoreOptions{true, false});
@@ -51,7 +50,7 @@ Runner setup_meters(CLI::App& app) {
   auto opt = std::make_shared<MetersOptions>();
   CLI::App* sub = app.add_subcommand("meters", "List known meters (or source counters)");
   sub->add_option("--db", opt->db, "SQLite database written by collect")->required();
-  sub->add_option("--format", opt->format, "jsonl (default), csv or table");
+  add_list_format_option(*sub, opt->format);
   sub->add_flag("--sources", opt->sources,
                 "List the sources' counters (bytes, frames, shared-burst frames, skipped bytes)");
   sub->footer("Exit codes: 0 done, 1 unreadable database, 2 bad arguments.");

@@ -10,6 +10,7 @@
 
 #include "cli/cli_error.h"
 #include "cli/commands.h"
+#include "cli/list_format.h"
 #include "collector/report/listing.h"
 #include "collector/store/store.h"
 
@@ -36,9 +37,7 @@ collector::UtcMicros time_arg(const char* cmd, const char* name, const std::stri
 }
 
 int run_readings(const ReadingsOptions& o) {
-  collector::ListFormat fmt{};
-  if (!collector::parse_list_format(o.format, fmt))
-    throw UsageError("readings: --format must be jsonl, csv or table, not '" + o.format + "'");
+  const collector::ListFormat fmt = list_format("readings", o.format);
   const auto from =
       time_arg("readings", "--from", o.from, std::numeric_limits<std::int64_t>::min());
   const auto to = time_arg("readings", "--to", o.to, std::numeric_limits<std::int64_t>::max());
@@ -81,7 +80,7 @@ Runner setup_readings(CLI::App& app) {
   sub->add_option("--meter", opt->meter, "Only this meter ID")->check(CLI::Range(0, 65535));
   sub->add_option("--from", opt->from, "From this time (ISO 8601, inclusive)");
   sub->add_option("--to", opt->to, "Until this time (ISO 8601, exclusive)");
-  sub->add_option("--format", opt->format, "jsonl (default), csv or table");
+  add_list_format_option(*sub, opt->format);
   sub->add_flag("--rejected", opt->rejected,
                 "List the rejected frames instead (raw bytes, source, time, burst, reason)");
   sub->footer("Exit codes: 0 done, 1 unreadable database, 2 bad arguments.");

@@ -10,6 +10,7 @@
 
 #include "cli/cli_error.h"
 #include "cli/commands.h"
+#include "cli/list_format.h"
 #include "collector/config.h"
 #include "collector/report/listing.h"
 #include "collector/report/report.h"
@@ -50,9 +51,7 @@ int run_report(const ReportOptions& o) {
     if (o.rollup == "hour" || o.rollup == "hourly") step = 3'600'000'000LL;
     if (o.rollup == "day" || o.rollup == "daily") step = 86'400'000'000LL;
     if (step == 0) throw UsageError("report: --rollup must be hour or day, not '" + o.rollup + "'");
-    collector::ListFormat lf{};
-    if (!collector::parse_list_format(o.format == "json" ? "jsonl" : o.format, lf))
-      throw UsageError("report: bad --format");
+    const collector::ListFormat lf = list_format("report", o.format == "json" ? "jsonl" : o.format);
     const collector::UtcMicros start = *from - (((*from % step) + step) % step);
     std::string out;
     collector::append_rollup_header(out, lf);

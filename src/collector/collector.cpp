@@ -172,20 +172,20 @@ CollectStats Collector::run(std::atomic<bool>& stop, std::atomic<bool>& reload) 
     auto& next = next_offset[o.source_id];
     next = std::max(next, o.stream_offset + protocol::kFrameSize);
   };
+  // One batch from a source: its frames, then its events (source_up, source_down).
+  auto ingest_batch = [&](SourceBatch& b) {
+    store.begin();
+    for (auto& o : b.observations) ingest_one(o);
+    for (auto& e : b.events) d.events.push_back(e);
+    stats.events += d.events.size();
+    store.apply(d, validator);
+    d.clear();
+  };
 
   for (;;) {
     batches.clear();
     queue.pop(batches, std::chrono::milliseconds(50));
-    for (auto& b : batches) {
-      store.begin();
-      for (auto& o : b.observations) {
-        ingest_one(o);
-      }
-      for (auto& e : b.events) d.events.push_back(e);
-      stats.events += d.events.size();
-      store.apply(d, validator);
-      d.clear();
-    }
+    for (auto& b : batches) ingest_batch(b);
     if (any_live) {
       const UtcMicros now =
           clock.utc0 + static_cast<UtcMicros>(static_cast<double>(now_utc() - clock.utc0) *
@@ -225,15 +225,7 @@ CollectStats Collector::run(std::atomic<bool>& stop, std::atomic<bool>& reload) 
   // Whatever the sources queued while stopping is still journaled: nothing is dropped.
   batches.clear();
   queue.pop(batches, std::chrono::milliseconds(0));
-  for (auto& b : batches) {
-    store.begin();
-    for (auto& o : b.observations) {
-      ingest_one(o);
-    }
-    for (auto& e : b.events) d.events.push_back(e);
-    store.apply(d, validator);
-    d.clear();
-  }
+  for (auto& b : batches) ingest_batch(b);
   if (clock_now > 0) sweep(clock_now);
   store.begin();
   save_counters();

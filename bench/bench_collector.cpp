@@ -107,8 +107,8 @@ double ingest(const std::string& db, std::uint64_t n, std::uint32_t meters) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// One transaction (and one fsync) per row (the journal row with its reading), as a naive
-// logger would.
+// The same ingest path with one transaction (and one fsync) per reading, as a naive logger
+// would commit.
 double naive_per_row(const std::string& db, std::uint64_t n, std::uint32_t meters) {
   Store store(db, StoreOptions{false, true});
   const auto cfg = registry(meters);
@@ -116,31 +116,18 @@ double naive_per_row(const std::string& db, std::uint64_t n, std::uint32_t meter
   store.save_registry(cfg);
   const auto src = store.source_id("file:bench");
   store.commit();
-  // One row per reading (schema version 2): the journal row carries the reading.
-  SQLite::Statement ins_f(store.db(),
-                          "INSERT INTO frames(id, received_at_us, source_id, stream_offset, burst, "
-                          "raw, meter_id, epoch, total_kwh, kwh24, peak_demand_counts, "
-                          "demand_resets) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+  Validator v(cfg.validation);
+  register_meters(cfg, v);
+  Decisions d;
   const auto start = Clock::now();
   for (std::uint64_t k = 0; k < n; ++k) {
-    const Observation o = observation(k, meters, src);
-    const auto f = o.frame();
-    store.db().exec("BEGIN");
-    ins_f.bind(1, static_cast<std::int64_t>(k + 1));
-    ins_f.bind(2, o.received_at);
-    ins_f.bind(3, static_cast<std::int64_t>(src));
-    ins_f.bind(4, static_cast<std::int64_t>(o.stream_offset));
-    ins_f.bind(5, 1);
-    ins_f.bind(6, o.raw.data(), 12);
-    ins_f.bind(7, static_cast<int>(f.meter_id.value));
-    ins_f.bind(8, 0);
-    ins_f.bind(9, static_cast<std::int64_t>(f.total_kwh.value));
-    ins_f.bind(10, static_cast<std::int64_t>(f.total_kwh.value));
-    ins_f.bind(11, static_cast<int>(f.peak_demand.value));
-    ins_f.bind(12, 0);
-    ins_f.exec();
-    ins_f.reset();
-    store.db().exec("COMMIT");
+    Observation o = observation(k, meters, src);
+    store.begin();
+    store.journal(o);
+    v.process(o, d);
+    store.apply(d, v);
+    d.clear();
+    store.commit();
   }
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
@@ -176,8 +163,9 @@ double sqlite3_import(const std::string& dir, std::uint64_t n, std::uint32_t met
                  // The store's settings for a new database and a replay (store.cpp).
                  "PRAGMA page_size=16384;\nPRAGMA journal_mode=WAL;\nPRAGMA synchronous=FULL;\n"
                  "PRAGMA cache_size=-65536;\nPRAGMA temp_store=MEMORY;\n"
-                 // The store's shape (schema version 2): one rowid row per reading keyed
-                 // by frame id, indexed by (meter, time), the index existing during import.
+                 // The conventional shape of what the store keeps: one rowid row per
+                 // reading keyed by frame id, with its source and raw bytes, indexed by
+                 // (meter, time) for per-meter queries, the index existing during import.
                  "CREATE TABLE readings(meter_id INTEGER NOT NULL, received_at_us INTEGER NOT "
                  "NULL, frame_id INTEGER PRIMARY KEY, epoch INTEGER NOT NULL, total_kwh INTEGER "
                  "NOT NULL, kwh24 INTEGER NOT NULL, peak_demand_counts INTEGER NOT NULL, "
@@ -203,28 +191,48 @@ double billing(const std::string& db, std::uint32_t meters, int days, std::uint6
     store.db().exec("PRAGMA foreign_keys = OFF");  // the rows refer to no source here
     store.begin();
     store.save_registry(cfg);
-    // Journal rows carrying their readings (schema version 2), in the reading's column order.
+    // Readings in their meter-hour blocks (schema version 3), written as the store writes
+    // them, and the journal's newest frame (the bill's clock).
     SQLite::Statement ins(store.db(),
-                          "INSERT INTO frames(meter_id, received_at_us, id, epoch, total_kwh, "
-                          "kwh24, peak_demand_counts, demand_resets, source_id, stream_offset, "
-                          "burst, raw) VALUES (?,?,?,?,?,?,?,?,0,0,0,zeroblob(12))");
+                          "INSERT INTO reading_blocks(meter_id, hour, n, readings) "
+                          "VALUES (?,?,?,?)");
     const std::int64_t per_meter = days * 288LL;
     rows = 0;
+    std::vector<Reading> block;
+    std::string text;
     for (std::uint32_t m = 1; m <= meters; ++m) {
-      for (std::int64_t c = 0; c < per_meter; ++c) {
+      block.clear();
+      auto put = [&] {
+        if (block.empty()) return;
+        encode_block(block, text);
         ins.bind(1, static_cast<int>(m));
-        ins.bind(2, kT0 + c * kCadenceUs + m * 1000);
-        ins.bind(3, static_cast<std::int64_t>(rows + 1));
-        ins.bind(4, 0);
-        ins.bind(5, 1000 + c * 3 + (c % 7));
-        ins.bind(6, (1000 + c * 3 + (c % 7)) & 0xFFFFFF);
-        ins.bind(7, static_cast<int>(200 + (c * m) % 300));
-        ins.bind(8, static_cast<int>(c / 2880));
+        ins.bind(2, block_hour(block.front().received_at));
+        ins.bind(3, static_cast<std::int64_t>(block.size()));
+        ins.bind(4, text);
         ins.exec();
         ins.reset();
+        block.clear();
+      };
+      for (std::int64_t c = 0; c < per_meter; ++c) {
+        Reading r;
+        r.meter_id = static_cast<std::uint16_t>(m);
+        r.received_at = kT0 + c * kCadenceUs + m * 1000;
+        r.frame_id = static_cast<std::int64_t>(c * meters + m);
+        r.total_kwh = 1000 + c * 3 + (c % 7);
+        r.kwh24 = static_cast<std::uint32_t>(r.total_kwh & 0xFFFFFF);
+        r.peak_demand_counts = static_cast<std::uint16_t>(200 + (c * m) % 300);
+        r.demand_resets = static_cast<std::uint8_t>(c / 2880);
+        if (!block.empty() && block_hour(r.received_at) != block_hour(block.front().received_at))
+          put();
+        block.push_back(r);
         ++rows;
       }
+      put();
     }
+    store.db().exec(
+        fmt::format("INSERT INTO frames(id, received_at_us, source_id, stream_offset, burst, raw) "
+                    "VALUES ({}, {}, 0, 0, 0, zeroblob(12))",
+                    per_meter * meters, kT0 + (per_meter - 1) * kCadenceUs + meters * 1000));
     store.commit();
   }
   Store store(db, StoreOptions{true, false});

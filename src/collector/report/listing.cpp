@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <limits>
 #include <map>
 
 #include "common/hex.h"
@@ -193,30 +194,19 @@ void append_event(std::string& out, ListFormat f, const StoredEvent& s) {
 
 std::vector<MeterSummary> meter_summaries(Store& store) {
   std::vector<MeterSummary> out;
-  std::map<int, std::int64_t> readings, rejected;
-  {
-    SQLite::Statement q(store.db(), "SELECT meter_id, count(*) FROM readings GROUP BY meter_id");
-    while (q.executeStep()) readings[q.getColumn(0).getInt()] = q.getColumn(1).getInt64();
-  }
+  auto readings = store.reading_counts();
+  std::map<int, std::int64_t> rejected;
   {
     SQLite::Statement q(store.db(), "SELECT meter_id, count(*) FROM rejected GROUP BY meter_id");
     while (q.executeStep()) rejected[q.getColumn(0).getInt()] = q.getColumn(1).getInt64();
   }
-  SQLite::Statement last(store.db(),
-                         "SELECT received_at_us, epoch, total_kwh, peak_demand_counts, "
-                         "demand_resets FROM readings WHERE meter_id = ? "
-                         "ORDER BY received_at_us DESC, frame_id DESC LIMIT 1");
   for (auto& m : store.meters()) {
     MeterSummary s;
     s.readings = readings[m.id];
     s.rejected = rejected[m.id];
-    last.bind(1, static_cast<int>(m.id));
-    if (last.executeStep())
-      s.last = Point{
-          last.getColumn(0).getInt64(), static_cast<std::uint32_t>(last.getColumn(1).getInt64()),
-          last.getColumn(2).getInt64(), static_cast<std::uint16_t>(last.getColumn(3).getInt()),
-          static_cast<std::uint8_t>(last.getColumn(4).getInt())};
-    last.reset();
+    if (const auto last = store.last_reading(m.id, std::numeric_limits<UtcMicros>::max()))
+      s.last = Point{last->received_at, last->epoch, last->total_kwh, last->peak_demand_counts,
+                     last->demand_resets};
     s.info = std::move(m);
     out.push_back(std::move(s));
   }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 
 #include "common/text.h"
@@ -43,32 +44,16 @@ std::int64_t charge_cents(std::int64_t amount, Micros price_micros, std::int64_t
 
 std::vector<Point> load_points(Store& store, std::uint16_t meter, UtcMicros from, UtcMicros to) {
   std::vector<Point> out;
-  auto row = [](SQLite::Statement& q) {
-    return Point{q.getColumn(0).getInt64(), static_cast<std::uint32_t>(q.getColumn(1).getInt64()),
-                 q.getColumn(2).getInt64(), static_cast<std::uint16_t>(q.getColumn(3).getInt()),
-                 static_cast<std::uint8_t>(q.getColumn(4).getInt())};
+  auto point = [&](const Reading& r) {
+    out.push_back(
+        Point{r.received_at, r.epoch, r.total_kwh, r.peak_demand_counts, r.demand_resets});
   };
-  constexpr const char* kCols =
-      "SELECT received_at_us, epoch, total_kwh, peak_demand_counts, demand_resets FROM readings ";
-  SQLite::Statement before(store.db(), std::string(kCols) +
-                                           "WHERE meter_id = ? AND received_at_us < ? "
-                                           "ORDER BY received_at_us DESC, frame_id DESC LIMIT 1");
-  before.bind(1, static_cast<int>(meter));
-  before.bind(2, from);
-  if (before.executeStep()) out.push_back(row(before));
-  SQLite::Statement in(store.db(), std::string(kCols) +
-                                       "WHERE meter_id = ? AND received_at_us >= ? AND "
-                                       "received_at_us <= ? ORDER BY received_at_us, frame_id");
-  in.bind(1, static_cast<int>(meter));
-  in.bind(2, from);
-  in.bind(3, to);
-  while (in.executeStep()) out.push_back(row(in));
-  SQLite::Statement after(store.db(), std::string(kCols) +
-                                          "WHERE meter_id = ? AND received_at_us > ? "
-                                          "ORDER BY received_at_us, frame_id LIMIT 1");
-  after.bind(1, static_cast<int>(meter));
-  after.bind(2, to);
-  if (after.executeStep()) out.push_back(row(after));
+  // The reading before the period, those inside it (its end included) and the one after: the
+  // boundaries are interpolated between them.
+  if (const auto before = store.last_reading(meter, from)) point(*before);
+  store.each_meter_reading(meter, from, to == std::numeric_limits<UtcMicros>::max() ? to : to + 1,
+                           point);
+  if (const auto after = store.first_reading_after(meter, to)) point(*after);
   return out;
 }
 

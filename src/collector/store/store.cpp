@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 
 namespace imsm::collector {
@@ -101,6 +102,49 @@ CREATE VIEW readings AS
          peak_demand_counts, demand_resets
   FROM frames WHERE meter_id IS NOT NULL;
 )sql",
+    // 2 -> 3: readings in blocks of one meter and one UTC hour (reading_blocks.h); the
+    // journal keeps only the frame. `frames` is rebuilt without the reading columns (their
+    // foreign key forbids DROP COLUMN), with foreign keys off during the migration.
+    R"sql(
+CREATE TABLE reading_blocks(
+  id INTEGER PRIMARY KEY,
+  meter_id INTEGER NOT NULL REFERENCES meters(id),
+  hour INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  readings TEXT NOT NULL
+);
+CREATE UNIQUE INDEX reading_blocks_by_meter ON reading_blocks(meter_id, hour);
+INSERT INTO reading_blocks(meter_id, hour, n, readings)
+  SELECT meter_id, h, count(*),
+         json_group_array(json_array(received_at_us, id, epoch, total_kwh, kwh24,
+                                     peak_demand_counts, demand_resets))
+  FROM (SELECT *, (received_at_us - (received_at_us < 0) * 3599999999) / 3600000000 AS h
+        FROM frames WHERE meter_id IS NOT NULL ORDER BY meter_id, received_at_us, id)
+  GROUP BY meter_id, h;
+DROP VIEW readings;
+DROP INDEX readings_by_meter;
+CREATE TABLE frames_v3(
+  id INTEGER PRIMARY KEY,
+  received_at_us INTEGER NOT NULL,
+  source_id INTEGER NOT NULL REFERENCES sources(id),
+  stream_offset INTEGER NOT NULL,
+  burst INTEGER NOT NULL,
+  raw BLOB NOT NULL CHECK (length(raw) = 12)
+);
+INSERT INTO frames_v3 SELECT id, received_at_us, source_id, stream_offset, burst, raw FROM frames;
+DROP TABLE frames;
+ALTER TABLE frames_v3 RENAME TO frames;
+CREATE VIEW readings AS
+  SELECT b.meter_id AS meter_id,
+         json_extract(j.value, '$[0]') AS received_at_us,
+         json_extract(j.value, '$[1]') AS frame_id,
+         json_extract(j.value, '$[2]') AS epoch,
+         json_extract(j.value, '$[3]') AS total_kwh,
+         json_extract(j.value, '$[4]') AS kwh24,
+         json_extract(j.value, '$[5]') AS peak_demand_counts,
+         json_extract(j.value, '$[6]') AS demand_resets
+  FROM reading_blocks b, json_each(b.readings) j;
+)sql",
 };
 
 int open_flags(const StoreOptions& o) {
@@ -174,27 +218,33 @@ void Store::migrate() {
   if (have > kSchemaVersion)
     throw std::runtime_error(fmt::format("{}: schema version {} is newer than this imsmeter ({})",
                                          db_.getFilename(), have, kSchemaVersion));
+  if (have == kSchemaVersion) return;
+  // Foreign keys off while tables are rebuilt (SQLite's procedure for changing a table's
+  // shape; the pragma is a no-op inside a transaction), checked before each commit.
+  db_.exec("PRAGMA foreign_keys = OFF");
   for (int v = have; v < kSchemaVersion; ++v) {
     SQLite::Transaction tx(db_);
     db_.exec(kMigrations[v]);
     db_.exec(fmt::format("PRAGMA user_version = {}", v + 1));
+    SQLite::Statement check(db_, "PRAGMA foreign_key_check");
+    if (check.executeStep())
+      throw std::runtime_error(fmt::format("{}: migration to schema {} breaks a foreign key in {}",
+                                           db_.getFilename(), v + 1,
+                                           check.getColumn(0).getString()));
     tx.commit();
   }
+  db_.exec("PRAGMA foreign_keys = ON");
 }
 
 void Store::prepare() {
   next_frame_id_ = db_.execAndGet("SELECT coalesce(max(id), 0) + 1 FROM frames").getInt64();
   next_event_id_ = db_.execAndGet("SELECT coalesce(max(id), 0) + 1 FROM events").getInt64();
+  blocks_ = std::make_unique<ReadingBlocks>(db_);
   if (options_.read_only) return;
   ins_frame_ = std::make_unique<SQLite::Statement>(
       db_,
-      "INSERT INTO frames(id, received_at_us, source_id, stream_offset, burst, raw, meter_id, "
-      "epoch, total_kwh, kwh24, peak_demand_counts, demand_resets) "
-      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
-  ins_reading_ = std::make_unique<SQLite::Statement>(
-      db_,
-      "UPDATE frames SET meter_id = ?1, epoch = ?2, total_kwh = ?3, kwh24 = ?4, "
-      "peak_demand_counts = ?5, demand_resets = ?6 WHERE id = ?7 AND received_at_us = ?8");
+      "INSERT INTO frames(id, received_at_us, source_id, stream_offset, burst, raw) "
+      "VALUES (?,?,?,?,?,?)");
   ins_rejected_ = std::make_unique<SQLite::Statement>(
       db_, "INSERT OR REPLACE INTO rejected(frame_id, meter_id, reason, detail) VALUES (?,?,?,?)");
   ins_pending_ = std::make_unique<SQLite::Statement>(
@@ -217,13 +267,15 @@ void Store::begin() {
 
 void Store::commit() {
   if (!in_tx_) return;
-  flush_journal(nullptr);
+  flush_journal();
+  blocks_->flush();
   db_.exec("COMMIT");
   in_tx_ = false;
 }
 
 void Store::rollback() {
   unwritten_.reset();
+  blocks_->forget();
   if (!in_tx_) return;
   in_tx_ = false;
   db_.exec("ROLLBACK");
@@ -287,49 +339,30 @@ void Store::save_registry(const CollectorConfig& config) {
   }
 }
 
+// The frame's id is taken now (the validator names it); the row is written by the next
+// apply() or commit(), in the same transaction, before the rows that refer to it.
+void Store::journal(Observation& obs) {
+  flush_journal();
+  obs.frame_id = next_frame_id_++;
+  unwritten_ = obs;
+}
+
 // One prepared single-row INSERT per row, bound, stepped and reset. (Multi-row INSERTs were
 // slower: a statement that writes several rows needs a statement journal, a copy of every page
 // it touches, so that it can be undone alone; a single-row INSERT needs none.)
-void Store::bind_frame(SQLite::Statement& s, const Observation& obs) {
+void Store::flush_journal() {
+  if (!unwritten_) return;
+  auto& s = *ins_frame_;
+  const Observation& obs = *unwritten_;
   s.bind(1, obs.frame_id);
   s.bind(2, obs.received_at);
   s.bind(3, static_cast<std::int64_t>(obs.source_id));
   s.bind(4, static_cast<std::int64_t>(obs.stream_offset));
   s.bind(5, static_cast<int>(obs.burst));
   s.bindNoCopy(6, obs.raw.data(), static_cast<int>(obs.raw.size()));
-}
-
-// The reading's derived columns (meter, epoch, kWh, kwh24, peak, resets) from `first` on.
-void Store::bind_reading(SQLite::Statement& s, const Reading& r, int first) {
-  s.bind(first, static_cast<int>(r.meter_id));
-  s.bind(first + 1, static_cast<std::int64_t>(r.epoch));
-  s.bind(first + 2, r.total_kwh);
-  s.bind(first + 3, static_cast<std::int64_t>(r.kwh24));
-  s.bind(first + 4, static_cast<int>(r.peak_demand_counts));
-  s.bind(first + 5, static_cast<int>(r.demand_resets));
-}
-
-// The frame's id is taken now (the validator names it); the row is written by the next
-// apply() (with its reading's columns when the frame is accepted at once) or commit(), in the
-// same transaction, so an accepted frame costs one row.
-void Store::journal(Observation& obs) {
-  flush_journal(nullptr);
-  obs.frame_id = next_frame_id_++;
-  unwritten_ = obs;
-}
-
-void Store::flush_journal(const Reading* reading) {
-  if (!unwritten_) return;
-  auto& s = *ins_frame_;
-  bind_frame(s, *unwritten_);
-  if (reading) {
-    bind_reading(s, *reading, 7);
-  } else {
-    for (int i = 7; i <= 12; ++i) s.bind(i);
-  }
-  unwritten_.reset();
   s.exec();
   s.reset();
+  unwritten_.reset();
 }
 
 void Store::upsert_meter(const MeterState& m) {
@@ -350,32 +383,10 @@ void Store::apply(const Decisions& d, const Validator& v) {
   // Meter rows first: readings refer to them.
   for (std::uint16_t id : d.meters_changed)
     if (const MeterState* m = v.meter(id)) upsert_meter(*m);
-  // The frame journaled last is written first (rejections and pending rows refer to it),
-  // carrying its reading when it was accepted at once.
-  const Reading* own = nullptr;
-  if (unwritten_)
-    for (const Reading& r : d.readings)
-      if (r.frame_id == unwritten_->frame_id) own = &r;
-  flush_journal(own);
-  for (const Reading& r : d.readings) {
-    if (&r == own) continue;
-    auto& s = *ins_reading_;
-    bind_reading(s, r, 1);
-    s.bind(7, r.frame_id);
-    s.bind(8, r.received_at);
-    s.exec();
-    s.reset();
-  }
-  for (const Reading& r : d.retracted) {
-    SQLite::Statement del(db_,
-                          "UPDATE frames SET meter_id = NULL, epoch = NULL, total_kwh = NULL, "
-                          "kwh24 = NULL, peak_demand_counts = NULL, demand_resets = NULL "
-                          "WHERE id = ? AND meter_id = ? AND received_at_us = ?");
-    del.bind(1, r.frame_id);
-    del.bind(2, static_cast<int>(r.meter_id));
-    del.bind(3, r.received_at);
-    del.exec();
-  }
+  // The frame journaled last is written first: rejections and pending rows refer to it.
+  flush_journal();
+  for (const Reading& r : d.readings) blocks_->add(r);
+  for (const Reading& r : d.retracted) blocks_->remove(r);
   for (const Rejection& r : d.rejections) {
     auto& s = *ins_rejected_;
     s.bind(1, r.frame_id);
@@ -417,11 +428,6 @@ void Store::apply(const Decisions& d, const Validator& v) {
 std::vector<MeterState> Store::load_meter_states() {
   std::vector<MeterState> out;
   SQLite::Statement q(db_, "SELECT id, registered, discovered_at_us, epoch, silent FROM meters");
-  SQLite::Statement last(
-      db_,
-      "SELECT received_at_us, total_kwh, kwh24, peak_demand_counts, demand_resets "
-      "FROM readings WHERE meter_id = ? AND epoch = ? "
-      "ORDER BY received_at_us DESC, frame_id DESC LIMIT 1");
   while (q.executeStep()) {
     MeterState m;
     m.id = static_cast<std::uint16_t>(q.getColumn(0).getInt());
@@ -429,18 +435,17 @@ std::vector<MeterState> Store::load_meter_states() {
     if (!q.getColumn(2).isNull()) m.discovered_at = q.getColumn(2).getInt64();
     m.epoch = static_cast<std::uint32_t>(q.getColumn(3).getInt64());
     m.silent = q.getColumn(4).getInt() != 0;
-    last.bind(1, static_cast<int>(m.id));
-    last.bind(2, static_cast<std::int64_t>(m.epoch));
-    if (last.executeStep()) {
-      m.has_last = true;
-      m.last_at = last.getColumn(0).getInt64();
-      m.last_total_kwh = last.getColumn(1).getInt64();
-      m.last_kwh24 = static_cast<std::uint32_t>(last.getColumn(2).getInt64());
-      m.last_peak = static_cast<std::uint16_t>(last.getColumn(3).getInt());
-      m.last_resets = static_cast<std::uint8_t>(last.getColumn(4).getInt());
-    }
-    last.reset();
     out.push_back(std::move(m));
+  }
+  for (MeterState& m : out) {
+    if (const auto last = last_reading(m.id, std::numeric_limits<UtcMicros>::max(), m.epoch)) {
+      m.has_last = true;
+      m.last_at = last->received_at;
+      m.last_total_kwh = last->total_kwh;
+      m.last_kwh24 = last->kwh24;
+      m.last_peak = last->peak_demand_counts;
+      m.last_resets = last->demand_resets;
+    }
   }
   return out;
 }
@@ -497,38 +502,88 @@ std::optional<MeterInfo> Store::meter(std::uint16_t id) {
   return std::nullopt;
 }
 
-std::unique_ptr<SQLite::Statement> Store::make_reading_query(std::optional<std::uint16_t> meter,
-                                                             UtcMicros from, UtcMicros to) {
-  std::string sql =
-      "SELECT r.meter_id, r.received_at_us, r.frame_id, r.epoch, r.total_kwh, r.kwh24, "
-      "r.peak_demand_counts, r.demand_resets, f.source_id, s.name, f.raw "
-      "FROM readings r JOIN frames f ON f.id = r.frame_id JOIN sources s ON s.id = f.source_id "
-      "WHERE r.received_at_us >= ? AND r.received_at_us < ?";
-  if (meter) sql += " AND r.meter_id = ?";
-  sql += " ORDER BY r.meter_id, r.received_at_us, r.frame_id";
-  auto q = std::make_unique<SQLite::Statement>(db_, sql);
-  q->bind(1, from);
-  q->bind(2, to);
-  if (meter) q->bind(3, static_cast<int>(*meter));
-  return q;
+void Store::each_meter_reading(std::uint16_t meter, UtcMicros from, UtcMicros to,
+                               const std::function<void(const Reading&)>& fn) {
+  if (from >= to) return;
+  blocks_->flush();
+  blocks_->each_block(meter, block_hour(from), block_hour(to - 1), false,
+                      [&](const std::vector<Reading>& rows) {
+                        for (const Reading& r : rows)
+                          if (r.received_at >= from && r.received_at < to) fn(r);
+                        return true;
+                      });
 }
 
-StoredReading Store::read_row(SQLite::Statement& q) {
+void Store::each_reading(std::optional<std::uint16_t> meter, UtcMicros from, UtcMicros to,
+                         const std::function<void(const StoredReading&)>& fn) {
+  SQLite::Statement frame(db_,
+                          "SELECT f.source_id, s.name, f.raw FROM frames f "
+                          "JOIN sources s ON s.id = f.source_id WHERE f.id = ?");
+  std::vector<std::uint16_t> ids;
+  if (meter) {
+    ids.push_back(*meter);
+  } else {
+    for (const auto& m : meters()) ids.push_back(m.id);
+  }
   StoredReading s;
-  s.r.meter_id = static_cast<std::uint16_t>(q.getColumn(0).getInt());
-  s.r.received_at = q.getColumn(1).getInt64();
-  s.r.frame_id = q.getColumn(2).getInt64();
-  s.r.epoch = static_cast<std::uint32_t>(q.getColumn(3).getInt64());
-  s.r.total_kwh = q.getColumn(4).getInt64();
-  s.r.kwh24 = static_cast<std::uint32_t>(q.getColumn(5).getInt64());
-  s.r.peak_demand_counts = static_cast<std::uint16_t>(q.getColumn(6).getInt());
-  s.r.demand_resets = static_cast<std::uint8_t>(q.getColumn(7).getInt());
-  s.r.source_id = static_cast<std::uint32_t>(q.getColumn(8).getInt64());
-  s.source = q.getColumn(9).getString();
-  const auto& blob = q.getColumn(10);
-  if (blob.getBytes() == static_cast<int>(s.raw.size()))
-    std::memcpy(s.raw.data(), blob.getBlob(), s.raw.size());
-  return s;
+  for (std::uint16_t id : ids) {
+    each_meter_reading(id, from, to, [&](const Reading& r) {
+      s.r = r;
+      s.source.clear();
+      s.raw = {};
+      frame.bind(1, r.frame_id);
+      if (frame.executeStep()) {
+        s.r.source_id = static_cast<std::uint32_t>(frame.getColumn(0).getInt64());
+        s.source = frame.getColumn(1).getString();
+        const auto& blob = frame.getColumn(2);
+        if (blob.getBytes() == static_cast<int>(s.raw.size()))
+          std::memcpy(s.raw.data(), blob.getBlob(), s.raw.size());
+      }
+      frame.reset();
+      fn(s);
+    });
+  }
+}
+
+std::optional<Reading> Store::last_reading(std::uint16_t meter, UtcMicros before,
+                                           std::optional<std::uint32_t> epoch) {
+  blocks_->flush();
+  std::optional<Reading> found;
+  if (before == std::numeric_limits<UtcMicros>::min()) return found;
+  blocks_->each_block(meter, std::numeric_limits<std::int64_t>::min(), block_hour(before - 1), true,
+                      [&](const std::vector<Reading>& rows) {
+                        for (auto it = rows.rbegin(); it != rows.rend(); ++it)
+                          if (it->received_at < before && (!epoch || it->epoch == *epoch)) {
+                            found = *it;
+                            return false;
+                          }
+                        return true;
+                      });
+  return found;
+}
+
+std::optional<Reading> Store::first_reading_after(std::uint16_t meter, UtcMicros after) {
+  blocks_->flush();
+  std::optional<Reading> found;
+  blocks_->each_block(meter, block_hour(after), std::numeric_limits<std::int64_t>::max(), false,
+                      [&](const std::vector<Reading>& rows) {
+                        for (const Reading& r : rows)
+                          if (r.received_at > after) {
+                            found = r;
+                            return false;
+                          }
+                        return true;
+                      });
+  return found;
+}
+
+std::map<std::uint16_t, std::int64_t> Store::reading_counts() {
+  blocks_->flush();
+  std::map<std::uint16_t, std::int64_t> out;
+  SQLite::Statement q(db_, "SELECT meter_id, sum(n) FROM reading_blocks GROUP BY meter_id");
+  while (q.executeStep())
+    out[static_cast<std::uint16_t>(q.getColumn(0).getInt())] = q.getColumn(1).getInt64();
+  return out;
 }
 
 std::vector<StoredEvent> Store::events(std::optional<std::uint16_t> meter, UtcMicros from,
@@ -574,14 +629,14 @@ std::vector<std::pair<std::string, SourceCounters>> Store::sources() {
 }
 
 std::int64_t Store::count(const char* table) {
+  blocks_->flush();  // the view `readings` counts the blocks in memory too
   return db_.execAndGet(fmt::format("SELECT count(*) FROM {}", table)).getInt64();
 }
 
 void Store::clear_derived() {
-  flush_journal(nullptr);
-  db_.exec(
-      "UPDATE frames SET meter_id = NULL, epoch = NULL, total_kwh = NULL, kwh24 = NULL, "
-      "peak_demand_counts = NULL, demand_resets = NULL WHERE meter_id IS NOT NULL");
+  flush_journal();
+  db_.exec("DELETE FROM reading_blocks");
+  blocks_->forget();
   db_.exec("DELETE FROM rejected; DELETE FROM pending; DELETE FROM events;");
   db_.exec("DELETE FROM meters WHERE registered = 0");
   db_.exec("UPDATE meters SET discovered_at_us = NULL, epoch = 0, silent = 0");

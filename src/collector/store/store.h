@@ -5,11 +5,11 @@
 //   meters    registry (from the configuration) and discovered meters; epoch, silent flag
 //   frames    the raw-frame journal: every framed observation, accepted or not, with its raw
 //             12 bytes, source, byte offset and burst flag. Readings are re-derived from it
-//             by `imsmeter rebuild`. An accepted frame's row also carries its reading
-//             (meter_id, epoch, total_kwh, kwh24, peak_demand_counts, demand_resets; NULL
-//             otherwise): one row per reading (schema version 2).
-//   readings  a view of the accepted frames: unwrapped kWh (per epoch) and the raw 24-bit
-//             value, peak demand counts, reset counter; indexed by (meter_id, received_at_us)
+//             by `imsmeter rebuild`.
+//   reading_blocks  the accepted readings, one row per meter and UTC hour (reading_blocks.h):
+//             unwrapped kWh (per epoch) and the raw 24-bit value, peak demand counts, reset
+//             counter, frame id (schema version 3)
+//   readings  a view expanding the blocks: one row per reading, with its frame id
 //   rejected  frames not accepted, with the reason (raw bytes through frames)
 //   pending   frames held until a later frame decides (provisional IDs, contradictions)
 //   events    discovered, demand_reset, rollover, silent, back_online, replaced, source_*
@@ -20,6 +20,8 @@
 #include <SQLiteCpp/Statement.h>
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,11 +29,12 @@
 
 #include "collector/config.h"
 #include "collector/observation.h"
+#include "collector/store/reading_blocks.h"
 #include "collector/validate/validator.h"
 
 namespace imsm::collector {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 struct SourceCounters {
   std::uint64_t bytes_in = 0;
@@ -108,9 +111,19 @@ class Store {
   [[nodiscard]] std::vector<MeterInfo> meters();
   [[nodiscard]] std::optional<MeterInfo> meter(std::uint16_t id);
   // Readings of one meter (or all when nullopt) with from <= received_at < to, ordered by
-  // meter then time; `fn` is called per row.
-  template <class Fn>
-  void each_reading(std::optional<std::uint16_t> meter, UtcMicros from, UtcMicros to, Fn&& fn);
+  // meter then time, then frame id, with their source and raw bytes; `fn` is called per row.
+  void each_reading(std::optional<std::uint16_t> meter, UtcMicros from, UtcMicros to,
+                    const std::function<void(const StoredReading&)>& fn);
+  // The same for one meter without the journal's source and bytes (the bill's path).
+  void each_meter_reading(std::uint16_t meter, UtcMicros from, UtcMicros to,
+                          const std::function<void(const Reading&)>& fn);
+  // The meter's newest reading received before `before` (of `epoch` when given), and its
+  // oldest reading received after `after`.
+  [[nodiscard]] std::optional<Reading> last_reading(std::uint16_t meter, UtcMicros before,
+                                                    std::optional<std::uint32_t> epoch = {});
+  [[nodiscard]] std::optional<Reading> first_reading_after(std::uint16_t meter, UtcMicros after);
+  // Readings stored per meter.
+  [[nodiscard]] std::map<std::uint16_t, std::int64_t> reading_counts();
   [[nodiscard]] std::vector<StoredEvent> events(std::optional<std::uint16_t> meter, UtcMicros from,
                                                 UtcMicros to, const std::string& kind);
   [[nodiscard]] std::vector<std::pair<std::string, SourceCounters>> sources();
@@ -124,9 +137,7 @@ class Store {
   void migrate();
   void prepare();
   void upsert_meter(const MeterState& m);
-  void bind_frame(SQLite::Statement& s, const Observation& o);
-  void bind_reading(SQLite::Statement& s, const Reading& r, int first);
-  void flush_journal(const Reading* reading);
+  void flush_journal();
 
   SQLite::Database db_;
   StoreOptions options_;
@@ -134,21 +145,9 @@ class Store {
   std::int64_t next_frame_id_ = 1;
   std::optional<Observation> unwritten_;  // journaled, row not yet written (see journal())
   std::int64_t next_event_id_ = 1;
-  std::unique_ptr<SQLite::Statement> ins_frame_, ins_reading_, ins_rejected_, ins_pending_,
-      del_pending_, ins_event_, upsert_meter_;
-
- public:
-  // Row callback type for each_reading (exposed for the template below).
-  std::unique_ptr<SQLite::Statement> make_reading_query(std::optional<std::uint16_t> meter,
-                                                        UtcMicros from, UtcMicros to);
-  static StoredReading read_row(SQLite::Statement& q);
+  std::unique_ptr<ReadingBlocks> blocks_;
+  std::unique_ptr<SQLite::Statement> ins_frame_, ins_rejected_, ins_pending_, del_pending_,
+      ins_event_, upsert_meter_;
 };
-
-template <class Fn>
-void Store::each_reading(std::optional<std::uint16_t> meter, UtcMicros from, UtcMicros to,
-                         Fn&& fn) {
-  auto q = make_reading_query(meter, from, to);
-  while (q->executeStep()) fn(read_row(*q));
-}
 
 }  // namespace imsm::collector

@@ -52,25 +52,26 @@ TEST_F(StoreTest, MigratesWithWalAndForeignKeys) {
   EXPECT_EQ(s.schema_version(), kSchemaVersion);
   EXPECT_EQ(s.db().execAndGet("PRAGMA journal_mode").getString(), "wal");
   EXPECT_EQ(s.db().execAndGet("PRAGMA foreign_keys").getInt(), 1);
-  // A reading (a journal row carrying a meter) of a meter that does not exist violates a
-  // foreign key; the same row without a reading is a valid journal row.
+  // A block of readings of a meter that does not exist violates a foreign key; a journal
+  // row of a known source is valid.
   s.begin();
   const auto src = s.source_id("file:x");
   s.commit();
-  const std::string row =
-      "INSERT INTO frames(id, received_at_us, source_id, stream_offset, burst, "
-      "raw, meter_id, epoch, total_kwh, kwh24, peak_demand_counts, "
-      "demand_resets) VALUES (1, 0, " +
-      std::to_string(src) + ", 0, 0, zeroblob(12), ";
-  EXPECT_THROW(s.db().exec(row + "1, 0, 0, 0, 0, 0)"), SQLite::Exception);
-  s.db().exec(row + "NULL, NULL, NULL, NULL, NULL, NULL)");
+  EXPECT_THROW(s.db().exec("INSERT INTO reading_blocks(meter_id, hour, n, readings) "
+                           "VALUES (1, 0, 1, '[[0,1,0,0,0,0,0]]')"),
+               SQLite::Exception);
+  s.db().exec(
+      "INSERT INTO frames(id, received_at_us, source_id, stream_offset, burst, raw) "
+      "VALUES (1, 0, " +
+      std::to_string(src) + ", 0, 0, zeroblob(12))");
   EXPECT_EQ(s.count("frames"), 1);
   EXPECT_EQ(s.count("readings"), 0);
 }
 
-// A version-1 database (separate journal and readings tables) migrates: its readings become
-// the columns of their journal rows and read back unchanged.
-TEST_F(StoreTest, MigratesVersion1ReadingsOntoTheJournal) {
+// A version-1 database (separate journal and readings tables) migrates through version 2
+// (readings on their journal rows) to version 3 (meter-hour blocks): its readings read back
+// unchanged and the journal keeps every frame.
+TEST_F(StoreTest, MigratesVersion1ReadingsThroughTheJournalIntoBlocks) {
   {
     SQLite::Database db(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     db.exec(R"sql(
@@ -125,8 +126,11 @@ PRAGMA user_version = 1;
   EXPECT_EQ(got[1].r.total_kwh, 16777300);
   EXPECT_EQ(got[1].r.kwh24, 84u);
   EXPECT_EQ(got[1].r.peak_demand_counts, 13);
+  EXPECT_EQ(s.count("reading_blocks"), 1);  // both readings fall in the first hour of 1970
+  EXPECT_EQ(s.count("readings"), 2);
   SQLite::Statement fk(s.db(), "PRAGMA foreign_key_check");
   EXPECT_FALSE(fk.executeStep());  // no dangling references after the migration
+  EXPECT_EQ(s.db().execAndGet("PRAGMA foreign_keys").getInt(), 1);
 }
 
 TEST_F(StoreTest, Guide2_5_2_FrameRoundTripsThroughJournalAndReadings) {

@@ -159,6 +159,25 @@ class CollectTest(unittest.TestCase):
         self.assertEqual(ev[0]["detail"]["reason"], "kwh_backwards")
         self.assertEqual(ev[0]["at"], iso(T0_S + 4 * CADENCE))
 
+    def test_a_retracted_reading_marks_its_demand_reset_event_retracted(self):
+        # Frame 2 carries a flipped reset-counter bit: plausible alone (a demand reset), then
+        # contradicted by the next two, which agree with frame 1.
+        resets = [0, 1, 0, 0]
+        bursts = [(i * CADENCE, frame(17, 100 + i - (i >= 2), resets=r))
+                  for i, r in enumerate(resets)]
+        cap = self.path("r.bin")
+        write_capture(cap, bursts)
+        cfg = self.config('[[meter]]\nid = 17\nmodel = "S2-480-N-01-01-041-01"\n')
+        self.collect(cap, "--config", cfg)
+        self.assertEqual([r["total_kwh"] for r in self.readings()], [100, 101, 102])
+        ev = {e["kind"]: e for e in self.events("--meter", "17")}
+        self.assertTrue(ev["demand_reset"]["retracted"])
+        self.assertEqual(ev["demand_reset"]["at"], iso(T0_S + CADENCE))
+        self.assertFalse(ev["retracted"]["retracted"])
+        self.assertFalse(ev["discovered"]["retracted"])
+        p = run(BINARY, "events", "--db", self.db, "--format", "csv")
+        self.assertIn(",retracted", p.stdout.decode().splitlines()[0])
+
     def test_silent_meter_and_back_online(self):
         times = [0, 300, 600, 3000, 3300]
         bursts = [(t, frame(9, 10 + i)) for i, t in enumerate(times)]

@@ -163,7 +163,7 @@ void append_rollup(std::string& out, ListFormat f, std::uint16_t meter, UtcMicro
 
 void append_event_header(std::string& out, ListFormat f) {
   if (f == ListFormat::Csv)
-    out += "id,at,kind,meter_id,source,detail\n";
+    out += "id,at,kind,meter_id,source,detail,retracted\n";
   else if (f == ListFormat::Table)
     out += fmt::format("{:>6} {:<27} {:<13} {:>6} {:<24} {}\n", "id", "at", "kind", "meter",
                        "source", "detail");
@@ -175,19 +175,19 @@ void append_event(std::string& out, ListFormat f, const StoredEvent& s) {
     case ListFormat::Jsonl:
       out += fmt::format(
           "{{\"id\":{},\"at\":\"{}\",\"kind\":\"{}\",\"meter_id\":{},\"source\":{},"
-          "\"detail\":{}}}\n",
+          "\"detail\":{},\"retracted\":{}}}\n",
           s.id, format_utc(s.e.at), json_escape(s.e.kind), meter.empty() ? "null" : meter,
           s.source.empty() ? "null" : fmt::format("\"{}\"", json_escape(s.source)),
-          s.e.detail.empty() ? "{}" : s.e.detail);
+          s.e.detail.empty() ? "{}" : s.e.detail, s.retracted ? "true" : "false");
       break;
     case ListFormat::Csv:
-      out += fmt::format("{},{},{},{},{},{}\n", s.id, format_utc(s.e.at), s.e.kind, meter,
-                         csv_field(s.source), csv_field(s.e.detail));
+      out += fmt::format("{},{},{},{},{},{},{}\n", s.id, format_utc(s.e.at), s.e.kind, meter,
+                         csv_field(s.source), csv_field(s.e.detail), s.retracted ? 1 : 0);
       break;
     case ListFormat::Table:
-      out +=
-          fmt::format("{:>6} {:<27} {:<13} {:>6} {:<24} {}\n", s.id, format_utc(s.e.at), s.e.kind,
-                      meter.empty() ? "-" : meter, s.source.empty() ? "-" : s.source, s.e.detail);
+      out += fmt::format("{:>6} {:<27} {:<13} {:>6} {:<24} {}{}\n", s.id, format_utc(s.e.at),
+                         s.e.kind, meter.empty() ? "-" : meter, s.source.empty() ? "-" : s.source,
+                         s.retracted ? "(retracted) " : "", s.e.detail);
       break;
   }
 }

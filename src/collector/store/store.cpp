@@ -103,7 +103,8 @@ CREATE VIEW readings AS
   FROM frames WHERE meter_id IS NOT NULL;
 )sql",
     // 2 -> 3: readings in blocks of one meter and one UTC hour (reading_blocks.h); the
-    // journal keeps only the frame. `frames` is rebuilt without the reading columns (their
+    // journal keeps only the frame; events raised by a retracted reading are marked. `frames` is
+    // rebuilt without the reading columns (their
     // foreign key forbids DROP COLUMN), with foreign keys off during the migration.
     R"sql(
 CREATE TABLE reading_blocks(
@@ -134,6 +135,7 @@ CREATE TABLE frames_v3(
 INSERT INTO frames_v3 SELECT id, received_at_us, source_id, stream_offset, burst, raw FROM frames;
 DROP TABLE frames;
 ALTER TABLE frames_v3 RENAME TO frames;
+ALTER TABLE events ADD COLUMN retracted INTEGER NOT NULL DEFAULT 0;
 CREATE VIEW readings AS
   SELECT b.meter_id AS meter_id,
          json_extract(j.value, '$[0]') AS received_at_us,
@@ -250,6 +252,10 @@ void Store::prepare() {
   ins_pending_ = std::make_unique<SQLite::Statement>(
       db_, "INSERT OR IGNORE INTO pending(frame_id) VALUES (?)");
   del_pending_ = std::make_unique<SQLite::Statement>(db_, "DELETE FROM pending WHERE frame_id = ?");
+  retract_events_ = std::make_unique<SQLite::Statement>(
+      db_,
+      "UPDATE events SET retracted = 1 WHERE meter_id = ? AND at_us = ? "
+      "AND kind IN ('demand_reset', 'rollover')");
   ins_event_ = std::make_unique<SQLite::Statement>(
       db_, "INSERT INTO events(id, at_us, kind, meter_id, source_id, detail) VALUES (?,?,?,?,?,?)");
   upsert_meter_ = std::make_unique<SQLite::Statement>(
@@ -386,7 +392,15 @@ void Store::apply(const Decisions& d, const Validator& v) {
   // The frame journaled last is written first: rejections and pending rows refer to it.
   flush_journal();
   for (const Reading& r : d.readings) blocks_->add(r);
-  for (const Reading& r : d.retracted) blocks_->remove(r);
+  for (const Reading& r : d.retracted) {
+    blocks_->remove(r);
+    // What the reading alone raised is void with it (its frame's time and meter name them).
+    auto& s = *retract_events_;
+    s.bind(1, static_cast<int>(r.meter_id));
+    s.bind(2, r.received_at);
+    s.exec();
+    s.reset();
+  }
   for (const Rejection& r : d.rejections) {
     auto& s = *ins_rejected_;
     s.bind(1, r.frame_id);
@@ -589,7 +603,8 @@ std::map<std::uint16_t, std::int64_t> Store::reading_counts() {
 std::vector<StoredEvent> Store::events(std::optional<std::uint16_t> meter, UtcMicros from,
                                        UtcMicros to, const std::string& kind) {
   std::string sql =
-      "SELECT e.id, e.at_us, e.kind, e.meter_id, e.source_id, e.detail, coalesce(s.name, '') "
+      "SELECT e.id, e.at_us, e.kind, e.meter_id, e.source_id, e.detail, coalesce(s.name, ''), "
+      "e.retracted "
       "FROM events e LEFT JOIN sources s ON s.id = e.source_id WHERE e.at_us >= ? AND e.at_us < ?";
   if (meter) sql += " AND e.meter_id = ?";
   if (!kind.empty()) sql += " AND e.kind = ?";
@@ -612,6 +627,7 @@ std::vector<StoredEvent> Store::events(std::optional<std::uint16_t> meter, UtcMi
       s.e.source_id = static_cast<std::uint32_t>(q.getColumn(4).getInt64());
     s.e.detail = q.getColumn(5).getString();
     s.source = q.getColumn(6).getString();
+    s.retracted = q.getColumn(7).getInt() != 0;
     out.push_back(std::move(s));
   }
   return out;

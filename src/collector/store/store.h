@@ -12,7 +12,8 @@
 //   readings  a view expanding the blocks: one row per reading, with its frame id
 //   rejected  frames not accepted, with the reason (raw bytes through frames)
 //   pending   frames held until a later frame decides (provisional IDs, contradictions)
-//   events    discovered, demand_reset, rollover, silent, back_online, replaced, source_*
+//   events    discovered, demand_reset, rollover, silent, back_online, replaced, source_*;
+//             `retracted` = 1 on a demand_reset or rollover raised by a retracted reading
 // Times are UTC microseconds since the epoch.
 #pragma once
 
@@ -73,6 +74,7 @@ struct StoredEvent {
   std::int64_t id = 0;
   Event e;
   std::string source;
+  bool retracted = false;  // raised by a reading that was later retracted
 };
 
 class Store {
@@ -147,7 +149,7 @@ class Store {
   std::int64_t next_event_id_ = 1;
   std::unique_ptr<ReadingBlocks> blocks_;
   std::unique_ptr<SQLite::Statement> ins_frame_, ins_rejected_, ins_pending_, del_pending_,
-      ins_event_, upsert_meter_;
+      ins_event_, retract_events_, upsert_meter_;
 };
 
 }  // namespace imsm::collector

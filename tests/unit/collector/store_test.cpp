@@ -192,6 +192,32 @@ TEST_F(StoreTest, RestartResumesStateAndPendingFrames) {
   EXPECT_EQ(s.db().execAndGet("PRAGMA integrity_check").getString(), "ok");
 }
 
+// A bit error that advanced the reset counter raised a demand_reset; when the reading is
+// retracted, the event is marked retracted with it (and a `retracted` event says why).
+TEST_F(StoreTest, EventsOfARetractedReadingAreMarkedRetracted) {
+  Store s(path_);
+  Validator v(ValidationSettings{});
+  CollectorConfig c;
+  MeterEntry e;
+  e.id = 17;
+  c.meters.push_back(e);
+  s.begin();
+  s.save_registry(c);
+  s.commit();
+  register_meters(c, v);
+  const auto src = s.source_id("file:z");
+  ingest(
+      s, v, src,
+      {obs(0, 17, 100, 199, 0, kT0), obs(0, 17, 101, 199, 1, kT0 + 5 * kMinute),
+       obs(0, 17, 101, 199, 0, kT0 + 10 * kMinute), obs(0, 17, 102, 199, 0, kT0 + 15 * kMinute)});
+  const auto events = s.events(17, kT0, kT0 + kMinute * 60, "");
+  std::vector<std::pair<std::string, bool>> got;
+  for (const auto& x : events) got.emplace_back(x.e.kind, x.retracted);
+  EXPECT_EQ(got, (std::vector<std::pair<std::string, bool>>{
+                     {"discovered", false}, {"demand_reset", true}, {"retracted", false}}));
+  EXPECT_EQ(s.count("readings"), 3);
+}
+
 TEST_F(StoreTest, RebuildReDerivesTheSameReadingsFromTheJournal) {
   Store s(path_);
   Validator v(ValidationSettings{});

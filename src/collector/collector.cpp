@@ -66,7 +66,7 @@ CollectStats Collector::run(std::atomic<bool>& stop, std::atomic<bool>& reload) 
 
   bool all_files = true;
   for (const auto& s : specs) all_files = all_files && s.kind == SourceSpec::Kind::File;
-  const int cache_kib = options_.cache_kib > 0 ? options_.cache_kib : (all_files ? 65536 : 2048);
+  const int cache_kib = options_.cache_kib > 0 ? options_.cache_kib : (all_files ? 65536 : 1024);
   Store store(config.database, StoreOptions{false, options_.synchronous_full, cache_kib});
   Validator validator(config.validation);
   CollectStats stats;

@@ -129,9 +129,7 @@ ReadingBlocks::ReadingBlocks(SQLite::Database& db)
               "VALUES (?,?,?,?)"),
       erase_(db, "DELETE FROM reading_blocks WHERE meter_id = ? AND hour = ?"),
       select_one_(db, "SELECT readings FROM reading_blocks WHERE meter_id = ? AND hour = ?"),
-      newest_(db,
-              "SELECT hour, readings FROM reading_blocks WHERE meter_id = ? "
-              "ORDER BY hour DESC LIMIT 1"),
+      newest_(db, "SELECT max(hour) FROM reading_blocks WHERE meter_id = ? HAVING count(*) > 0"),
       range_asc_(std::make_unique<SQLite::Statement>(db, range_sql(false))),
       range_desc_(std::make_unique<SQLite::Statement>(db, range_sql(true))) {}
 
@@ -147,23 +145,25 @@ void ReadingBlocks::corrupt(std::uint16_t meter, std::int64_t hour) {
       "reading_blocks: the block of meter {} hour {} is not a readings block", meter, hour));
 }
 
-// The meter's newest block, read from the table on the meter's first reading since start.
-ReadingBlocks::Open& ReadingBlocks::open_for(std::uint16_t meter) {
+// The meter's newest block: its hour is read from the table on the meter's first reading
+// since start, its readings when a reading of that `hour` needs them.
+ReadingBlocks::Open& ReadingBlocks::open_for(std::uint16_t meter, std::int64_t hour) {
   auto [it, fresh] = open_.try_emplace(meter);
+  Open& o = it->second;
   if (fresh) {
     newest_.reset();
     newest_.bind(1, static_cast<int>(meter));
     if (newest_.executeStep()) {
-      it->second.hour = newest_.getColumn(0).getInt64();
-      const auto& col = newest_.getColumn(1);
-      if (!decode_block(std::string_view(static_cast<const char*>(col.getBlob()),
-                                         static_cast<std::size_t>(col.getBytes())),
-                        meter, it->second.rows))
-        corrupt(meter, it->second.hour);
+      o.hour = newest_.getColumn(0).getInt64();
+      o.loaded = false;
     }
     newest_.reset();
   }
-  return it->second;
+  if (!o.loaded && hour == o.hour) {
+    o.rows = load(meter, o.hour);
+    o.loaded = true;
+  }
+  return o;
 }
 
 std::vector<Reading> ReadingBlocks::load(std::uint16_t meter, std::int64_t hour) {
@@ -217,8 +217,8 @@ bool ReadingBlocks::erase_frame(std::vector<Reading>& rows, std::int64_t frame_i
 }
 
 void ReadingBlocks::add(const Reading& r) {
-  Open& o = open_for(r.meter_id);
   const std::int64_t hour = block_hour(r.received_at);
+  Open& o = open_for(r.meter_id, hour);
   if (hour == o.hour) {
     insert_ordered(o.rows, r);
     o.dirty = true;
@@ -227,6 +227,7 @@ void ReadingBlocks::add(const Reading& r) {
     o.rows.clear();
     o.rows.push_back(r);
     o.hour = hour;
+    o.loaded = true;  // a later hour than any stored: nothing on disk
     o.dirty = true;
   } else {
     auto rows = load(r.meter_id, hour);
@@ -236,8 +237,8 @@ void ReadingBlocks::add(const Reading& r) {
 }
 
 void ReadingBlocks::remove(const Reading& r) {
-  Open& o = open_for(r.meter_id);
   const std::int64_t hour = block_hour(r.received_at);
+  Open& o = open_for(r.meter_id, hour);
   if (hour == o.hour) {
     if (erase_frame(o.rows, r.frame_id)) o.dirty = true;
   } else {
@@ -248,13 +249,18 @@ void ReadingBlocks::remove(const Reading& r) {
 
 void ReadingBlocks::flush() {
   std::vector<std::uint16_t> dirty;
-  for (const auto& [meter, o] : open_)
+  for (auto& [meter, o] : open_)
     if (o.dirty) dirty.push_back(meter);
   std::sort(dirty.begin(), dirty.end());  // in key order: neighbouring B-tree pages
   for (std::uint16_t meter : dirty) {
     Open& o = open_[meter];
     write(meter, o.hour, o.rows);
     o.dirty = false;
+  }
+  for (auto& [meter, o] : open_) {
+    if (!o.loaded || o.rows.empty()) continue;
+    o.rows = {};  // release the memory; read back by the next reading of this hour
+    o.loaded = false;
   }
 }
 

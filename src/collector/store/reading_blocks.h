@@ -13,8 +13,10 @@
 //
 // ReadingBlocks keeps each meter's newest block in memory while it fills and writes it when
 // the meter moves to a later hour or at flush() (before every commit, in the same
-// transaction). Readings for an older hour (a held frame decided late, a retraction) are
-// read, changed and written back at once.
+// transaction). flush() then drops the readings it wrote, keeping only each meter's newest
+// hour: a live collector of 1,000 meters holds no block between commits (its memory target is
+// 10 MB), and the next reading of that hour reads its block back. Readings for an older hour
+// (a held frame decided late, a retraction) are read, changed and written back at once.
 #pragma once
 
 #include <SQLiteCpp/Database.h>
@@ -67,10 +69,11 @@ class ReadingBlocks {
  private:
   struct Open {
     std::int64_t hour = std::numeric_limits<std::int64_t>::min();  // none yet
+    bool loaded = true;  // `rows` holds the block (else it is on disk only)
     bool dirty = false;
     std::vector<Reading> rows;
   };
-  Open& open_for(std::uint16_t meter);
+  Open& open_for(std::uint16_t meter, std::int64_t hour);
   std::vector<Reading> load(std::uint16_t meter, std::int64_t hour);
   void write(std::uint16_t meter, std::int64_t hour, const std::vector<Reading>& rows);
   static void insert_ordered(std::vector<Reading>& rows, const Reading& r);

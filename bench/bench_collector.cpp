@@ -72,8 +72,9 @@ CollectorConfig registry(std::uint32_t meters) {
   return c;
 }
 
-// The ingest loop of Collector::run, without the sources: commit at least once a second.
-double ingest(const std::string& db, std::uint64_t n, std::uint32_t meters) {
+// The ingest loop of Collector::run, without the sources: commit at least once a second,
+// or (`naive`) once per reading, one transaction and one fsync each, as a naive logger would.
+double ingest(const std::string& db, std::uint64_t n, std::uint32_t meters, bool naive = false) {
   // As `collect` with file sources: durable (WAL, FULL), 64 MiB page cache.
   Store store(db, StoreOptions{false, true, 65536});
   const auto cfg = registry(meters);
@@ -95,7 +96,9 @@ double ingest(const std::string& db, std::uint64_t n, std::uint32_t meters) {
     v.process(o, d);
     store.apply(d, v);
     d.clear();
-    if ((k & 1023) == 0) {
+    if (naive) {
+      store.commit();
+    } else if ((k & 1023) == 0) {
       const auto now = Clock::now();
       if (now - last_commit >= std::chrono::seconds(1)) {
         store.commit();
@@ -104,31 +107,6 @@ double ingest(const std::string& db, std::uint64_t n, std::uint32_t meters) {
     }
   }
   store.commit();
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// The same ingest path with one transaction (and one fsync) per reading, as a naive logger
-// would commit.
-double naive_per_row(const std::string& db, std::uint64_t n, std::uint32_t meters) {
-  Store store(db, StoreOptions{false, true});
-  const auto cfg = registry(meters);
-  store.begin();
-  store.save_registry(cfg);
-  const auto src = store.source_id("file:bench");
-  store.commit();
-  Validator v(cfg.validation);
-  register_meters(cfg, v);
-  Decisions d;
-  const auto start = Clock::now();
-  for (std::uint64_t k = 0; k < n; ++k) {
-    Observation o = observation(k, meters, src);
-    store.begin();
-    store.journal(o);
-    v.process(o, d);
-    store.apply(d, v);
-    d.clear();
-    store.commit();
-  }
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
@@ -268,7 +246,7 @@ void BM_NaivePerRow(benchmark::State& state) {
     state.PauseTiming();
     const auto dir = temp_dir("naive");
     state.ResumeTiming();
-    state.SetIterationTime(naive_per_row(dir + "/b.db", n, 1000));
+    state.SetIterationTime(ingest(dir + "/b.db", n, 1000, true));
     state.PauseTiming();
     std::filesystem::remove_all(dir);
     state.ResumeTiming();
@@ -300,7 +278,7 @@ int figures(std::uint64_t n, bool ingest_only) {
     return 0;
   }
   const std::uint64_t naive_n = 5'000;
-  const double t_naive = naive_per_row(dir + "/naive.db", naive_n, 1000);
+  const double t_naive = ingest(dir + "/naive.db", naive_n, 1000, true);
   std::printf("BENCH collector_ingest baseline_naive_per_row %.0f readings/s\n",
               static_cast<double>(naive_n) / t_naive);
   std::fflush(stdout);

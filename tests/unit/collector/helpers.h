@@ -1,7 +1,12 @@
 // Small builders shared by the collector's unit tests.
 #pragma once
 
+#include <gtest/gtest.h>
+#include <unistd.h>
+
 #include <cstdint>
+#include <filesystem>
+#include <string>
 
 #include "collector/observation.h"
 #include "protocol/frame.h"
@@ -39,5 +44,22 @@ inline Observation guide_obs(std::int64_t frame_id, UtcMicros at) {
   std::copy(v.raw.begin(), v.raw.end(), o.raw.begin());
   return o;
 }
+
+// A fixture with a fresh directory per test (named after the test) and a database path in it.
+class DbTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("imsm_collector_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    path_ = (dir_ / "t.db").string();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::filesystem::path dir_;
+  std::string path_;
+};
 
 }  // namespace imsm::collector::test

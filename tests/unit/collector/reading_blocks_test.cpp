@@ -85,18 +85,8 @@ TEST(BlockText, RejectsWhatIsNotABlock) {
   EXPECT_TRUE(out.empty());
 }
 
-class BlocksStoreTest : public ::testing::Test {
+class BlocksStoreTest : public test::DbTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("imsm_blocks_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    path_ = (dir_ / "t.db").string();
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   // Journals a frame per reading (the view joins nothing, but the journal is the truth) and
   // stores the readings through the store's decisions path.
   static void put(Store& s, const std::vector<Reading>& rows, const std::vector<Reading>& retract,
@@ -124,9 +114,6 @@ class BlocksStoreTest : public ::testing::Test {
     s.save_registry(c);
     s.commit();
   }
-
-  std::filesystem::path dir_;
-  std::string path_;
 };
 
 TEST_F(BlocksStoreTest, OneRowPerMeterHourAndTheViewExpandsThem) {

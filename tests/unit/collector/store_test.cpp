@@ -17,18 +17,8 @@ using test::kMinute;
 using test::kT0;
 using test::obs;
 
-class StoreTest : public ::testing::Test {
+class StoreTest : public test::DbTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("imsm_store_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    path_ = (dir_ / "t.db").string();
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   // Journals and decides, as the ingest loop does.
   void ingest(Store& s, Validator& v, std::uint32_t src, std::vector<Observation> in) {
     Decisions d;
@@ -42,9 +32,6 @@ class StoreTest : public ::testing::Test {
     }
     s.commit();
   }
-
-  std::filesystem::path dir_;
-  std::string path_;
 };
 
 TEST_F(StoreTest, MigratesWithWalAndForeignKeys) {

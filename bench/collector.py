@@ -4,6 +4,8 @@
 
   bench/collector.py IMSMETER [--readings N] [--skip-figures]
 
+N defaults to $IMSM_BENCH_READINGS, else 1 M under scripts/bench --quick, else 10 M.
+
 1. bench_collector --figures N (from $IMSM_BUILD/bench): ingest of N readings (default 10 M)
    durable (WAL, synchronous=FULL) beside the naive one-transaction-per-row insert and
    `sqlite3 .import` of the same rows as CSV, same run; billing over 10k meters x 1 month.
@@ -80,8 +82,9 @@ def rss_live(imsmeter, meters=1000, cycles=20):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("imsmeter")
-    ap.add_argument("--readings", type=int, default=int(os.environ.get("IMSM_BENCH_READINGS",
-                                                                        "10000000")))
+    quick = os.environ.get("IMSM_BENCH_QUICK") == "1"  # scripts/bench --quick
+    ap.add_argument("--readings", type=int, default=int(os.environ.get(
+        "IMSM_BENCH_READINGS", "1000000" if quick else "10000000")))
     ap.add_argument("--skip-figures", action="store_true")
     a = ap.parse_args()
     if not a.skip_figures:

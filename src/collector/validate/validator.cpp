@@ -256,11 +256,16 @@ void Validator::accept(MeterState& m, const Observation& obs, Decisions& out) {
 }
 
 std::optional<UtcMicros> Validator::phase_ref(const MeterState& m) const {
-  // The phase is the time of the last accepted reading; before the first one, that of a held
-  // frame (a registered meter heard only in shared bursts so far).
-  if (m.has_last) return m.last_at;
-  if (m.held) return m.held->received_at;
-  return std::nullopt;
+  // The phase is the time of the last accepted reading; before the first one, that of the
+  // newest frame from a shared burst carrying its ID (a registered meter not heard alone yet);
+  // or, when newer, the last lock-step merge it was recognised in (its own frames all merged).
+  std::optional<UtcMicros> r;
+  if (m.has_last)
+    r = m.last_at;
+  else if (!m.unanchored.empty())
+    r = m.unanchored.back().received_at;
+  if (m.merged_at && (!r || *m.merged_at > *r)) r = m.merged_at;
+  return r;
 }
 
 void Validator::place(MeterState& m) {
@@ -296,13 +301,13 @@ Validator::Phase Validator::phase_at(const MeterState& m, UtcMicros t) const {
                                                                             : Phase::NotDue;
 }
 
-std::optional<Validator::Check> Validator::collision_phantom(const MeterState* self,
-                                                             const Observation& obs) const {
+std::optional<Validator::Phantom> Validator::collision_phantom(const MeterState* self,
+                                                               const Observation& obs) const {
   const protocol::Frame f = obs.frame();
   const std::uint16_t x = f.meter_id.value;
   const UtcMicros t = obs.received_at;
   // Known meters due now whose ID bits all lie in x: the possible parts of a merge carrying x.
-  constexpr std::size_t kNamed = 8;
+  constexpr std::size_t kNamed = Phantom::kMaxParts;
   std::array<std::uint16_t, kNamed> due{};
   std::size_t n_due = 0;
   unsigned or_ids = 0;
@@ -369,9 +374,28 @@ std::optional<Validator::Check> Validator::collision_phantom(const MeterState* s
           ? ""
           : fmt::format("; reset counter {} {} the OR of theirs ({})", f.demand_resets.value,
                         f.demand_resets.value == or_resets ? "is" : "is not", or_resets);
-  return Check{
-      RejectReason::CollisionPhantom,
-      fmt::format("ID {} = {}: meters due at this moment (lock-step collision){}", x, ids, resets)};
+  Phantom p{Check{RejectReason::CollisionPhantom,
+                  fmt::format("ID {} = {}: meters due at this moment (lock-step collision){}", x,
+                              ids, resets)},
+            due, n_due};
+  return p;
+}
+
+void Validator::reject_phantom(const MeterState* self, const Observation& obs, Phantom p,
+                               Decisions& out) {
+  // The merge is evidence that its parts transmitted at this moment: their phases move here,
+  // so a run of clean merges longer than the horizon stays recognised. Not when the frame
+  // continues the meter's own readings (it may be its true frame next to a meter that went
+  // quiet: then the horizon still ends the rejections).
+  const bool merged_look = !self || !self->has_last || check_against_last(*self, obs).has_value();
+  if (merged_look) {
+    for (std::size_t i = 0; i < p.n_parts; ++i) {
+      MeterState& a = meters_.at(p.parts[i]);
+      if (!a.merged_at || *a.merged_at < obs.received_at) a.merged_at = obs.received_at;
+      place(a);
+    }
+  }
+  reject(obs, p.check.reason, std::move(p.check.detail), out);
 }
 
 void Validator::process(const Observation& obs, Decisions& out) {
@@ -383,8 +407,8 @@ void Validator::process(const Observation& obs, Decisions& out) {
   }
   MeterState& m = it->second;
   if (obs.alone() && settings_.collision_window_ms > 0) {
-    if (auto c = collision_phantom(&m, obs)) {
-      reject(obs, c->reason, std::move(c->detail), out);
+    if (auto p = collision_phantom(&m, obs)) {
+      reject_phantom(&m, obs, std::move(*p), out);
       return;
     }
   }
@@ -395,34 +419,23 @@ void Validator::process(const Observation& obs, Decisions& out) {
 void Validator::process_known(MeterState& m, const Observation& obs, Decisions& out) {
   const protocol::Frame f = obs.frame();
   if (!m.has_last) {
-    // A registered meter's first frame: accepted at once, unless it shared its burst (then
-    // the next frame must agree with it).
-    if (m.held) {
-      const Observation h = *m.held;
-      m.held.reset();
-      out.released.push_back(h.frame_id);
-      const protocol::Frame hf = h.frame();
-      const bool agree = !check(hf.total_kwh.value, hf.peak_demand.value, hf.demand_resets.value,
-                                h.received_at, f, obs.received_at, m.max_power_w);
-      if (agree) {
-        // A registered meter is known at once: two consecutive frames that agree are enough,
-        // from whatever bursts.
-        start_epoch(m, h, out, false, "");
-        accept(m, obs, out);
-      } else if (!obs.alone()) {
-        reject(h, RejectReason::HeldNotConfirmed, "first frame (shared burst) not confirmed", out);
-        hold(m, obs, Check{RejectReason::HeldNotConfirmed, "first frame from a shared burst"}, out);
-      } else {
-        reject(h, RejectReason::HeldNotConfirmed,
-               "first frame (shared burst) contradicted by the next", out);
-        start_epoch(m, obs, out, false, "");
-      }
+    // A registered meter's first reading starts its epoch, and a frame from a shared burst
+    // never starts an epoch: it waits (pending) for a frame alone in its burst.
+    if (obs.alone()) {
+      anchor(m, obs, out);
       return;
     }
-    if (obs.alone())
-      start_epoch(m, obs, out, false, "");
-    else
-      hold(m, obs, Check{RejectReason::HeldNotConfirmed, "first frame from a shared burst"}, out);
+    if (m.unanchored.size() >= MeterState::kMaxUnanchored) {
+      const Observation old = m.unanchored.front();
+      m.unanchored.erase(m.unanchored.begin());
+      out.released.push_back(old.frame_id);
+      reject(old, RejectReason::HeldNotConfirmed,
+             fmt::format("first frames from shared bursts: no frame alone in its burst within {}",
+                         MeterState::kMaxUnanchored),
+             out);
+    }
+    m.unanchored.push_back(obs);
+    out.held.push_back(obs.frame_id);
     return;
   }
 
@@ -498,6 +511,55 @@ void Validator::process_known(MeterState& m, const Observation& obs, Decisions& 
   }
 }
 
+void Validator::anchor(MeterState& m, const Observation& obs, Decisions& out) {
+  // The first frame alone in its burst (not a collision phantom) is the first reading. The
+  // frames from shared bursts before it become readings when they chain back from it: each
+  // one cadence or a few before the next chained frame (a meter sends every cadence; a gap of
+  // more than `silent_after_cadences` breaks the chain) and plausible before it. A merge
+  // carrying the ID (OR-ed fields: kWh, peak or counter above the true ones) contradicts the
+  // true frame after it; over a long gap plausibility is too weak to tell, so none is taken.
+  const std::int64_t cadence_us = settings_.cadence_s * kMicrosPerSecond;
+  const std::int64_t max_gap_us = settings_.silent_after_cadences * cadence_us + cadence_us / 2;
+  std::vector<Observation> chain;  // newest first
+  Observation next = obs;
+  for (auto it = m.unanchored.rbegin(); it != m.unanchored.rend(); ++it) {
+    const Observation& h = *it;
+    out.released.push_back(h.frame_id);
+    const protocol::Frame hf = h.frame();
+    const std::int64_t gap_us = next.received_at - h.received_at;
+    std::string why;
+    if (gap_us > max_gap_us) {
+      why = fmt::format("more than {} cadences before frame {}", settings_.silent_after_cadences,
+                        next.frame_id);
+    } else if (gap_us < cadence_us / 2) {
+      why = fmt::format("in the same cycle as frame {}", next.frame_id);
+    } else if (static_cast<std::int64_t>(hf.peak_demand.watts()) >
+               m.max_power_w + m.max_power_w / 4) {
+      why = fmt::format("peak demand {} counts above {} W", hf.peak_demand.value, m.max_power_w);
+    } else if (auto c = check(hf.total_kwh.value, hf.peak_demand.value, hf.demand_resets.value,
+                              h.received_at, next.frame(), next.received_at, m.max_power_w)) {
+      why = fmt::format("frame {} after it: {}", next.frame_id, c->detail);
+    } else {
+      chain.push_back(h);
+      next = h;
+      continue;
+    }
+    reject(h, RejectReason::HeldNotConfirmed,
+           fmt::format("first frame from a shared burst, not chained to frame {} (the first alone "
+                       "in its burst): {}",
+                       obs.frame_id, why),
+           out);
+  }
+  m.unanchored.clear();
+  if (chain.empty()) {
+    start_epoch(m, obs, out, false, "");
+    return;
+  }
+  start_epoch(m, chain.back(), out, false, "");
+  for (auto it = std::next(chain.rbegin()); it != chain.rend(); ++it) accept(m, *it, out);
+  accept(m, obs, out);
+}
+
 void Validator::drop_candidate(Candidate& c, Decisions& out) {
   for (const auto& o : c.chain) {
     out.released.push_back(o.frame_id);
@@ -516,8 +578,8 @@ void Validator::process_unknown(const Observation& obs, Decisions& out) {
     return;
   }
   if (settings_.collision_window_ms > 0) {
-    if (auto c = collision_phantom(nullptr, obs)) {
-      reject(obs, c->reason, std::move(c->detail), out);
+    if (auto p = collision_phantom(nullptr, obs)) {
+      reject_phantom(nullptr, obs, std::move(*p), out);
       return;
     }
   }

@@ -7,7 +7,9 @@
 //   peak        does not fall unless the reset counter advanced.
 //
 // Unknown IDs are provisional until `confirm_frames` mutually consistent frames, each alone
-// in its burst, have been seen; registered IDs are known at once. A frame that contradicts
+// in its burst, have been seen; registered IDs are known at once, but their first reading (the
+// start of an epoch) is a frame alone in its burst: shared-burst frames before it wait, and
+// become readings only when they chain back from it cadence by cadence. A frame that contradicts
 // the state is held until the next frame decides: if the next one agrees with the old state
 // the held one is rejected; if it agrees with the held one, the meter was replaced (or its
 // register otherwise jumped): a new epoch begins, audited by an event. A frame from a shared
@@ -17,7 +19,8 @@
 // the bus, alone in its burst, whose ID is the OR of theirs. A frame whose ID is the OR of the
 // IDs of known meters that are due at that moment (their phase, the time of their last frame
 // modulo the cadence, matches the frame's time) is rejected as `collision_phantom`: it never
-// confirms a provisional ID and never becomes a registered meter's reading.
+// confirms a provisional ID and never becomes a registered meter's reading. The merge moves
+// its parts' phases to its time (unless it agrees with the meter's own last reading).
 //
 // Pure: observations in, decisions out; the caller journals and stores them.
 #pragma once
@@ -119,10 +122,19 @@ struct MeterState {
   // The accepted reading before the last one (for a retraction), same epoch.
   std::optional<Reading> last_reading;
   std::optional<Reading> prev_reading;
-  // A frame held until the next one decides.
+  // A frame (alone in its burst) that contradicts the last reading, held until the next one
+  // decides.
   std::optional<Observation> held;
   RejectReason held_reason = RejectReason::HeldNotConfirmed;
   std::string held_detail;
+  // Before the first reading: frames from shared bursts, oldest first (pending). A shared
+  // burst never starts an epoch: they wait for a frame alone in its burst, then those that
+  // chain to it become readings (docs/collector.md "Validation").
+  std::vector<Observation> unanchored;
+  static constexpr std::size_t kMaxUnanchored = 288;  // a day of 5-minute frames
+  // Last time the meter was recognised as a part of a lock-step merge (its phase, while its
+  // own frames are all merged).
+  std::optional<UtcMicros> merged_at;
   // Bucket of the Validator's phase index holding this meter (-1: none). Kept by the
   // Validator; not stored.
   std::int32_t phase_bucket = -1;
@@ -180,8 +192,16 @@ class Validator {
   // Lock-step collisions (docs/collector.md "Collision phantoms").
   enum class Phase : std::uint8_t { Unknown, Due, NotDue };
   [[nodiscard]] Phase phase_at(const MeterState& m, UtcMicros t) const;
-  [[nodiscard]] std::optional<Check> collision_phantom(const MeterState* self,
-                                                       const Observation& obs) const;
+  struct Phantom {
+    Check check;
+    static constexpr std::size_t kMaxParts = 8;
+    std::array<std::uint16_t, kMaxParts> parts{};  // the due known meters it is made of
+    std::size_t n_parts = 0;
+  };
+  [[nodiscard]] std::optional<Phantom> collision_phantom(const MeterState* self,
+                                                         const Observation& obs) const;
+  void reject_phantom(const MeterState* self, const Observation& obs, Phantom p, Decisions& out);
+  void anchor(MeterState& m, const Observation& obs, Decisions& out);
   void process_known(MeterState& m, const Observation& obs, Decisions& out);
   void place(MeterState& m);
   [[nodiscard]] std::optional<UtcMicros> phase_ref(const MeterState& m) const;

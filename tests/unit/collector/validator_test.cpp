@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 
 #include "collector/config.h"
@@ -287,14 +288,75 @@ TEST(Validator, Guide3_7_NewPeakDemandNeedsTheEnergyOf15Minutes) {
   EXPECT_EQ(m.held_reason, RejectReason::PeakTooHigh);
 }
 
-TEST(Validator, RegisteredMetersFirstFramesFromSharedBurstsNeedOnlyToAgree) {
+TEST(Validator, RegisteredMetersFirstReadingNeedsAFrameAloneInItsBurst) {
+  // A shared burst never starts an epoch: two (or more) agreeing shared-burst frames wait for
+  // a frame alone in its burst, then become readings in their order.
   Validator v(settings());
   v.register_meter(17, kSmallMeterW);
   Decisions d;
-  v.process(obs(1, 17, 100, 0, 0, kT0, Burst::Shared), d);
+  for (int k = 0; k < 3; ++k)
+    v.process(obs(1 + k, 17, 100 + k, 0, 0, kT0 + k * 5 * kMinute, Burst::Shared), d);
   EXPECT_TRUE(d.readings.empty());
-  v.process(obs(2, 17, 101, 0, 0, kT0 + 5 * kMinute, Burst::Shared), d);
-  EXPECT_EQ(d.readings.size(), 2u);
+  EXPECT_EQ(d.held, (std::vector<std::int64_t>{1, 2, 3}));
+  EXPECT_FALSE(v.meter(17)->has_last);
+  d.clear();
+  v.process(obs(4, 17, 103, 0, 0, kT0 + 15 * kMinute), d);
+  ASSERT_EQ(d.readings.size(), 4u);
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(d.readings[i].frame_id, static_cast<std::int64_t>(i + 1));
+    EXPECT_EQ(d.readings[i].total_kwh, static_cast<std::int64_t>(100 + i));
+  }
+  EXPECT_EQ(d.released.size(), 3u);
+  EXPECT_TRUE(d.rejections.empty());
+  ASSERT_EQ(d.events.size(), 1u);
+  EXPECT_EQ(d.events[0].kind, "discovered");
+  EXPECT_EQ(d.events[0].at, kT0);
+}
+
+TEST(Validator, SharedBurstFramesWaitingForAnAloneFrameAreBounded) {
+  // A meter heard only in shared bursts keeps a day of frames pending; older ones are rejected.
+  Validator v(settings());
+  v.register_meter(17, kSmallMeterW);
+  Decisions d;
+  const auto n = static_cast<int>(MeterState::kMaxUnanchored) + 2;
+  for (int k = 0; k < n; ++k)
+    v.process(obs(1 + k, 17, 100, 0, 0, kT0 + k * 5 * kMinute, Burst::Shared), d);
+  EXPECT_EQ(d.held.size(), static_cast<std::size_t>(n));
+  ASSERT_EQ(d.rejections.size(), 2u);
+  EXPECT_EQ(d.rejections[0].frame_id, 1);
+  EXPECT_EQ(d.rejections[1].frame_id, 2);
+  EXPECT_EQ(v.meter(17)->unanchored.size(), MeterState::kMaxUnanchored);
+}
+
+TEST(Validator, SharedBurstMergesBeforeTheFirstAloneFrameAreNotChainedToIt) {
+  // The end-to-end pair at 0-3 ppm: the framer finds byte-shifted merges carrying 200's ID in
+  // the pair's shared bursts. Early ones (kWh 0, the other's ID in the counter byte) are
+  // plausible against true frames hours later, but not one cadence before a chained frame.
+  Validator v(settings());
+  v.register_meter(200, kSmallMeterW);
+  Decisions d;
+  v.process(obs(1, 200, 0, 0, 201, kT0, Burst::Shared), d);
+  v.process(obs(2, 200, 0, 0, 201, kT0 + 5 * kMinute, Burst::Shared), d);
+  // 17 cycles later: true frames in shared bursts, one of them with a merge in its cycle.
+  v.process(obs(3, 200, 5, 171, 0, kT0 + 19 * 5 * kMinute, Burst::Shared), d);
+  v.process(obs(4, 200, 5, 171 | 228, 0, kT0 + 19 * 5 * kMinute + 3 * kMinute, Burst::Shared), d);
+  v.process(obs(5, 200, 6, 171, 0, kT0 + 21 * 5 * kMinute, Burst::Shared), d);  // one missed
+  v.process(obs(6, 200, 6, 171 | 228, 0, kT0 + 21 * 5 * kMinute + 1000, Burst::Shared), d);
+  EXPECT_TRUE(d.readings.empty());
+  d.clear();
+  v.process(obs(7, 200, 6, 171, 0, kT0 + 22 * 5 * kMinute), d);
+  std::vector<std::int64_t> read;
+  for (const auto& r : d.readings) read.push_back(r.frame_id);
+  EXPECT_EQ(read, (std::vector<std::int64_t>{3, 5, 7}));
+  std::vector<std::int64_t> rejected;
+  for (const auto& r : d.rejections) {
+    rejected.push_back(r.frame_id);
+    EXPECT_EQ(r.reason, RejectReason::HeldNotConfirmed);
+  }
+  std::sort(rejected.begin(), rejected.end());
+  EXPECT_EQ(rejected, (std::vector<std::int64_t>{1, 2, 4, 6}));
+  EXPECT_EQ(d.released.size(), 6u);
+  EXPECT_EQ(v.meter(200)->epoch, 0u);
 }
 
 TEST(Validator, RestoredStateContinues) {
@@ -491,6 +553,48 @@ TEST(Validator, CollisionCheckForgetsAPhaseOlderThanTheHorizon) {
   v.process(obs(3, 15, 511, 0, 0, kT0 + 3 * kCycle), d);
   EXPECT_TRUE(d.rejections.empty());
   EXPECT_EQ(d.held, std::vector<std::int64_t>{3});
+}
+
+TEST(Validator, ARunOfCleanMergesLongerThanTheHorizonStaysRecognised) {
+  // The end-to-end pair at 1 ppm: 200 heard once (a shared burst), then 201's ID carried by
+  // the clean merge for longer than the horizon. Each recognised merge moves 200's phase.
+  ValidationSettings s = settings();
+  s.collision_horizon_cadences = 2;
+  Validator v(s);
+  v.register_meter(200, kSmallMeterW);
+  v.register_meter(201, kSmallMeterW);
+  Decisions d;
+  v.process(obs(1, 200, 1, 171, 0, kT0, Burst::Shared), d);
+  d.clear();
+  for (int k = 1; k <= 6; ++k)
+    v.process(obs(1 + k, 201, 1, 171 | 228, 0, kT0 + k * kCycle - k * kMs / 4), d);
+  ASSERT_EQ(d.rejections.size(), 6u);
+  for (const auto& r : d.rejections) EXPECT_EQ(r.reason, RejectReason::CollisionPhantom);
+  EXPECT_TRUE(d.readings.empty());
+  d.clear();
+  v.process(obs(10, 201, 2, 228, 0, kT0 + 7 * kCycle - 40 * kMs), d);
+  ASSERT_EQ(d.readings.size(), 1u);
+  EXPECT_EQ(d.readings[0].frame_id, 10);
+}
+
+TEST(Validator, AFrameThatContinuesItsMetersReadingsDoesNotExtendAPhase) {
+  // 200 stops transmitting; 201, at its phase, goes on. 201's frames agree with its own
+  // readings: rejected while 200's phase is trusted, never keeping that phase alive.
+  ValidationSettings s = settings();
+  s.collision_horizon_cadences = 2;
+  Validator v(s);
+  v.register_meter(200, kSmallMeterW);
+  v.register_meter(201, kSmallMeterW);
+  Decisions d;
+  v.process(obs(1, 201, 10, 228, 0, kT0), d);
+  v.process(obs(2, 200, 20, 171, 0, kT0 + kMs / 2), d);
+  ASSERT_EQ(d.readings.size(), 2u);
+  d.clear();
+  for (int k = 1; k <= 5; ++k) v.process(obs(2 + k, 201, 10, 228, 0, kT0 + k * kCycle), d);
+  ASSERT_EQ(d.rejections.size(), 2u);
+  for (const auto& r : d.rejections) EXPECT_EQ(r.reason, RejectReason::CollisionPhantom);
+  ASSERT_EQ(d.readings.size(), 3u);
+  EXPECT_EQ(d.readings[0].frame_id, 5);
 }
 
 }  // namespace

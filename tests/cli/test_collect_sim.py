@@ -16,14 +16,17 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from collect_support import ENV, T0_ISO, T0_S, jsonl, query, run  # noqa: E402
 
 BINARY = None
-# Relative drift of the lock-step pair: at 2 ppm the two move 0.6 ms a cycle against each
-# other, so for several cycles they transmit within one byte time and the bus carries one
-# OR-merged frame, alone in its burst, whose ID 200 | 201 = 201 is a registered meter's. The
-# validator rejects it as `collision_phantom` (200 is due at that moment: docs/collector.md
-# "Collision phantoms"); before and after, their frames overlap in shared bursts for hours.
-# Known limit: at 1 ppm or in exact lock-step, the byte-shifted merges in shared bursts repeat
-# identically and can confirm a registered meter that was never heard alone.
-LOCKSTEP_DRIFT_PPM = float(os.environ.get("IMSM_LOCKSTEP_DRIFT_PPM", "2.0"))
+# Relative drifts of the lock-step pair 200/201 (powered up 4 ms apart). At 0 ppm they overlap
+# by 3 byte slots on every cycle for the whole run: neither is ever heard intact, so neither
+# gets a reading (a shared burst never starts an epoch). At 1-3 ppm they pass through each other:
+# clean OR-merged frames alone in their bursts, whose ID 200 | 201 = 201 is a registered meter's
+# (rejected as `collision_phantom`, 200 being due; each recognised merge keeps 200's phase), and
+# for hours shared bursts where the framer finds byte-shifted merges carrying 200's or 201's ID
+# (held with the meter's other shared-burst frames until its first frame alone in its burst;
+# only those that chain back from it, cadence by cadence, become readings). At 8 ppm the
+# collisions last a few cycles (docs/collector.md "Collision phantoms").
+LOCKSTEP_DRIFTS_PPM = [float(x) for x in
+                       os.environ.get("IMSM_LOCKSTEP_DRIFT_PPM", "0,1,2,3,8").split(",")]
 VECTORS = json.load(open(os.environ["IMSM_VECTORS"]))
 
 
@@ -72,6 +75,11 @@ class SimulatorEndToEnd(unittest.TestCase):
     def path(self, name):
         return os.path.join(self.dir, name)
 
+    def write_at(self, path, text):
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
     def write(self, name, text):
         with open(self.path(name), "w") as f:
             f.write(text)
@@ -94,6 +102,15 @@ class SimulatorEndToEnd(unittest.TestCase):
         self.assertEqual(got - sent, collections.Counter(), "readings that no meter sent")
 
     def test_file_replay_with_collisions_noise_resets_and_outage(self):
+        for drift in LOCKSTEP_DRIFTS_PPM:
+            with self.subTest(lockstep_drift_ppm=drift):
+                self.replay(drift)
+
+    def replay(self, lockstep_drift_ppm):
+        sub = os.path.join(self.dir, "drift%g" % lockstep_drift_ppm)
+        os.mkdir(sub)
+        path = lambda name: os.path.join(sub, name)  # noqa: E731
+        db = path("e2e.db")
         models = ["S1-120-N-01-01-011-01", "S2-480-N-01-01-041-01", "S1-277-N-01-01-021-01"]
         text = FLEET
         registry = "[[tariff]]\nname = \"default\"\nenergy_per_kwh = \"0.12\"\n"
@@ -115,52 +132,60 @@ class SimulatorEndToEnd(unittest.TestCase):
         # Two meters in near lock-step: they collide on many consecutive cycles (registered:
         # an unknown ID heard only in shared bursts is never confirmed, by the SPEC).
         text += meter_toml(200, models[0], power_up_s=50.0, drift=0.0, current=[30])
-        text += meter_toml(201, models[0], power_up_s=50.004, drift=LOCKSTEP_DRIFT_PPM,
+        text += meter_toml(201, models[0], power_up_s=50.004, drift=lockstep_drift_ppm,
                            current=[40])
         for m in (200, 201):
             registry += '[[meter]]\nid = %d\nmodel = "%s"\n' % (m, models[0])
-        fleet = self.write("fleet.toml", text)
-        cfg = self.write("imsmeter.toml", registry)
-        cap = self.path("bus.bin")
-        tpath = self.path("truth.jsonl")
+        fleet = self.write_at(path("fleet.toml"), text)
+        cfg = self.write_at(path("imsmeter.toml"), registry)
+        cap = path("bus.bin")
+        tpath = path("truth.jsonl")
         p = run(BINARY, "simulate", "--config", fleet, "--duration", "16h", "--out", "file:" + cap,
                 "--truth", tpath, "--speed", "max")
         self.assertEqual(p.returncode, 0, p.stderr.decode())
         tr = truth(tpath)
         collided = [t for t in tr if not t["intact"]]
         self.assertGreater(len(collided), 10, "the fleet should collide: " + p.stderr.decode())
-        p = run(BINARY, "collect", "--source", "file:" + cap, "--db", self.db, "--config", cfg,
+        p = run(BINARY, "collect", "--source", "file:" + cap, "--db", db, "--config", cfg,
                 "--replay-start", T0_ISO, "--no-fsync")
         self.assertEqual(p.returncode, 0, p.stderr.decode())
-        rows = query(self.db, "SELECT r.meter_id, lower(hex(f.raw)), r.received_at_us FROM readings r "
-                              "JOIN frames f ON f.id = r.frame_id")
+        rows = query(db, "SELECT r.meter_id, lower(hex(f.raw)), r.received_at_us FROM readings r "
+                         "JOIN frames f ON f.id = r.frame_id")
         readings = [{"meter_id": m, "raw": raw, "received_at_us": t} for m, raw, t in rows]
         self.check_against_truth(tr, readings, exact_times=True)
         # Nothing dropped: every framed window is a reading, a rejection or pending.
-        n_frames = query(self.db, "SELECT count(*) FROM frames")[0][0]
-        n_rej = query(self.db, "SELECT count(*) FROM rejected")[0][0]
-        n_pend = query(self.db, "SELECT count(*) FROM pending")[0][0]
+        n_frames = query(db, "SELECT count(*) FROM frames")[0][0]
+        n_rej = query(db, "SELECT count(*) FROM rejected")[0][0]
+        n_pend = query(db, "SELECT count(*) FROM pending")[0][0]
         self.assertEqual(n_frames, len(rows) + n_rej + n_pend)
-        if LOCKSTEP_DRIFT_PPM <= 2.0:
+        if 0 < lockstep_drift_ppm <= 3.0:
             # The lock-step pair's clean merges were recognised as such (not just lucky).
-            phantoms = query(self.db, "SELECT count(*) FROM rejected "
-                                      "WHERE reason = 'collision_phantom'")[0][0]
+            phantoms = query(db, "SELECT count(*) FROM rejected "
+                                 "WHERE reason = 'collision_phantom'")[0][0]
             self.assertGreater(phantoms, 0)
+        # A meter is discovered when it was heard intact at least once: at 0 ppm the pair never
+        # is (their frames are all in the truth as collided), so they have no reading at all.
+        heard = {t["meter_id"] for t in tr if t["intact"]}
+        self.assertEqual(len(heard - {200, 201}), 24)
+        if lockstep_drift_ppm > 0:
+            self.assertTrue({200, 201} <= heard)
+        pair = query(db, "SELECT count(*) FROM readings WHERE meter_id IN (200, 201)")[0][0]
+        self.assertEqual(pair > 0, bool(heard & {200, 201}))
         kinds = collections.Counter(e["kind"] for e in jsonl(run(BINARY, "events", "--db",
-                                                                 self.db).stdout))
-        self.assertEqual(kinds["discovered"], 26)
+                                                                 db).stdout))
+        self.assertEqual(kinds["discovered"], len(heard))
         self.assertGreaterEqual(kinds["demand_reset"], 1)
         self.assertGreaterEqual(kinds["silent"], 1)
         self.assertGreaterEqual(kinds["back_online"], 1)
         self.assertEqual(kinds["replaced"], 0)
         # The bill covers every meter; kWh per meter equals the truth's register difference
         # at readings bracketing the period.
-        p = run(BINARY, "report", "--db", self.db, "--config", cfg, "--from", T0_ISO,
+        p = run(BINARY, "report", "--db", db, "--config", cfg, "--from", T0_ISO,
                 "--to", "2026-11-01T16:00:00Z", "--format", "json")
         self.assertEqual(p.returncode, 0, p.stderr.decode())
         bill = json.loads(p.stdout)
         self.assertEqual(len(bill["meters"]), 26)
-        p = run(BINARY, "meters", "--db", self.db, "--format", "table")
+        p = run(BINARY, "meters", "--db", db, "--format", "table")
         self.assertEqual(p.returncode, 0)
 
     def live(self, out_arg, make_source):

@@ -170,7 +170,7 @@ Runner setup_collect(CLI::App& app) {
       ->check(CLI::Range(0.001, 100000.0));
   sub->add_option("--cache-mib", opt->cache_mib,
                   "SQLite page cache, MiB (default: 64 when every source is a file, a bulk "
-                  "replay; else 2, so the daemon stays small)")
+                  "replay; else 0.5, so the daemon stays small)")
       ->check(CLI::Range(0, 4096));
   sub->add_option("--log-level", opt->log_level, "trace|debug|info|warn|error (default info)");
   sub->footer(

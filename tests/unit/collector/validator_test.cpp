@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <initializer_list>
 
 #include "collector/config.h"
 #include "helpers.h"
@@ -539,12 +540,17 @@ TEST(Validator, CollisionPhasesSurviveARestartFromTheStoredLastReadings) {
   EXPECT_EQ(b.meter(15), nullptr);
 }
 
-TEST(Validator, CollisionCheckForgetsAPhaseOlderThanTheHorizon) {
+// Phases trusted for two cadences only; the given small meters registered.
+Validator two_cadence_horizon(std::initializer_list<std::uint16_t> ids) {
   ValidationSettings s = settings();
   s.collision_horizon_cadences = 2;
   Validator v(s);
-  v.register_meter(12, kSmallMeterW);
-  v.register_meter(3, kSmallMeterW);
+  for (std::uint16_t id : ids) v.register_meter(id, kSmallMeterW);
+  return v;
+}
+
+TEST(Validator, CollisionCheckForgetsAPhaseOlderThanTheHorizon) {
+  Validator v = two_cadence_horizon({12, 3});
   Decisions d;
   v.process(obs(1, 12, 256, 0, 0, kT0), d);
   v.process(obs(2, 3, 255, 0, 0, kT0 + kMs / 2), d);
@@ -558,11 +564,7 @@ TEST(Validator, CollisionCheckForgetsAPhaseOlderThanTheHorizon) {
 TEST(Validator, ARunOfCleanMergesLongerThanTheHorizonStaysRecognised) {
   // The end-to-end pair at 1 ppm: 200 heard once (a shared burst), then 201's ID carried by
   // the clean merge for longer than the horizon. Each recognised merge moves 200's phase.
-  ValidationSettings s = settings();
-  s.collision_horizon_cadences = 2;
-  Validator v(s);
-  v.register_meter(200, kSmallMeterW);
-  v.register_meter(201, kSmallMeterW);
+  Validator v = two_cadence_horizon({200, 201});
   Decisions d;
   v.process(obs(1, 200, 1, 171, 0, kT0, Burst::Shared), d);
   d.clear();
@@ -580,11 +582,7 @@ TEST(Validator, ARunOfCleanMergesLongerThanTheHorizonStaysRecognised) {
 TEST(Validator, AFrameThatContinuesItsMetersReadingsDoesNotExtendAPhase) {
   // 200 stops transmitting; 201, at its phase, goes on. 201's frames agree with its own
   // readings: rejected while 200's phase is trusted, never keeping that phase alive.
-  ValidationSettings s = settings();
-  s.collision_horizon_cadences = 2;
-  Validator v(s);
-  v.register_meter(200, kSmallMeterW);
-  v.register_meter(201, kSmallMeterW);
+  Validator v = two_cadence_horizon({200, 201});
   Decisions d;
   v.process(obs(1, 201, 10, 228, 0, kT0), d);
   v.process(obs(2, 200, 20, 171, 0, kT0 + kMs / 2), d);

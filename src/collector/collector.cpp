@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <cstring>
 #include <map>
 #include <stdexcept>
 #include <thread>
@@ -33,6 +32,18 @@ SourceCounters add(const SourceCounters& a, const SourceCounters& b) {
 protocol::FramerOptions framer_options(const ValidationSettings& v) {
   return protocol::FramerOptions{std::chrono::duration_cast<protocol::Nanos>(
       std::chrono::duration<double, std::milli>(v.idle_gap_ms))};
+}
+
+// The validator decides a journaled frame; the store keeps the decisions.
+void decide(Store& store, Validator& validator, const Observation& o, Decisions& d,
+            CollectStats& stats) {
+  validator.process(o, d);
+  stats.observations++;
+  stats.readings += d.readings.size();
+  stats.rejected += d.rejections.size();
+  stats.events += d.events.size();
+  store.apply(d, validator);
+  d.clear();
 }
 
 }  // namespace
@@ -164,13 +175,7 @@ CollectStats Collector::run(std::atomic<bool>& stop, std::atomic<bool>& reload) 
       if (clock_now - last_sweep >= kSweepEveryUs) sweep(clock_now);
     }
     store.journal(o);
-    validator.process(o, d);
-    stats.observations++;
-    stats.readings += d.readings.size();
-    stats.rejected += d.rejections.size();
-    stats.events += d.events.size();
-    store.apply(d, validator);
-    d.clear();
+    decide(store, validator, o, d, stats);
     auto& next = next_offset[o.source_id];
     next = std::max(next, o.stream_offset + protocol::kFrameSize);
   };
@@ -245,28 +250,10 @@ CollectStats rebuild(Store& store, const CollectorConfig& config) {
   register_stored_meters(store, config, validator);
   store.clear_derived();
   Decisions d;
-  SQLite::Statement q(store.db(),
-                      "SELECT id, received_at_us, source_id, stream_offset, burst, raw FROM frames "
-                      "ORDER BY id");
   UtcMicros clock_now = 0, last_sweep = 0;
   // Registered meters' rows must exist before their readings; discovered ones are re-created.
-  while (q.executeStep()) {
-    Observation o;
-    o.frame_id = q.getColumn(0).getInt64();
-    o.received_at = q.getColumn(1).getInt64();
-    o.source_id = static_cast<std::uint32_t>(q.getColumn(2).getInt64());
-    o.stream_offset = static_cast<std::uint64_t>(q.getColumn(3).getInt64());
-    o.burst = static_cast<protocol::Burst>(q.getColumn(4).getInt());
-    const auto& blob = q.getColumn(5);
-    if (blob.getBytes() != static_cast<int>(o.raw.size())) continue;
-    std::memcpy(o.raw.data(), blob.getBlob(), o.raw.size());
-    validator.process(o, d);
-    stats.observations++;
-    stats.readings += d.readings.size();
-    stats.rejected += d.rejections.size();
-    stats.events += d.events.size();
-    store.apply(d, validator);
-    d.clear();
+  store.each_frame([&](const Observation& o) {
+    decide(store, validator, o, d, stats);
     if (o.received_at > clock_now) clock_now = o.received_at;
     if (clock_now - last_sweep >= kSweepEveryUs) {
       validator.sweep(clock_now, d);
@@ -275,8 +262,7 @@ CollectStats rebuild(Store& store, const CollectorConfig& config) {
       d.clear();
       last_sweep = clock_now;
     }
-  }
-  q.reset();
+  });
   d.events.push_back(Event{now_utc(), "rebuilt", std::nullopt, std::nullopt,
                            fmt::format("{{\"frames\":{},\"readings\":{},\"rejected\":{}}}",
                                        stats.observations, stats.readings, stats.rejected)});

@@ -479,6 +479,14 @@ Observation observation_from(SQLite::Statement& q) {
 }
 }  // namespace
 
+void Store::each_frame(const std::function<void(const Observation&)>& fn) {
+  flush_journal();
+  SQLite::Statement q(db_,
+                      "SELECT id, received_at_us, source_id, stream_offset, burst, raw FROM frames "
+                      "ORDER BY id");
+  while (q.executeStep()) fn(observation_from(q));
+}
+
 std::vector<Observation> Store::load_pending() {
   std::vector<Observation> out;
   SQLite::Statement q(db_,

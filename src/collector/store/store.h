@@ -108,6 +108,8 @@ class Store {
   // --- restart ------------------------------------------------------------------------
   [[nodiscard]] std::vector<MeterState> load_meter_states();
   [[nodiscard]] std::vector<Observation> load_pending();
+  // Every journaled frame in journal order (rebuild); `fn` may write through this store.
+  void each_frame(const std::function<void(const Observation&)>& fn);
 
   // --- queries ------------------------------------------------------------------------
   [[nodiscard]] std::vector<MeterInfo> meters();

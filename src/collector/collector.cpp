@@ -263,9 +263,11 @@ CollectStats rebuild(Store& store, const CollectorConfig& config) {
       last_sweep = clock_now;
     }
   });
-  d.events.push_back(Event{now_utc(), "rebuilt", std::nullopt, std::nullopt,
-                           fmt::format("{{\"frames\":{},\"readings\":{},\"rejected\":{}}}",
-                                       stats.observations, stats.readings, stats.rejected)});
+  d.events.push_back(Event{now_utc(), EventKind::Rebuilt, std::nullopt, std::nullopt,
+                           EventDetail{}
+                               .add("frames", static_cast<std::int64_t>(stats.observations))
+                               .add("readings", static_cast<std::int64_t>(stats.readings))
+                               .add("rejected", static_cast<std::int64_t>(stats.rejected))});
   store.apply(d, validator);
   store.commit();
   return stats;

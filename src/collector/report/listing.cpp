@@ -176,18 +176,20 @@ void append_event(std::string& out, ListFormat f, const StoredEvent& s) {
       out += fmt::format(
           "{{\"id\":{},\"at\":\"{}\",\"kind\":\"{}\",\"meter_id\":{},\"source\":{},"
           "\"detail\":{},\"retracted\":{}}}\n",
-          s.id, format_utc(s.e.at), json_escape(s.e.kind), meter.empty() ? "null" : meter,
+          s.id, format_utc(s.e.at), to_string(s.e.kind), meter.empty() ? "null" : meter,
           s.source.empty() ? "null" : fmt::format("\"{}\"", json_escape(s.source)),
-          s.e.detail.empty() ? "{}" : s.e.detail, s.retracted ? "true" : "false");
+          s.e.detail.json(), s.retracted ? "true" : "false");
       break;
     case ListFormat::Csv:
-      out += fmt::format("{},{},{},{},{},{},{}\n", s.id, format_utc(s.e.at), s.e.kind, meter,
-                         csv_field(s.source), csv_field(s.e.detail), s.retracted ? 1 : 0);
+      out += fmt::format("{},{},{},{},{},{},{}\n", s.id, format_utc(s.e.at), to_string(s.e.kind),
+                         meter, csv_field(s.source), csv_field(s.e.detail.json()),
+                         s.retracted ? 1 : 0);
       break;
     case ListFormat::Table:
       out += fmt::format("{:>6} {:<27} {:<13} {:>6} {:<24} {}{}\n", s.id, format_utc(s.e.at),
-                         s.e.kind, meter.empty() ? "-" : meter, s.source.empty() ? "-" : s.source,
-                         s.retracted ? "(retracted) " : "", s.e.detail);
+                         to_string(s.e.kind), meter.empty() ? "-" : meter,
+                         s.source.empty() ? "-" : s.source, s.retracted ? "(retracted) " : "",
+                         s.e.detail.json());
       break;
   }
 }

@@ -72,8 +72,8 @@ void LiveSource::run() {
     if (!fd) {
       if (!reported_down) {
         spdlog::warn("source {}: {}; retrying with backoff", spec_.name, error);
-        events.push_back(Event{now_utc(), "source_down", std::nullopt, ctx_.source_id,
-                               fmt::format("{{\"error\":\"{}\"}}", error)});
+        events.push_back(Event{now_utc(), EventKind::SourceDown, std::nullopt, ctx_.source_id,
+                               EventDetail{}.add("error", error)});
         deliver(frames, events, utc_of);
         reported_down = true;
       }
@@ -84,8 +84,9 @@ void LiveSource::run() {
     ++connections;
     backoff = ctx_.backoff_min;
     spdlog::info("source {}: connected", spec_.name);
-    events.push_back(Event{now_utc(), "source_up", std::nullopt, ctx_.source_id,
-                           fmt::format("{{\"connection\":{}}}", connections)});
+    events.push_back(
+        Event{now_utc(), EventKind::SourceUp, std::nullopt, ctx_.source_id,
+              EventDetail{}.add("connection", static_cast<std::int64_t>(connections))});
     deliver(frames, events, utc_of);
     reported_down = false;
 
@@ -130,8 +131,8 @@ void LiveSource::run() {
     }
     if (!lost.empty()) {
       spdlog::warn("source {}: lost ({}); reopening", spec_.name, lost);
-      events.push_back(Event{now_utc(), "source_down", std::nullopt, ctx_.source_id,
-                             fmt::format("{{\"error\":\"{}\"}}", lost)});
+      events.push_back(Event{now_utc(), EventKind::SourceDown, std::nullopt, ctx_.source_id,
+                             EventDetail{}.add("error", lost)});
       reported_down = true;
     }
     deliver(frames, events, utc_of);

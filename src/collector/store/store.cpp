@@ -3,6 +3,7 @@
 #include <SQLiteCpp/Transaction.h>
 #include <fmt/format.h>
 #include <sqlite3.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdlib>
@@ -424,7 +425,7 @@ void Store::apply(const Decisions& d, const Validator& v) {
     auto& s = *ins_event_;
     s.bind(1, next_event_id_++);
     s.bind(2, e.at);
-    s.bind(3, e.kind);
+    s.bind(3, to_string(e.kind));
     if (e.meter_id)
       s.bind(4, static_cast<int>(*e.meter_id));
     else
@@ -433,7 +434,7 @@ void Store::apply(const Decisions& d, const Validator& v) {
       s.bind(5, static_cast<std::int64_t>(*e.source_id));
     else
       s.bind(5);
-    s.bind(6, e.detail);
+    s.bind(6, e.detail.json());
     s.exec();
     s.reset();
   }
@@ -608,6 +609,33 @@ std::map<std::uint16_t, std::int64_t> Store::reading_counts() {
   return out;
 }
 
+namespace {
+
+EventKind event_kind_from_column(const std::string& text) {
+  if (auto k = parse_event_kind(text)) return *k;
+  throw std::runtime_error("events: unknown kind '" + text + "' in the database");
+}
+
+// Event detail is written by EventDetail::json (a flat object); read it back field by field.
+EventDetail event_detail_from_json(const std::string& text) {
+  EventDetail d;
+  const auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return d.add("unparsed", text);
+  for (const auto& [k, v] : j.items()) {
+    if (v.is_boolean())
+      d.add(k, v.get<bool>());
+    else if (v.is_number_integer())
+      d.add(k, v.get<std::int64_t>());
+    else if (v.is_string())
+      d.add(k, v.get<std::string>());
+    else
+      d.add(k, v.dump());
+  }
+  return d;
+}
+
+}  // namespace
+
 std::vector<StoredEvent> Store::events(std::optional<std::uint16_t> meter, UtcMicros from,
                                        UtcMicros to, const std::string& kind) {
   std::string sql =
@@ -628,12 +656,12 @@ std::vector<StoredEvent> Store::events(std::optional<std::uint16_t> meter, UtcMi
     StoredEvent s;
     s.id = q.getColumn(0).getInt64();
     s.e.at = q.getColumn(1).getInt64();
-    s.e.kind = q.getColumn(2).getString();
+    s.e.kind = event_kind_from_column(q.getColumn(2).getString());
     if (!q.getColumn(3).isNull())
       s.e.meter_id = static_cast<std::uint16_t>(q.getColumn(3).getInt());
     if (!q.getColumn(4).isNull())
       s.e.source_id = static_cast<std::uint32_t>(q.getColumn(4).getInt64());
-    s.e.detail = q.getColumn(5).getString();
+    s.e.detail = event_detail_from_json(q.getColumn(5).getString());
     s.source = q.getColumn(6).getString();
     s.retracted = q.getColumn(7).getInt() != 0;
     out.push_back(std::move(s));

@@ -37,18 +37,6 @@ namespace imsm::collector {
 
 inline constexpr int kSchemaVersion = 3;
 
-struct SourceCounters {
-  std::uint64_t bytes_in = 0;
-  std::uint64_t frames = 0;
-  std::uint64_t shared_frames = 0;  // frames that shared their burst (collisions, noise)
-  std::uint64_t skipped_no_stop = 0;
-  std::uint64_t skipped_padding = 0;
-  std::uint64_t skipped_gap = 0;
-  std::uint64_t skipped_end = 0;
-  std::uint64_t reconnects = 0;
-  std::uint64_t last_offset = 0;  // highest stream offset journaled + 1 (file sources)
-};
-
 struct StoreOptions {
   bool read_only = false;
   bool synchronous_full = true;  // fsync at every commit (durable against power loss)

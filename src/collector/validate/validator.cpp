@@ -15,49 +15,6 @@ constexpr std::int64_t kDisplayCycleUs = 19 * kMicrosPerSecond;
 constexpr std::size_t kMaxCandidatesPerId = 8;
 }  // namespace
 
-const char* to_string(RejectReason r) {
-  switch (r) {
-    case RejectReason::KwhBackwards:
-      return "kwh_backwards";
-    case RejectReason::KwhTooFast:
-      return "kwh_too_fast";
-    case RejectReason::ResetsBackwards:
-      return "resets_backwards";
-    case RejectReason::ResetsTooFast:
-      return "resets_too_fast";
-    case RejectReason::PeakFell:
-      return "peak_fell";
-    case RejectReason::SharedUnknown:
-      return "unknown_meter_shared_burst";
-    case RejectReason::Unconfirmed:
-      return "unknown_meter_unconfirmed";
-    case RejectReason::HeldNotConfirmed:
-      return "held_not_confirmed";
-    case RejectReason::PeakTooHigh:
-      return "peak_too_high";
-    case RejectReason::Retracted:
-      return "retracted";
-    case RejectReason::CollisionPhantom:
-      return "collision_phantom";
-  }
-  return "?";
-}
-
-void Decisions::clear() {
-  readings.clear();
-  rejections.clear();
-  held.clear();
-  released.clear();
-  retracted.clear();
-  events.clear();
-  meters_changed.clear();
-}
-
-bool Decisions::empty() const {
-  return readings.empty() && rejections.empty() && held.empty() && released.empty() &&
-         retracted.empty() && events.empty() && meters_changed.empty();
-}
-
 std::uint64_t Validator::max_kwh_advance(std::int64_t max_power_w, std::int64_t elapsed_us) {
   if (elapsed_us <= 0 || max_power_w <= 0) return 1;
   // W x us / (3.6e9 W us per kWh)
@@ -187,25 +144,31 @@ void Validator::start_epoch(MeterState& m, const Observation& obs, Decisions& ou
                             const std::string& why) {
   const protocol::Frame f = obs.frame();
   if (replacement) {
-    out.events.push_back(Event{
-        obs.received_at, "replaced", m.id, obs.source_id,
-        fmt::format("{{\"old_epoch\":{},\"new_epoch\":{},\"old_total_kwh\":{},\"old_kwh24\":{},"
-                    "\"new_kwh24\":{},\"old_demand_resets\":{},\"new_demand_resets\":{},"
-                    "\"last_reading_at_us\":{},\"frame_id\":{},\"reason\":\"{}\"}}",
-                    m.epoch, m.epoch + 1, m.last_total_kwh, m.last_kwh24, f.total_kwh.value,
-                    m.last_resets, f.demand_resets.value, m.last_at, obs.frame_id, why)});
+    out.events.push_back(Event{obs.received_at, EventKind::Replaced, m.id, obs.source_id,
+                               EventDetail{}
+                                   .add("old_epoch", std::int64_t{m.epoch})
+                                   .add("new_epoch", std::int64_t{m.epoch} + 1)
+                                   .add("old_total_kwh", m.last_total_kwh)
+                                   .add("old_kwh24", std::int64_t{m.last_kwh24})
+                                   .add("new_kwh24", std::int64_t{f.total_kwh.value})
+                                   .add("old_demand_resets", std::int64_t{m.last_resets})
+                                   .add("new_demand_resets", std::int64_t{f.demand_resets.value})
+                                   .add("last_reading_at_us", m.last_at)
+                                   .add("frame_id", obs.frame_id)
+                                   .add("reason", why)});
     ++m.epoch;
   }
   if (!m.discovered_at) {
     m.discovered_at = obs.received_at;
-    out.events.push_back(Event{obs.received_at, "discovered", m.id, obs.source_id,
-                               fmt::format("{{\"registered\":{},\"total_kwh\":{}}}",
-                                           m.registered ? "true" : "false", f.total_kwh.value)});
+    out.events.push_back(Event{obs.received_at, EventKind::Discovered, m.id, obs.source_id,
+                               EventDetail{}
+                                   .add("registered", m.registered)
+                                   .add("total_kwh", std::int64_t{f.total_kwh.value})});
   }
   if (m.silent) {
     m.silent = false;
-    out.events.push_back(Event{obs.received_at, "back_online", m.id, obs.source_id,
-                               fmt::format("{{\"last_reading_at_us\":{}}}", m.last_at)});
+    out.events.push_back(Event{obs.received_at, EventKind::BackOnline, m.id, obs.source_id,
+                               EventDetail{}.add("last_reading_at_us", m.last_at)});
   }
   m.has_last = true;
   m.last_at = obs.received_at;
@@ -227,20 +190,23 @@ void Validator::accept(MeterState& m, const Observation& obs, Decisions& out) {
   const std::uint32_t adv = f.total_kwh.advance_since(Kwh24{m.last_kwh24});
   const std::int64_t total = m.last_total_kwh + adv;
   if (adv > 0 && f.total_kwh.value < m.last_kwh24)
-    out.events.push_back(Event{obs.received_at, "rollover", m.id, obs.source_id,
-                               fmt::format("{{\"from_kwh24\":{},\"to_kwh24\":{},\"total_kwh\":{}}}",
-                                           m.last_kwh24, f.total_kwh.value, total)});
+    out.events.push_back(Event{obs.received_at, EventKind::Rollover, m.id, obs.source_id,
+                               EventDetail{}
+                                   .add("from_kwh24", std::int64_t{m.last_kwh24})
+                                   .add("to_kwh24", std::int64_t{f.total_kwh.value})
+                                   .add("total_kwh", total)});
   const unsigned d = static_cast<std::uint8_t>(f.demand_resets.value - m.last_resets);
   if (d > 0)
-    out.events.push_back(Event{
-        obs.received_at, "demand_reset", m.id, obs.source_id,
-        fmt::format(
-            "{{\"resets\":{},\"counter\":{},\"peak_before_counts\":{},\"peak_after_counts\":{}}}",
-            d, f.demand_resets.value, m.last_peak, f.peak_demand.value)});
+    out.events.push_back(Event{obs.received_at, EventKind::DemandReset, m.id, obs.source_id,
+                               EventDetail{}
+                                   .add("resets", std::int64_t{d})
+                                   .add("counter", std::int64_t{f.demand_resets.value})
+                                   .add("peak_before_counts", std::int64_t{m.last_peak})
+                                   .add("peak_after_counts", std::int64_t{f.peak_demand.value})});
   if (m.silent) {
     m.silent = false;
-    out.events.push_back(Event{obs.received_at, "back_online", m.id, obs.source_id,
-                               fmt::format("{{\"last_reading_at_us\":{}}}", m.last_at)});
+    out.events.push_back(Event{obs.received_at, EventKind::BackOnline, m.id, obs.source_id,
+                               EventDetail{}.add("last_reading_at_us", m.last_at)});
     out.meters_changed.push_back(m.id);
   }
   m.last_at = obs.received_at;
@@ -473,11 +439,12 @@ void Validator::process_known(MeterState& m, const Observation& obs, Decisions& 
             bad.frame_id, m.id, RejectReason::Retracted,
             fmt::format("contradicted by frames {} and {}, which agree with frame {} ({})",
                         h.frame_id, obs.frame_id, p.frame_id, m.held_detail)});
-        out.events.push_back(Event{
-            obs.received_at, "retracted", m.id, obs.source_id,
-            fmt::format(
-                "{{\"frame_id\":{},\"received_at_us\":{},\"total_kwh\":{},\"reason\":\"{}\"}}",
-                bad.frame_id, bad.received_at, bad.total_kwh, to_string(m.held_reason))});
+        out.events.push_back(Event{obs.received_at, EventKind::Retracted, m.id, obs.source_id,
+                                   EventDetail{}
+                                       .add("frame_id", bad.frame_id)
+                                       .add("received_at_us", bad.received_at)
+                                       .add("total_kwh", bad.total_kwh)
+                                       .add("reason", to_string(m.held_reason))});
         m.last_at = p.received_at;
         m.last_total_kwh = p.total_kwh;
         m.last_kwh24 = p.kwh24;
@@ -633,9 +600,10 @@ void Validator::sweep(UtcMicros now, Decisions& out) {
   for (auto& [id, m] : meters_) {
     if (m.has_last && !m.silent && now - m.last_at > silent_us) {
       m.silent = true;
-      out.events.push_back(Event{m.last_at + silent_us, "silent", id, std::nullopt,
-                                 fmt::format("{{\"last_reading_at_us\":{},\"after_s\":{}}}",
-                                             m.last_at, silent_us / kMicrosPerSecond)});
+      out.events.push_back(Event{m.last_at + silent_us, EventKind::Silent, id, std::nullopt,
+                                 EventDetail{}
+                                     .add("last_reading_at_us", m.last_at)
+                                     .add("after_s", silent_us / kMicrosPerSecond)});
       out.meters_changed.push_back(id);
     }
   }

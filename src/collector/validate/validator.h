@@ -34,66 +34,10 @@
 #include <vector>
 
 #include "collector/config.h"
+#include "collector/model.h"
 #include "collector/observation.h"
 
 namespace imsm::collector {
-
-enum class RejectReason : std::uint8_t {
-  KwhBackwards,      // the 24-bit kWh moved back (more than half the wrap)
-  KwhTooFast,        // more energy than the meter's maximum power allows
-  ResetsBackwards,   // the reset counter moved back
-  ResetsTooFast,     // more resets than key presses could make in the time
-  PeakFell,          // peak demand fell without a demand reset
-  SharedUnknown,     // unknown ID from a shared burst: never confirms a meter
-  Unconfirmed,       // unknown ID never seen consistently (provisional expired)
-  HeldNotConfirmed,  // a held frame the next frame did not confirm
-  PeakTooHigh,       // peak demand above 1.25 x the meter's maximum power
-  Retracted,         // accepted, then contradicted by the next two frames, which agree with
-                     // the reading before it (a one-off corrupted frame)
-  CollisionPhantom,  // the OR-merge of due meters' frames (lock-step collision)
-};
-inline constexpr std::size_t kRejectReasonCount = 11;
-[[nodiscard]] const char* to_string(RejectReason r);
-
-struct Reading {
-  std::int64_t frame_id = 0;
-  std::uint16_t meter_id = 0;
-  UtcMicros received_at = 0;
-  std::uint32_t source_id = 0;
-  std::uint32_t epoch = 0;     // 0 for the first meter at this ID, +1 per replacement
-  std::int64_t total_kwh = 0;  // unwrapped within the epoch
-  std::uint32_t kwh24 = 0;     // as on the wire
-  std::uint16_t peak_demand_counts = 0;
-  std::uint8_t demand_resets = 0;
-};
-
-struct Rejection {
-  std::int64_t frame_id = 0;
-  std::uint16_t meter_id = 0;
-  RejectReason reason = RejectReason::Unconfirmed;
-  std::string detail;
-};
-
-struct Event {
-  UtcMicros at = 0;
-  std::string kind;  // discovered, demand_reset, rollover, silent, back_online, replaced, ...
-  std::optional<std::uint16_t> meter_id;
-  std::optional<std::uint32_t> source_id;
-  std::string detail;  // a JSON object
-};
-
-// What the caller must store after each call. Drained (cleared) by the caller.
-struct Decisions {
-  std::vector<Reading> readings;
-  std::vector<Rejection> rejections;
-  std::vector<std::int64_t> held;      // frames now pending (journal them as such)
-  std::vector<std::int64_t> released;  // frames no longer pending (decided)
-  std::vector<Reading> retracted;      // readings to move from readings to rejected
-  std::vector<Event> events;
-  std::vector<std::uint16_t> meters_changed;  // rows of `meters` to upsert
-  void clear();
-  [[nodiscard]] bool empty() const;
-};
 
 struct MeterState {
   std::uint16_t id = 0;

@@ -199,7 +199,7 @@ TEST_F(StoreTest, EventsOfARetractedReadingAreMarkedRetracted) {
        obs(0, 17, 101, 199, 0, kT0 + 10 * kMinute), obs(0, 17, 102, 199, 0, kT0 + 15 * kMinute)});
   const auto events = s.events(17, kT0, kT0 + kMinute * 60, "");
   std::vector<std::pair<std::string, bool>> got;
-  for (const auto& x : events) got.emplace_back(x.e.kind, x.retracted);
+  for (const auto& x : events) got.emplace_back(to_string(x.e.kind), x.retracted);
   EXPECT_EQ(got, (std::vector<std::pair<std::string, bool>>{
                      {"discovered", false}, {"demand_reset", true}, {"retracted", false}}));
   EXPECT_EQ(s.count("readings"), 3);

@@ -23,7 +23,7 @@
 
 #include "collector/collector.h"
 #include "collector/report/report.h"
-#include "collector/store/store.h"
+#include "collector/store/sqlite/sqlite_store.h"
 #include "collector/validate/validator.h"
 
 namespace {
@@ -52,8 +52,9 @@ Observation observation(std::uint64_t k, std::uint32_t meters, std::uint32_t sou
   f.peak_demand.value = 300;
   Observation o;
   o.source_id = source;
+  // The meters' transmissions spread evenly over the cadence, in turn.
   o.received_at = kT0 + static_cast<std::int64_t>(cycle) * kCadenceUs +
-                  static_cast<std::int64_t>(k % meters) * 250'000;
+                  static_cast<std::int64_t>(k % meters) * (kCadenceUs / meters);
   o.stream_offset = k * 12;
   o.burst = imsm::protocol::Burst::Alone;
   o.raw = imsm::protocol::encode(f);
@@ -76,7 +77,7 @@ CollectorConfig registry(std::uint32_t meters) {
 // or (`naive`) once per reading, one transaction and one fsync each, as a naive logger would.
 double ingest(const std::string& db, std::uint64_t n, std::uint32_t meters, bool naive = false) {
   // As `collect` with file sources: durable (WAL, FULL), 64 MiB page cache.
-  Store store(db, StoreOptions{false, true, 65536});
+  SqliteStore store(db, StoreOptions{false, true, 65536});
   const auto cfg = registry(meters);
   store.begin();
   store.save_registry(cfg);
@@ -159,61 +160,12 @@ double sqlite3_import(const std::string& dir, std::uint64_t n, std::uint32_t met
   return rc == 0 ? s : -1;
 }
 
-// Billing over `meters` x `days` of 5-minute readings: builds the store directly (bulk
-// insert), then times make_bill for the whole month.
+// Billing over `meters` x `days` of 5-minute readings written by the ingest path above
+// (validator, store, rollups, outbox: what `collect` writes), then make_bill for the month.
 double billing(const std::string& db, std::uint32_t meters, int days, std::uint64_t& rows) {
-  {
-    Store store(db, StoreOptions{false, false});
-    auto cfg = registry(meters);
-    cfg.tariffs.push_back(Tariff{"default", "USD", 143'200, 12'500'000, 4'000'000});
-    store.db().exec("PRAGMA foreign_keys = OFF");  // the rows refer to no source here
-    store.begin();
-    store.save_registry(cfg);
-    // Readings in their meter-hour blocks (schema version 3), written as the store writes
-    // them, and the journal's newest frame (the bill's clock).
-    SQLite::Statement ins(store.db(),
-                          "INSERT INTO reading_blocks(meter_id, hour, n, readings) "
-                          "VALUES (?,?,?,?)");
-    const std::int64_t per_meter = days * 288LL;
-    rows = 0;
-    std::vector<Reading> block;
-    std::string text;
-    for (std::uint32_t m = 1; m <= meters; ++m) {
-      block.clear();
-      auto put = [&] {
-        if (block.empty()) return;
-        encode_block(block, text);
-        ins.bind(1, static_cast<int>(m));
-        ins.bind(2, block_hour(block.front().received_at));
-        ins.bind(3, static_cast<std::int64_t>(block.size()));
-        ins.bind(4, text);
-        ins.exec();
-        ins.reset();
-        block.clear();
-      };
-      for (std::int64_t c = 0; c < per_meter; ++c) {
-        Reading r;
-        r.meter_id = static_cast<std::uint16_t>(m);
-        r.received_at = kT0 + c * kCadenceUs + m * 1000;
-        r.frame_id = static_cast<std::int64_t>(c * meters + m);
-        r.total_kwh = 1000 + c * 3 + (c % 7);
-        r.kwh24 = static_cast<std::uint32_t>(r.total_kwh & 0xFFFFFF);
-        r.peak_demand_counts = static_cast<std::uint16_t>(200 + (c * m) % 300);
-        r.demand_resets = static_cast<std::uint8_t>(c / 2880);
-        if (!block.empty() && block_hour(r.received_at) != block_hour(block.front().received_at))
-          put();
-        block.push_back(r);
-        ++rows;
-      }
-      put();
-    }
-    store.db().exec(
-        fmt::format("INSERT INTO frames(id, received_at_us, source_id, stream_offset, burst, raw) "
-                    "VALUES ({}, {}, 0, 0, 0, zeroblob(12))",
-                    per_meter * meters, kT0 + (per_meter - 1) * kCadenceUs + meters * 1000));
-    store.commit();
-  }
-  Store store(db, StoreOptions{true, false});
+  rows = static_cast<std::uint64_t>(days) * 288 * meters;
+  ingest(db, rows, meters);
+  SqliteStore store(db, StoreOptions{true, false});
   CollectorConfig cfg;
   cfg.tariffs.push_back(Tariff{"default", "USD", 143'200, 12'500'000, 4'000'000});
   const auto start = Clock::now();

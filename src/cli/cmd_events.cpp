@@ -39,7 +39,7 @@ int run_events(const EventsOptions& o) {
   }
   std::unique_ptr<collector::Store> store;
   try {
-    store = std::make_unique<collector::Store>(o.db, collector::StoreOptions{true, false});
+    store = collector::open_store(o.db, collector::StoreOptions{true, false});
   } catch (const std::exception& e) {
     throw RuntimeError(std::string("events: ") + o.db + ": " + e.what());
   }

@@ -27,7 +27,7 @@ int run_meters(const MetersOptions& o) {
   const collector::ListFormat fmt = list_format("meters", o.format);
   std::unique_ptr<collector::Store> store;
   try {
-    store = std::make_unique<collector::Store>(o.db, collector::StoreOptions{true, false});
+    store = collector::open_store(o.db, collector::StoreOptions{true, false});
   } catch (const std::exception& e) {
     throw RuntimeError(std::string("meters: ") + o.db + ": " + e.what());
   }

@@ -43,7 +43,7 @@ int run_readings(const ReadingsOptions& o) {
   const auto to = time_arg("readings", "--to", o.to, std::numeric_limits<std::int64_t>::max());
   std::unique_ptr<collector::Store> store;
   try {
-    store = std::make_unique<collector::Store>(o.db, collector::StoreOptions{true, false});
+    store = collector::open_store(o.db, collector::StoreOptions{true, false});
   } catch (const std::exception& e) {
     throw RuntimeError(std::string("readings: ") + o.db + ": " + e.what());
   }
@@ -52,7 +52,7 @@ int run_readings(const ReadingsOptions& o) {
   if (o.meter) meter = static_cast<std::uint16_t>(*o.meter);
   if (o.rejected) {
     collector::append_rejection_header(out, fmt);
-    for (const auto& r : collector::rejections(*store, meter, from, to))
+    for (const auto& r : store->rejections(meter, from, to))
       collector::append_rejection(out, fmt, r);
     std::fwrite(out.data(), 1, out.size(), stdout);
     std::fflush(stdout);

@@ -28,13 +28,15 @@ int run_rebuild(const RebuildOptions& o) {
     throw UsageError(std::string("rebuild: ") + e.what());
   }
   try {
-    collector::Store store(o.db);
-    const auto s = collector::rebuild(store, config);
+    const auto store = collector::open_store(o.db);
+    const auto s = collector::rebuild(*store, config);
     std::fprintf(
-        stderr, "rebuild: %llu frame(s) -> %llu reading(s), %llu rejected, %llu event(s)\n",
+        stderr,
+        "rebuild: %llu frame(s) -> %llu reading(s), %llu rejected, %llu event(s); "
+        "generation %lld (derived events have new ids)\n",
         static_cast<unsigned long long>(s.observations),
         static_cast<unsigned long long>(s.readings), static_cast<unsigned long long>(s.rejected),
-        static_cast<unsigned long long>(s.events));
+        static_cast<unsigned long long>(s.events), static_cast<long long>(store->generation()));
   } catch (const std::exception& e) {
     throw RuntimeError(std::string("rebuild: ") + o.db + ": " + e.what());
   }

@@ -41,7 +41,7 @@ int run_report(const ReportOptions& o) {
   }
   std::unique_ptr<collector::Store> store;
   try {
-    store = std::make_unique<collector::Store>(o.db, collector::StoreOptions{true, false});
+    store = collector::open_store(o.db, collector::StoreOptions{true, false});
   } catch (const std::exception& e) {
     throw RuntimeError(std::string("report: ") + o.db + ": " + e.what());
   }

@@ -80,7 +80,9 @@ CollectStats Collector::run(std::atomic<bool>& stop, std::atomic<bool>& reload) 
   // Live: 512 KiB keeps the daemon under its 10 MB target with 1,000 meters (9.2 MB measured);
   // a live bus writes a few readings a second, so cache misses cost nothing that matters.
   const int cache_kib = options_.cache_kib > 0 ? options_.cache_kib : (all_files ? 65536 : 512);
-  Store store(config.database, StoreOptions{false, options_.synchronous_full, cache_kib});
+  const auto store_ptr =
+      open_store(config.database, StoreOptions{false, options_.synchronous_full, cache_kib});
+  Store& store = *store_ptr;
   Validator validator(config.validation);
   CollectStats stats;
   Decisions d;
@@ -104,8 +106,7 @@ CollectStats Collector::run(std::atomic<bool>& stop, std::atomic<bool>& reload) 
     if (!pending.empty())
       spdlog::info("resumed {} undecided frame(s) from the journal", pending.size());
   }
-  spdlog::info("database {}: {} meter(s) known, {} reading(s) stored", config.database,
-               validator.meters().size(), store.count("readings"));
+  spdlog::info("database {}: {} meter(s) known", config.database, validator.meters().size());
 
   // Start the sources in order.
   ObservationQueue queue;

@@ -73,36 +73,6 @@ void append_reading(std::string& out, ListFormat f, const StoredReading& s) {
   }
 }
 
-std::vector<StoredRejection> rejections(Store& store, std::optional<std::uint16_t> meter,
-                                        UtcMicros from, UtcMicros to) {
-  std::string sql =
-      "SELECT r.frame_id, r.meter_id, f.received_at_us, s.name, f.burst, r.reason, r.detail, "
-      "f.raw FROM rejected r JOIN frames f ON f.id = r.frame_id JOIN sources s ON s.id = "
-      "f.source_id WHERE f.received_at_us >= ? AND f.received_at_us < ?";
-  if (meter) sql += " AND r.meter_id = ?";
-  sql += " ORDER BY f.received_at_us, r.frame_id";
-  SQLite::Statement q(store.db(), sql);
-  q.bind(1, from);
-  q.bind(2, to);
-  if (meter) q.bind(3, static_cast<int>(*meter));
-  std::vector<StoredRejection> out;
-  while (q.executeStep()) {
-    StoredRejection r;
-    r.frame_id = q.getColumn(0).getInt64();
-    r.meter_id = static_cast<std::uint16_t>(q.getColumn(1).getInt());
-    r.received_at = q.getColumn(2).getInt64();
-    r.source = q.getColumn(3).getString();
-    r.burst = q.getColumn(4).getInt();
-    r.reason = q.getColumn(5).getString();
-    r.detail = q.getColumn(6).getString();
-    const auto& blob = q.getColumn(7);
-    if (blob.getBytes() == static_cast<int>(r.raw.size()))
-      std::memcpy(r.raw.data(), blob.getBlob(), r.raw.size());
-    out.push_back(std::move(r));
-  }
-  return out;
-}
-
 void append_rejection_header(std::string& out, ListFormat f) {
   if (f == ListFormat::Csv)
     out += "frame_id,meter_id,received_at,source,burst,reason,detail,raw\n";
@@ -197,11 +167,7 @@ void append_event(std::string& out, ListFormat f, const StoredEvent& s) {
 std::vector<MeterSummary> meter_summaries(Store& store) {
   std::vector<MeterSummary> out;
   auto readings = store.reading_counts();
-  std::map<int, std::int64_t> rejected;
-  {
-    SQLite::Statement q(store.db(), "SELECT meter_id, count(*) FROM rejected GROUP BY meter_id");
-    while (q.executeStep()) rejected[q.getColumn(0).getInt()] = q.getColumn(1).getInt64();
-  }
+  auto rejected = store.rejection_counts();
   for (auto& m : store.meters()) {
     MeterSummary s;
     s.readings = readings[m.id];

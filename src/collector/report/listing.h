@@ -17,19 +17,7 @@ enum class ListFormat { Jsonl, Csv, Table };
 void append_reading_header(std::string& out, ListFormat f);
 void append_reading(std::string& out, ListFormat f, const StoredReading& r);
 
-// Rejected frames (kept with their bytes, source, time and reason).
-struct StoredRejection {
-  std::int64_t frame_id = 0;
-  std::uint16_t meter_id = 0;
-  UtcMicros received_at = 0;
-  std::string source;
-  int burst = 0;
-  std::string reason, detail;
-  protocol::RawFrame raw{};
-};
-[[nodiscard]] std::vector<StoredRejection> rejections(Store& store,
-                                                      std::optional<std::uint16_t> meter,
-                                                      UtcMicros from, UtcMicros to);
+// Rejected frames (kept with their bytes, source, time and reason): Store::rejections.
 void append_rejection_header(std::string& out, ListFormat f);
 void append_rejection(std::string& out, ListFormat f, const StoredRejection& r);
 

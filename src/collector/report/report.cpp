@@ -64,10 +64,7 @@ Bill make_bill(Store& store, const CollectorConfig& config, UtcMicros from, UtcM
   bill.to = to;
   // The store's clock: the arrival of the newest journaled frame (the period's end when none).
   UtcMicros clock_end = to;
-  {
-    SQLite::Statement q(store.db(), "SELECT received_at_us FROM frames ORDER BY id DESC LIMIT 1");
-    if (q.executeStep()) clock_end = q.getColumn(0).getInt64();
-  }
+  if (const auto last = store.last_frame_at()) clock_end = *last;
   const std::int64_t cadence_us = config.validation.cadence_s * kMicrosPerSecond;
   std::map<std::string, TenantBill> tenants;
   for (auto& m : store.meters()) {

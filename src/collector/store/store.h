@@ -1,24 +1,19 @@
-// The collector's SQLite store (docs/collector.md "Store"): WAL, versioned migrations,
-// foreign keys, one transaction per batch.
+// The collector's store (docs/collector.md "Store"): the one interface through which the
+// collector, reports, listings and sinks reach stored data. No caller sees SQL or a database
+// handle; SQLite (store/sqlite/) is the first implementation, PostgreSQL will be the second,
+// and the store test suite runs once per implementation.
 //
-//   sources   one row per source name, with its framing/collision counters
-//   meters    registry (from the configuration) and discovered meters; epoch, silent flag
-//   frames    the raw-frame journal: every framed observation, accepted or not, with its raw
-//             12 bytes, source, byte offset and burst flag. Readings are re-derived from it
-//             by `imsmeter rebuild`.
-//   reading_blocks  the accepted readings, one row per meter and UTC hour (reading_blocks.h):
-//             unwrapped kWh (per epoch) and the raw 24-bit value, peak demand counts, reset
-//             counter, frame id (schema version 3)
-//   readings  a view expanding the blocks: one row per reading, with its frame id
-//   rejected  frames not accepted, with the reason (raw bytes through frames)
-//   pending   frames held until a later frame decides (provisional IDs, contradictions)
-//   events    discovered, demand_reset, rollover, silent, back_online, replaced, source_*;
-//             `retracted` = 1 on a demand_reset or rollover raised by a retracted reading
-// Times are UTC microseconds since the epoch.
+//   journal      every framed observation, accepted or not, with its raw bytes (frames)
+//   readings     one row per accepted reading, keyed by (meter, time, frame)
+//   rejected     frames not accepted, with the reason; pending: frames not yet decided
+//   events       discovered, demand_reset, rollover, silent, ... (model.h EventKind)
+//   rollups      one row per meter and UTC hour (rollup.h), kept in the same transaction
+//   outbox       every committed reading, rejection, retraction and event, numbered; each sink
+//                reads it from its own durable cursor
+// Times are UTC microseconds since the epoch. A failed call throws; after rollback() the
+// store's in-memory state (next ids, sequence numbers) is as at begin(), so replaying the same
+// journal() and apply() calls yields the same ids.
 #pragma once
-
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
 
 #include <cstdint>
 #include <functional>
@@ -29,13 +24,12 @@
 #include <vector>
 
 #include "collector/config.h"
+#include "collector/model.h"
 #include "collector/observation.h"
-#include "collector/store/reading_blocks.h"
+#include "collector/store/rollup.h"
 #include "collector/validate/validator.h"
 
 namespace imsm::collector {
-
-inline constexpr int kSchemaVersion = 3;
 
 struct StoreOptions {
   bool read_only = false;
@@ -65,81 +59,120 @@ struct StoredEvent {
   bool retracted = false;  // raised by a reading that was later retracted
 };
 
+// A rejected frame, with its bytes, source, time and reason.
+struct StoredRejection {
+  std::int64_t frame_id = 0;
+  std::uint16_t meter_id = 0;
+  UtcMicros received_at = 0;
+  std::string source;
+  int burst = 0;
+  std::string reason, detail;
+  protocol::RawFrame raw{};
+};
+
+// One change in the outbox, with what it refers to.
+enum class OutboxKind : std::uint8_t { Reading = 1, Rejection = 2, Retraction = 3, Event = 4 };
+[[nodiscard]] const char* to_string(OutboxKind k);
+
+struct OutboxItem {
+  std::uint64_t seq = 0;
+  OutboxKind kind = OutboxKind::Reading;
+  std::optional<StoredReading> reading;      // Reading, Retraction (the withdrawn reading)
+  std::optional<StoredRejection> rejection;  // Rejection
+  std::optional<StoredEvent> event;          // Event
+};
+
+struct OutboxStatus {
+  std::uint64_t head = 0;            // newest sequence number (0: nothing yet)
+  std::uint64_t oldest = 0;          // oldest still kept (0: empty)
+  std::uint64_t trimmed_unsent = 0;  // trimmed past the size bound before a sink read them
+};
+
 class Store {
  public:
-  explicit Store(const std::string& path, StoreOptions options = {});
-  ~Store();
-  Store(const Store&) = delete;
-  Store& operator=(const Store&) = delete;
+  virtual ~Store() = default;
 
-  [[nodiscard]] SQLite::Database& db() { return db_; }
-  [[nodiscard]] int schema_version();
+  [[nodiscard]] virtual int schema_version() = 0;
+  // Incremented by every `rebuild` (readings and events re-derived: a new generation).
+  [[nodiscard]] virtual std::int64_t generation() = 0;
 
   // --- ingest -------------------------------------------------------------------------
   // Batches: begin() opens a transaction when none is open; commit() ends it.
-  void begin();
-  void commit();
-  void rollback();
-  [[nodiscard]] bool in_transaction() const { return in_tx_; }
+  virtual void begin() = 0;
+  virtual void commit() = 0;
+  virtual void rollback() = 0;
+  [[nodiscard]] virtual bool in_transaction() const = 0;
 
-  std::uint32_t source_id(const std::string& name);
-  [[nodiscard]] SourceCounters source_counters(std::uint32_t id);
-  void save_source_counters(std::uint32_t id, const SourceCounters& c);
+  virtual std::uint32_t source_id(const std::string& name) = 0;
+  [[nodiscard]] virtual SourceCounters source_counters(std::uint32_t id) = 0;
+  virtual void save_source_counters(std::uint32_t id, const SourceCounters& c) = 0;
 
   // Registered meters' metadata, from the configuration.
-  void save_registry(const CollectorConfig& config);
+  virtual void save_registry(const CollectorConfig& config) = 0;
   // Journals a new observation; sets obs.frame_id.
-  void journal(Observation& obs);
-  // Stores what the validator decided (inside the open batch).
-  void apply(const Decisions& d, const Validator& v);
+  virtual void journal(Observation& obs) = 0;
+  // Stores what the validator decided (inside the open batch), with their outbox entries.
+  virtual void apply(const Decisions& d, const Validator& v) = 0;
 
   // --- restart ------------------------------------------------------------------------
-  [[nodiscard]] std::vector<MeterState> load_meter_states();
-  [[nodiscard]] std::vector<Observation> load_pending();
+  [[nodiscard]] virtual std::vector<MeterState> load_meter_states() = 0;
+  [[nodiscard]] virtual std::vector<Observation> load_pending() = 0;
   // Every journaled frame in journal order (rebuild); `fn` may write through this store.
-  void each_frame(const std::function<void(const Observation&)>& fn);
+  virtual void each_frame(const std::function<void(const Observation&)>& fn) = 0;
+  // Deletes everything derived from the journal (readings, rollups, rejected, pending,
+  // derived events, discovered meters) inside the open batch and starts a new generation.
+  virtual void clear_derived() = 0;
 
   // --- queries ------------------------------------------------------------------------
-  [[nodiscard]] std::vector<MeterInfo> meters();
-  [[nodiscard]] std::optional<MeterInfo> meter(std::uint16_t id);
+  [[nodiscard]] virtual std::vector<MeterInfo> meters() = 0;
+  [[nodiscard]] virtual std::optional<MeterInfo> meter(std::uint16_t id) = 0;
   // Readings of one meter (or all when nullopt) with from <= received_at < to, ordered by
   // meter then time, then frame id, with their source and raw bytes; `fn` is called per row.
-  void each_reading(std::optional<std::uint16_t> meter, UtcMicros from, UtcMicros to,
-                    const std::function<void(const StoredReading&)>& fn);
+  virtual void each_reading(std::optional<std::uint16_t> meter, UtcMicros from, UtcMicros to,
+                            const std::function<void(const StoredReading&)>& fn) = 0;
   // The same for one meter without the journal's source and bytes (the bill's path).
-  void each_meter_reading(std::uint16_t meter, UtcMicros from, UtcMicros to,
-                          const std::function<void(const Reading&)>& fn);
+  virtual void each_meter_reading(std::uint16_t meter, UtcMicros from, UtcMicros to,
+                                  const std::function<void(const Reading&)>& fn) = 0;
   // The meter's newest reading received before `before` (of `epoch` when given), and its
   // oldest reading received after `after`.
-  [[nodiscard]] std::optional<Reading> last_reading(std::uint16_t meter, UtcMicros before,
-                                                    std::optional<std::uint32_t> epoch = {});
-  [[nodiscard]] std::optional<Reading> first_reading_after(std::uint16_t meter, UtcMicros after);
-  // Readings stored per meter.
-  [[nodiscard]] std::map<std::uint16_t, std::int64_t> reading_counts();
-  [[nodiscard]] std::vector<StoredEvent> events(std::optional<std::uint16_t> meter, UtcMicros from,
-                                                UtcMicros to, const std::string& kind);
-  [[nodiscard]] std::vector<std::pair<std::string, SourceCounters>> sources();
-  [[nodiscard]] std::int64_t count(const char* table);
+  [[nodiscard]] virtual std::optional<Reading> last_reading(
+      std::uint16_t meter, UtcMicros before, std::optional<std::uint32_t> epoch = {}) = 0;
+  [[nodiscard]] virtual std::optional<Reading> first_reading_after(std::uint16_t meter,
+                                                                   UtcMicros after) = 0;
+  // Hourly rollups of one meter with from <= hour < to, in hour order.
+  virtual void each_rollup(std::uint16_t meter, UtcMicros from, UtcMicros to,
+                           const std::function<void(const HourRollup&)>& fn) = 0;
+  // Readings and rejections stored per meter.
+  [[nodiscard]] virtual std::map<std::uint16_t, std::int64_t> reading_counts() = 0;
+  [[nodiscard]] virtual std::map<std::uint16_t, std::int64_t> rejection_counts() = 0;
+  [[nodiscard]] virtual std::vector<StoredRejection> rejections(std::optional<std::uint16_t> meter,
+                                                                UtcMicros from, UtcMicros to) = 0;
+  // `kind` empty: every kind.
+  [[nodiscard]] virtual std::vector<StoredEvent> events(std::optional<std::uint16_t> meter,
+                                                        UtcMicros from, UtcMicros to,
+                                                        const std::string& kind) = 0;
+  [[nodiscard]] virtual std::vector<std::pair<std::string, SourceCounters>> sources() = 0;
+  // Arrival of the newest journaled frame (the store's clock), if any.
+  [[nodiscard]] virtual std::optional<UtcMicros> last_frame_at() = 0;
+  // Rows of a table of the store ("frames", "readings", "rejected", "pending", "events",
+  // "rollups_hourly", "outbox"); tests and summaries.
+  [[nodiscard]] virtual std::int64_t count(const char* table) = 0;
 
-  // Deletes everything derived from the journal (readings, rejected, pending, events,
-  // discovered meters) inside the open batch; used by rebuild.
-  void clear_derived();
-
- private:
-  void migrate();
-  void prepare();
-  void upsert_meter(const MeterState& m);
-  void flush_journal();
-
-  SQLite::Database db_;
-  StoreOptions options_;
-  bool in_tx_ = false;
-  std::int64_t next_frame_id_ = 1;
-  std::optional<Observation> unwritten_;  // journaled, row not yet written (see journal())
-  std::int64_t next_event_id_ = 1;
-  std::unique_ptr<ReadingBlocks> blocks_;
-  std::unique_ptr<SQLite::Statement> ins_frame_, ins_rejected_, ins_pending_, del_pending_,
-      ins_event_, retract_events_, upsert_meter_;
+  // --- outbox -------------------------------------------------------------------------
+  // Up to `limit` items with seq > after, in order.
+  [[nodiscard]] virtual std::vector<OutboxItem> outbox_after(std::uint64_t after,
+                                                             std::size_t limit) = 0;
+  [[nodiscard]] virtual OutboxStatus outbox_status() = 0;
+  // A sink's durable cursor (0 when new) and its update (its own small transaction).
+  [[nodiscard]] virtual std::uint64_t sink_cursor(const std::string& sink) = 0;
+  virtual void save_sink_cursor(const std::string& sink, std::uint64_t seq) = 0;
+  // Drops entries every registered sink has read, then the oldest beyond `max_entries`
+  // (counted as trimmed unsent). Returns the number trimmed unsent by this call.
+  virtual std::uint64_t trim_outbox(std::uint64_t max_entries) = 0;
 };
+
+// Opens (and for a writer creates or migrates) the store at `path`: a SQLite file. Throws
+// std::runtime_error naming the path when it cannot.
+[[nodiscard]] std::unique_ptr<Store> open_store(const std::string& path, StoreOptions options = {});
 
 }  // namespace imsm::collector

@@ -1,5 +1,6 @@
 // The SQLite store: migrations, journal + decisions in one batch, restart state, rebuild.
-#include "collector/store/store.h"
+#include "collector/store/sqlite/sqlite_schema.h"
+#include "collector/store/sqlite/sqlite_store.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -35,17 +36,16 @@ class StoreTest : public test::DbTest {
 };
 
 TEST_F(StoreTest, MigratesWithWalAndForeignKeys) {
-  Store s(path_);
-  EXPECT_EQ(s.schema_version(), kSchemaVersion);
+  SqliteStore s(path_);
+  EXPECT_EQ(s.schema_version(), sqlite::kSchemaVersion);
   EXPECT_EQ(s.db().execAndGet("PRAGMA journal_mode").getString(), "wal");
   EXPECT_EQ(s.db().execAndGet("PRAGMA foreign_keys").getInt(), 1);
-  // A block of readings of a meter that does not exist violates a foreign key; a journal
-  // row of a known source is valid.
+  // A reading of a meter that does not exist violates a foreign key; a journal row of a
+  // known source is valid.
   s.begin();
   const auto src = s.source_id("file:x");
   s.commit();
-  EXPECT_THROW(s.db().exec("INSERT INTO reading_blocks(meter_id, hour, n, readings) "
-                           "VALUES (1, 0, 1, '[[0,1,0,0,0,0,0]]')"),
+  EXPECT_THROW(s.db().exec("INSERT INTO readings VALUES (1, 0, 1, 0, 0, 0, 0, 0)"),
                SQLite::Exception);
   s.db().exec(
       "INSERT INTO frames(id, received_at_us, source_id, stream_offset, burst, raw) "
@@ -56,9 +56,9 @@ TEST_F(StoreTest, MigratesWithWalAndForeignKeys) {
 }
 
 // A version-1 database (separate journal and readings tables) migrates through version 2
-// (readings on their journal rows) to version 3 (meter-hour blocks): its readings read back
-// unchanged and the journal keeps every frame.
-TEST_F(StoreTest, MigratesVersion1ReadingsThroughTheJournalIntoBlocks) {
+// (readings on their journal rows) and 3 (meter-hour blocks) to 4 (a readings table again):
+// its readings read back unchanged and the journal keeps every frame.
+TEST_F(StoreTest, MigratesVersion1ReadingsThroughEveryVersion) {
   {
     SQLite::Database db(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     db.exec(R"sql(
@@ -97,8 +97,8 @@ INSERT INTO rejected VALUES (2, 7, 'kwh_too_fast', '');
 PRAGMA user_version = 1;
 )sql");
   }
-  Store s(path_);
-  EXPECT_EQ(s.schema_version(), kSchemaVersion);
+  SqliteStore s(path_);
+  EXPECT_EQ(s.schema_version(), sqlite::kSchemaVersion);
   EXPECT_EQ(s.count("frames"), 3);
   EXPECT_EQ(s.count("rejected"), 1);
   std::vector<StoredReading> got;
@@ -113,7 +113,10 @@ PRAGMA user_version = 1;
   EXPECT_EQ(got[1].r.total_kwh, 16777300);
   EXPECT_EQ(got[1].r.kwh24, 84u);
   EXPECT_EQ(got[1].r.peak_demand_counts, 13);
-  EXPECT_EQ(s.count("reading_blocks"), 1);  // both readings fall in the first hour of 1970
+  // Rollups are built for the migrated readings: both fall in the first hour of 1970 (one
+  // row, two readings, no boundary value: nothing before the first reading).
+  EXPECT_EQ(s.count("rollups_hourly"), 1);
+  EXPECT_EQ(s.reading_counts()[7], 2);
   EXPECT_EQ(s.count("readings"), 2);
   SQLite::Statement fk(s.db(), "PRAGMA foreign_key_check");
   EXPECT_FALSE(fk.executeStep());  // no dangling references after the migration
@@ -123,7 +126,7 @@ PRAGMA user_version = 1;
 TEST_F(StoreTest, Guide2_5_2_FrameRoundTripsThroughJournalAndReadings) {
   const auto& fv = imsm::test::frame_vectors().at(0);
   {
-    Store s(path_);
+    SqliteStore s(path_);
     Validator v(ValidationSettings{});
     s.begin();
     CollectorConfig c;
@@ -134,7 +137,7 @@ TEST_F(StoreTest, Guide2_5_2_FrameRoundTripsThroughJournalAndReadings) {
     const auto src = s.source_id("file:x");
     ingest(s, v, src, {test::guide_obs(0, kT0)});
   }
-  Store r(path_, StoreOptions{true, false});
+  SqliteStore r(path_, StoreOptions{true, false});
   std::vector<StoredReading> rows;
   r.each_reading(std::nullopt, kT0, kT0 + 1, [&](const StoredReading& x) { rows.push_back(x); });
   ASSERT_EQ(rows.size(), 1u);
@@ -148,7 +151,7 @@ TEST_F(StoreTest, Guide2_5_2_FrameRoundTripsThroughJournalAndReadings) {
 
 TEST_F(StoreTest, RestartResumesStateAndPendingFrames) {
   {
-    Store s(path_);
+    SqliteStore s(path_);
     Validator v(ValidationSettings{});
     const auto src = s.source_id("tcp:h:1");
     ingest(s, v, src,
@@ -157,7 +160,7 @@ TEST_F(StoreTest, RestartResumesStateAndPendingFrames) {
     EXPECT_EQ(s.count("readings"), 2);
     EXPECT_EQ(s.count("pending"), 1);
   }
-  Store s(path_);
+  SqliteStore s(path_);
   Validator v(ValidationSettings{});
   for (const auto& m : s.load_meter_states()) v.restore(m);
   Decisions d;
@@ -182,7 +185,7 @@ TEST_F(StoreTest, RestartResumesStateAndPendingFrames) {
 // A bit error that advanced the reset counter raised a demand_reset; when the reading is
 // retracted, the event is marked retracted with it (and a `retracted` event says why).
 TEST_F(StoreTest, EventsOfARetractedReadingAreMarkedRetracted) {
-  Store s(path_);
+  SqliteStore s(path_);
   Validator v(ValidationSettings{});
   CollectorConfig c;
   MeterEntry e;
@@ -206,7 +209,7 @@ TEST_F(StoreTest, EventsOfARetractedReadingAreMarkedRetracted) {
 }
 
 TEST_F(StoreTest, RebuildReDerivesTheSameReadingsFromTheJournal) {
-  Store s(path_);
+  SqliteStore s(path_);
   Validator v(ValidationSettings{});
   const auto src = s.source_id("file:y");
   std::vector<Observation> in;

@@ -1,0 +1,209 @@
+// The SQLite store's schema as versioned migrations (docs/collector.md "Store"). Migrations
+// are frozen history: a released one is never edited; a change is a new migration.
+#include "collector/store/sqlite/sqlite_schema.h"
+
+namespace imsm::collector::sqlite {
+
+namespace {
+
+// Versioned migrations: migration i brings the schema from version i to i + 1.
+const char* const kMigrations[] = {
+    // 0 -> 1
+    R"sql(
+CREATE TABLE sources(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  bytes_in INTEGER NOT NULL DEFAULT 0,
+  frames INTEGER NOT NULL DEFAULT 0,
+  shared_frames INTEGER NOT NULL DEFAULT 0,
+  skipped_no_stop INTEGER NOT NULL DEFAULT 0,
+  skipped_padding INTEGER NOT NULL DEFAULT 0,
+  skipped_gap INTEGER NOT NULL DEFAULT 0,
+  skipped_end INTEGER NOT NULL DEFAULT 0,
+  reconnects INTEGER NOT NULL DEFAULT 0,
+  last_offset INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE meters(
+  id INTEGER PRIMARY KEY CHECK (id BETWEEN 0 AND 65535),
+  registered INTEGER NOT NULL DEFAULT 0,
+  model TEXT NOT NULL DEFAULT '',
+  label TEXT NOT NULL DEFAULT '',
+  tenant TEXT NOT NULL DEFAULT '',
+  location TEXT NOT NULL DEFAULT '',
+  tariff TEXT NOT NULL DEFAULT '',
+  discovered_at_us INTEGER,
+  epoch INTEGER NOT NULL DEFAULT 0,
+  silent INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE frames(
+  id INTEGER PRIMARY KEY,
+  received_at_us INTEGER NOT NULL,
+  source_id INTEGER NOT NULL REFERENCES sources(id),
+  stream_offset INTEGER NOT NULL,
+  burst INTEGER NOT NULL,
+  raw BLOB NOT NULL CHECK (length(raw) = 12)
+);
+CREATE TABLE readings(
+  meter_id INTEGER NOT NULL REFERENCES meters(id),
+  received_at_us INTEGER NOT NULL,
+  frame_id INTEGER NOT NULL REFERENCES frames(id),
+  epoch INTEGER NOT NULL,
+  total_kwh INTEGER NOT NULL,
+  kwh24 INTEGER NOT NULL,
+  peak_demand_counts INTEGER NOT NULL,
+  demand_resets INTEGER NOT NULL,
+  PRIMARY KEY(meter_id, received_at_us, frame_id)
+) WITHOUT ROWID;
+CREATE TABLE rejected(
+  frame_id INTEGER PRIMARY KEY REFERENCES frames(id),
+  meter_id INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  detail TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE pending(
+  frame_id INTEGER PRIMARY KEY REFERENCES frames(id)
+);
+CREATE TABLE events(
+  id INTEGER PRIMARY KEY,
+  at_us INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  meter_id INTEGER,
+  source_id INTEGER REFERENCES sources(id),
+  detail TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX events_by_time ON events(at_us);
+CREATE INDEX events_by_meter ON events(meter_id, at_us);
+)sql",
+    // 1 -> 2: one row per reading. A reading's derived columns live on its journal row
+    // (NULL for frames that are not readings); `readings` becomes a view of those rows,
+    // ordered by meter and time through a partial index. The ingest writes one row per frame.
+    R"sql(
+ALTER TABLE frames ADD COLUMN meter_id INTEGER REFERENCES meters(id);
+ALTER TABLE frames ADD COLUMN epoch INTEGER;
+ALTER TABLE frames ADD COLUMN total_kwh INTEGER;
+ALTER TABLE frames ADD COLUMN kwh24 INTEGER;
+ALTER TABLE frames ADD COLUMN peak_demand_counts INTEGER;
+ALTER TABLE frames ADD COLUMN demand_resets INTEGER;
+UPDATE frames SET meter_id = r.meter_id, epoch = r.epoch, total_kwh = r.total_kwh,
+  kwh24 = r.kwh24, peak_demand_counts = r.peak_demand_counts, demand_resets = r.demand_resets
+  FROM readings r WHERE r.frame_id = frames.id;
+DROP TABLE readings;
+CREATE INDEX readings_by_meter ON frames(meter_id, received_at_us) WHERE meter_id IS NOT NULL;
+CREATE VIEW readings AS
+  SELECT meter_id, received_at_us, id AS frame_id, epoch, total_kwh, kwh24,
+         peak_demand_counts, demand_resets
+  FROM frames WHERE meter_id IS NOT NULL;
+)sql",
+    // 2 -> 3: readings in blocks of one meter and one UTC hour (reading_blocks.h); the
+    // journal keeps only the frame; events raised by a retracted reading are marked. `frames` is
+    // rebuilt without the reading columns (their
+    // foreign key forbids DROP COLUMN), with foreign keys off during the migration.
+    R"sql(
+CREATE TABLE reading_blocks(
+  id INTEGER PRIMARY KEY,
+  meter_id INTEGER NOT NULL REFERENCES meters(id),
+  hour INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  readings TEXT NOT NULL
+);
+CREATE UNIQUE INDEX reading_blocks_by_meter ON reading_blocks(meter_id, hour);
+INSERT INTO reading_blocks(meter_id, hour, n, readings)
+  SELECT meter_id, h, count(*),
+         json_group_array(json_array(received_at_us, id, epoch, total_kwh, kwh24,
+                                     peak_demand_counts, demand_resets))
+  FROM (SELECT *, (received_at_us - (received_at_us < 0) * 3599999999) / 3600000000 AS h
+        FROM frames WHERE meter_id IS NOT NULL ORDER BY meter_id, received_at_us, id)
+  GROUP BY meter_id, h;
+DROP VIEW readings;
+DROP INDEX readings_by_meter;
+CREATE TABLE frames_v3(
+  id INTEGER PRIMARY KEY,
+  received_at_us INTEGER NOT NULL,
+  source_id INTEGER NOT NULL REFERENCES sources(id),
+  stream_offset INTEGER NOT NULL,
+  burst INTEGER NOT NULL,
+  raw BLOB NOT NULL CHECK (length(raw) = 12)
+);
+INSERT INTO frames_v3 SELECT id, received_at_us, source_id, stream_offset, burst, raw FROM frames;
+DROP TABLE frames;
+ALTER TABLE frames_v3 RENAME TO frames;
+ALTER TABLE events ADD COLUMN retracted INTEGER NOT NULL DEFAULT 0;
+CREATE VIEW readings AS
+  SELECT b.meter_id AS meter_id,
+         json_extract(j.value, '$[0]') AS received_at_us,
+         json_extract(j.value, '$[1]') AS frame_id,
+         json_extract(j.value, '$[2]') AS epoch,
+         json_extract(j.value, '$[3]') AS total_kwh,
+         json_extract(j.value, '$[4]') AS kwh24,
+         json_extract(j.value, '$[5]') AS peak_demand_counts,
+         json_extract(j.value, '$[6]') AS demand_resets
+  FROM reading_blocks b, json_each(b.readings) j;
+)sql",
+    // 3 -> 4: one row per reading in a real table keyed by (meter, time, frame), with a foreign
+    // key to its journal row; hourly rollups; the outbox and the sinks' cursors; a key-value
+    // table for the store's own figures (generation, outbox entries trimmed unsent). A reading's
+    // fields are checked by the database (the 24-bit and 16-bit ranges of the wire).
+    R"sql(
+CREATE TABLE readings_v4(
+  meter_id INTEGER NOT NULL REFERENCES meters(id),
+  received_at_us INTEGER NOT NULL,
+  frame_id INTEGER NOT NULL REFERENCES frames(id),
+  epoch INTEGER NOT NULL CHECK (epoch >= 0),
+  total_kwh INTEGER NOT NULL CHECK (total_kwh >= 0),
+  kwh24 INTEGER NOT NULL CHECK (kwh24 BETWEEN 0 AND 16777215),
+  peak_demand_counts INTEGER NOT NULL CHECK (peak_demand_counts BETWEEN 0 AND 65535),
+  demand_resets INTEGER NOT NULL CHECK (demand_resets BETWEEN 0 AND 255),
+  PRIMARY KEY(meter_id, received_at_us, frame_id)
+) WITHOUT ROWID;
+INSERT INTO readings_v4
+  SELECT meter_id, received_at_us, frame_id, epoch, total_kwh, kwh24, peak_demand_counts,
+         demand_resets
+  FROM readings ORDER BY meter_id, received_at_us, frame_id;
+DROP VIEW readings;
+DROP TABLE reading_blocks;
+ALTER TABLE readings_v4 RENAME TO readings;
+CREATE TABLE rollups_hourly(
+  meter_id INTEGER NOT NULL REFERENCES meters(id),
+  hour_us INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  first_at_us INTEGER,
+  last_at_us INTEGER,
+  epoch_first INTEGER,
+  epoch_last INTEGER,
+  kwh_first INTEGER,
+  kwh_last INTEGER,
+  resets_first INTEGER,
+  resets_last INTEGER,
+  peak_max_counts INTEGER,
+  start_wh INTEGER,
+  start_epoch INTEGER,
+  PRIMARY KEY(meter_id, hour_us)
+) WITHOUT ROWID;
+CREATE TABLE outbox(
+  seq INTEGER PRIMARY KEY,
+  kind INTEGER NOT NULL,
+  ref INTEGER NOT NULL,
+  meter_id INTEGER,
+  at_us INTEGER NOT NULL
+);
+CREATE TABLE sink_cursors(
+  name TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL
+);
+CREATE TABLE store_meta(
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);
+INSERT INTO store_meta(key, value) VALUES ('generation', 1), ('outbox_trimmed_unsent', 0);
+)sql",
+};
+
+}  // namespace
+
+static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
+
+const char* migration(int from_version) {
+  return kMigrations[from_version];
+}
+
+}  // namespace imsm::collector::sqlite

@@ -1,0 +1,973 @@
+#include "collector/store/sqlite/sqlite_store.h"
+
+#include <SQLiteCpp/Transaction.h>
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string_view>
+
+#include "collector/store/sqlite/sqlite_schema.h"
+
+namespace imsm::collector {
+
+using sqlite::kSchemaVersion;
+
+namespace {
+
+// Before the first connection: no global memory statistics (they take a mutex on every
+// allocation). Later calls are refused by SQLite (SQLITE_MISUSE) and change nothing.
+bool configure_sqlite() {
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  return true;
+}
+
+// A reader opens read-only, so it works on a file it cannot write. A WAL database on a
+// read-only mount (or whose -shm cannot be created) cannot be opened that way; it is opened
+// immutable instead (nothing can be writing it then).
+SQLite::Database open_database(const std::string& path, const StoreOptions& o) {
+  static const bool once = configure_sqlite();
+  static_cast<void>(once);
+  if (!o.read_only)
+    return SQLite::Database(
+        path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLITE_OPEN_NOMUTEX, 10'000);
+  if (!std::filesystem::exists(path))
+    throw std::runtime_error(fmt::format("{}: no such database", path));
+  try {
+    SQLite::Database db(path, SQLite::OPEN_READONLY | SQLITE_OPEN_NOMUTEX, 10'000);
+    db.execAndGet("PRAGMA user_version");  // the first read opens the WAL index
+    return db;
+  } catch (const SQLite::Exception&) {
+    const std::string uri = "file:" + path + "?immutable=1";
+    return SQLite::Database(uri, SQLite::OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+                            10'000);
+  }
+}
+
+template <class Row>
+void bind_optional_meter(SQLite::Statement& s, int i, const std::optional<Row>& v) {
+  if (v)
+    s.bind(i, static_cast<int>(*v));
+  else
+    s.bind(i);
+}
+
+Reading reading_from(SQLite::Statement& q, int c0) {
+  Reading r;
+  r.meter_id = static_cast<std::uint16_t>(q.getColumn(c0).getInt());
+  r.received_at = q.getColumn(c0 + 1).getInt64();
+  r.frame_id = q.getColumn(c0 + 2).getInt64();
+  r.epoch = static_cast<std::uint32_t>(q.getColumn(c0 + 3).getInt64());
+  r.total_kwh = q.getColumn(c0 + 4).getInt64();
+  r.kwh24 = static_cast<std::uint32_t>(q.getColumn(c0 + 5).getInt64());
+  r.peak_demand_counts = static_cast<std::uint16_t>(q.getColumn(c0 + 6).getInt());
+  r.demand_resets = static_cast<std::uint8_t>(q.getColumn(c0 + 7).getInt());
+  return r;
+}
+
+constexpr const char* kReadingColumns =
+    "meter_id, received_at_us, frame_id, epoch, total_kwh, kwh24, peak_demand_counts, "
+    "demand_resets";
+
+void copy_raw(const SQLite::Column& blob, protocol::RawFrame& raw) {
+  if (blob.getBytes() == static_cast<int>(raw.size()))
+    std::memcpy(raw.data(), blob.getBlob(), raw.size());
+}
+
+Observation observation_from(SQLite::Statement& q) {
+  Observation o;
+  o.frame_id = q.getColumn(0).getInt64();
+  o.received_at = q.getColumn(1).getInt64();
+  o.source_id = static_cast<std::uint32_t>(q.getColumn(2).getInt64());
+  o.stream_offset = static_cast<std::uint64_t>(q.getColumn(3).getInt64());
+  o.burst = static_cast<protocol::Burst>(q.getColumn(4).getInt());
+  copy_raw(q.getColumn(5), o.raw);
+  return o;
+}
+
+EventKind event_kind_from_column(const std::string& text) {
+  if (auto k = parse_event_kind(text)) return *k;
+  throw std::runtime_error("events: unknown kind '" + text + "' in the database");
+}
+
+// Event detail is written by EventDetail::json (a flat object); read it back field by field.
+EventDetail event_detail_from_json(const std::string& text) {
+  EventDetail d;
+  const auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return d.add("unparsed", text);
+  for (const auto& [k, v] : j.items()) {
+    if (v.is_boolean())
+      d.add(k, v.get<bool>());
+    else if (v.is_number_integer())
+      d.add(k, v.get<std::int64_t>());
+    else if (v.is_string())
+      d.add(k, v.get<std::string>());
+    else
+      d.add(k, v.dump());
+  }
+  return d;
+}
+
+constexpr const char* kEventSelect =
+    "SELECT e.id, e.at_us, e.kind, e.meter_id, e.source_id, e.detail, coalesce(s.name, ''), "
+    "e.retracted FROM events e LEFT JOIN sources s ON s.id = e.source_id";
+
+StoredEvent event_from(SQLite::Statement& q) {
+  StoredEvent s;
+  s.id = q.getColumn(0).getInt64();
+  s.e.at = q.getColumn(1).getInt64();
+  s.e.kind = event_kind_from_column(q.getColumn(2).getString());
+  if (!q.getColumn(3).isNull()) s.e.meter_id = static_cast<std::uint16_t>(q.getColumn(3).getInt());
+  if (!q.getColumn(4).isNull())
+    s.e.source_id = static_cast<std::uint32_t>(q.getColumn(4).getInt64());
+  s.e.detail = event_detail_from_json(q.getColumn(5).getString());
+  s.source = q.getColumn(6).getString();
+  s.retracted = q.getColumn(7).getInt() != 0;
+  return s;
+}
+
+constexpr const char* kRejectionSelect =
+    "SELECT r.frame_id, r.meter_id, f.received_at_us, s.name, f.burst, r.reason, r.detail, "
+    "f.raw FROM rejected r JOIN frames f ON f.id = r.frame_id JOIN sources s ON s.id = "
+    "f.source_id";
+
+StoredRejection rejection_from(SQLite::Statement& q) {
+  StoredRejection r;
+  r.frame_id = q.getColumn(0).getInt64();
+  r.meter_id = static_cast<std::uint16_t>(q.getColumn(1).getInt());
+  r.received_at = q.getColumn(2).getInt64();
+  r.source = q.getColumn(3).getString();
+  r.burst = q.getColumn(4).getInt();
+  r.reason = q.getColumn(5).getString();
+  r.detail = q.getColumn(6).getString();
+  copy_raw(q.getColumn(7), r.raw);
+  return r;
+}
+
+// Tables count() may name (it builds SQL from the name).
+constexpr std::string_view kCountable[] = {"frames",  "readings",       "rejected", "pending",
+                                           "events",  "rollups_hourly", "outbox",   "meters",
+                                           "sources", "sink_cursors"};
+
+}  // namespace
+
+const char* to_string(OutboxKind k) {
+  switch (k) {
+    case OutboxKind::Reading:
+      return "reading";
+    case OutboxKind::Rejection:
+      return "rejection";
+    case OutboxKind::Retraction:
+      return "retraction";
+    case OutboxKind::Event:
+      return "event";
+  }
+  return "?";
+}
+
+std::unique_ptr<Store> open_store(const std::string& path, StoreOptions options) {
+  try {
+    return std::make_unique<SqliteStore>(path, options);
+  } catch (const SQLite::Exception& e) {
+    throw std::runtime_error(fmt::format("database {}: {}", path, e.what()));
+  }
+}
+
+SqliteStore::SqliteStore(const std::string& path, StoreOptions options)
+    : db_(open_database(path, options)), options_(options) {
+  db_.exec("PRAGMA foreign_keys = ON");
+  if (!options_.read_only) {
+    // 16 KiB pages for a new database (an existing one keeps its page size): shallower
+    // B-trees, fewer pages written per commit; must precede the switch to WAL.
+    db_.exec("PRAGMA page_size = 16384");
+    db_.exec("PRAGMA journal_mode = WAL");
+    db_.exec(options_.synchronous_full ? "PRAGMA synchronous = FULL"
+                                       : "PRAGMA synchronous = NORMAL");
+    db_.exec(fmt::format("PRAGMA cache_size = -{}", options_.cache_kib));
+    // Statement journals and sorts in memory: a statement journal spilled to a temp file
+    // cost one write per touched page.
+    db_.exec("PRAGMA temp_store = MEMORY");
+    // The WAL file is truncated back to 64 MiB when the log restarts after a checkpoint.
+    db_.exec("PRAGMA journal_size_limit = 67108864");
+    migrate();
+    // Checkpoint when the WAL reaches 64 MiB rather than SQLite's 1000 pages: pages rewritten
+    // by several one-second commits are then copied into the database once per checkpoint.
+    const auto page = db_.execAndGet("PRAGMA page_size").getInt64();
+    db_.exec(fmt::format("PRAGMA wal_autocheckpoint = {}",
+                         (64 << 20) / std::max<std::int64_t>(page, 512)));
+  } else if (schema_version() != kSchemaVersion) {
+    throw std::runtime_error(
+        fmt::format("{}: not an imsmeter database of this version (schema version {}, want {}; "
+                    "open it once with `imsmeter collect` or `rebuild` to migrate it)",
+                    path, schema_version(), kSchemaVersion));
+  }
+  prepare();
+}
+
+SqliteStore::~SqliteStore() {
+  if (in_tx_) {
+    try {
+      db_.exec("ROLLBACK");
+    } catch (...) {
+    }
+  }
+}
+
+int SqliteStore::schema_version() {
+  return db_.execAndGet("PRAGMA user_version").getInt();
+}
+
+std::int64_t SqliteStore::generation() {
+  SQLite::Statement q(db_, "SELECT value FROM store_meta WHERE key = 'generation'");
+  return q.executeStep() ? q.getColumn(0).getInt64() : 1;
+}
+
+void SqliteStore::migrate() {
+  const int have = schema_version();
+  if (have > kSchemaVersion)
+    throw std::runtime_error(fmt::format("{}: schema version {} is newer than this imsmeter ({})",
+                                         db_.getFilename(), have, kSchemaVersion));
+  if (have == kSchemaVersion) return;
+  // Foreign keys off while tables are rebuilt (SQLite's procedure for changing a table's
+  // shape; the pragma is a no-op inside a transaction), checked before each commit.
+  db_.exec("PRAGMA foreign_keys = OFF");
+  for (int v = have; v < kSchemaVersion; ++v) {
+    SQLite::Transaction tx(db_);
+    db_.exec(sqlite::migration(v));
+    db_.exec(fmt::format("PRAGMA user_version = {}", v + 1));
+    SQLite::Statement check(db_, "PRAGMA foreign_key_check");
+    if (check.executeStep())
+      throw std::runtime_error(fmt::format("{}: migration to schema {} breaks a foreign key in {}",
+                                           db_.getFilename(), v + 1,
+                                           check.getColumn(0).getString()));
+    tx.commit();
+  }
+  db_.exec("PRAGMA foreign_keys = ON");
+  if (have < 4) build_all_rollups();
+}
+
+// Rollups of every stored reading (the migration to schema 4, whose readings had none).
+void SqliteStore::build_all_rollups() {
+  SQLite::Transaction tx(db_);
+  SQLite::Statement q(db_,
+                      "SELECT meter_id, min(received_at_us), max(received_at_us) FROM readings "
+                      "GROUP BY meter_id");
+  while (q.executeStep())
+    refresh_rollups(static_cast<std::uint16_t>(q.getColumn(0).getInt()),
+                    Dirty{q.getColumn(1).getInt64(), q.getColumn(2).getInt64()});
+  tx.commit();
+}
+
+// Next ids from the tables' largest keys: each a descent of one B-tree, no scan.
+void SqliteStore::load_counters() {
+  next_.next_frame_id = db_.execAndGet("SELECT coalesce(max(id), 0) + 1 FROM frames").getInt64();
+  next_.next_event_id = db_.execAndGet("SELECT coalesce(max(id), 0) + 1 FROM events").getInt64();
+  next_.next_seq = db_.execAndGet("SELECT coalesce(max(seq), 0) + 1 FROM outbox").getInt64();
+  at_begin_ = next_;
+}
+
+void SqliteStore::prepare() {
+  load_counters();
+  if (options_.read_only) return;
+  auto stmt = [this](const char* sql) { return std::make_unique<SQLite::Statement>(db_, sql); };
+  ins_frame_ = stmt(
+      "INSERT INTO frames(id, received_at_us, source_id, stream_offset, burst, raw) "
+      "VALUES (?,?,?,?,?,?)");
+  ins_reading_ = stmt(
+      "INSERT INTO readings(meter_id, received_at_us, frame_id, epoch, total_kwh, kwh24, "
+      "peak_demand_counts, demand_resets) VALUES (?,?,?,?,?,?,?,?)");
+  del_reading_ =
+      stmt("DELETE FROM readings WHERE meter_id = ? AND received_at_us = ? AND frame_id = ?");
+  ins_rejected_ =
+      stmt("INSERT OR REPLACE INTO rejected(frame_id, meter_id, reason, detail) VALUES (?,?,?,?)");
+  ins_pending_ = stmt("INSERT OR IGNORE INTO pending(frame_id) VALUES (?)");
+  del_pending_ = stmt("DELETE FROM pending WHERE frame_id = ?");
+  retract_events_ = stmt(
+      "UPDATE events SET retracted = 1 WHERE meter_id = ? AND at_us = ? "
+      "AND kind IN ('demand_reset', 'rollover')");
+  ins_event_ =
+      stmt("INSERT INTO events(id, at_us, kind, meter_id, source_id, detail) VALUES (?,?,?,?,?,?)");
+  upsert_meter_ = stmt(
+      "INSERT INTO meters(id, registered, discovered_at_us, epoch, silent) VALUES (?,?,?,?,?) "
+      "ON CONFLICT(id) DO UPDATE SET discovered_at_us = excluded.discovered_at_us, "
+      "epoch = excluded.epoch, silent = excluded.silent");
+  ins_outbox_ = stmt("INSERT INTO outbox(seq, kind, ref, meter_id, at_us) VALUES (?,?,?,?,?)");
+}
+
+void SqliteStore::begin() {
+  if (in_tx_) return;
+  db_.exec("BEGIN IMMEDIATE");
+  in_tx_ = true;
+  at_begin_ = next_;
+}
+
+void SqliteStore::commit() {
+  if (!in_tx_) return;
+  flush_journal();
+  refresh_rollups();
+  db_.exec("COMMIT");
+  in_tx_ = false;
+  at_begin_ = next_;
+}
+
+void SqliteStore::rollback() {
+  unwritten_.reset();
+  dirty_.clear();
+  next_ = at_begin_;
+  if (!in_tx_) return;
+  in_tx_ = false;
+  // Some errors (a full disk, I/O) end the transaction by themselves.
+  if (sqlite3_get_autocommit(db_.getHandle()) == 0) db_.exec("ROLLBACK");
+}
+
+std::uint32_t SqliteStore::source_id(const std::string& name) {
+  SQLite::Statement ins(db_, "INSERT OR IGNORE INTO sources(name) VALUES (?)");
+  ins.bind(1, name);
+  ins.exec();
+  SQLite::Statement q(db_, "SELECT id FROM sources WHERE name = ?");
+  q.bind(1, name);
+  q.executeStep();
+  return static_cast<std::uint32_t>(q.getColumn(0).getInt64());
+}
+
+SourceCounters SqliteStore::source_counters(std::uint32_t id) {
+  SQLite::Statement q(
+      db_,
+      "SELECT bytes_in, frames, shared_frames, skipped_no_stop, skipped_padding, "
+      "skipped_gap, skipped_end, reconnects, last_offset FROM sources WHERE id = ?");
+  q.bind(1, static_cast<std::int64_t>(id));
+  SourceCounters c;
+  if (q.executeStep()) {
+    auto u = [&](int i) { return static_cast<std::uint64_t>(q.getColumn(i).getInt64()); };
+    c = SourceCounters{u(0), u(1), u(2), u(3), u(4), u(5), u(6), u(7), u(8)};
+  }
+  return c;
+}
+
+void SqliteStore::save_source_counters(std::uint32_t id, const SourceCounters& c) {
+  SQLite::Statement u(
+      db_,
+      "UPDATE sources SET bytes_in=?, frames=?, shared_frames=?, skipped_no_stop=?, "
+      "skipped_padding=?, skipped_gap=?, skipped_end=?, reconnects=?, "
+      "last_offset=max(last_offset, ?) WHERE id=?");
+  int i = 1;
+  for (std::uint64_t v :
+       {c.bytes_in, c.frames, c.shared_frames, c.skipped_no_stop, c.skipped_padding, c.skipped_gap,
+        c.skipped_end, c.reconnects, c.last_offset})
+    u.bind(i++, static_cast<std::int64_t>(v));
+  u.bind(i, static_cast<std::int64_t>(id));
+  u.exec();
+}
+
+void SqliteStore::save_registry(const CollectorConfig& config) {
+  SQLite::Statement u(
+      db_,
+      "INSERT INTO meters(id, registered, model, label, tenant, location, tariff) "
+      "VALUES (?,1,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET registered=1, model=excluded.model, "
+      "label=excluded.label, tenant=excluded.tenant, location=excluded.location, "
+      "tariff=excluded.tariff");
+  for (const auto& m : config.meters) {
+    u.bind(1, static_cast<int>(m.id));
+    u.bind(2, m.model);
+    u.bind(3, m.label);
+    u.bind(4, m.tenant);
+    u.bind(5, m.location);
+    u.bind(6, m.tariff);
+    u.exec();
+    u.reset();
+  }
+}
+
+// The frame's id is taken now (the validator names it); the row is written by the next
+// apply() or commit(), in the same transaction, before the rows that refer to it.
+void SqliteStore::journal(Observation& obs) {
+  flush_journal();
+  obs.frame_id = next_.next_frame_id++;
+  unwritten_ = obs;
+}
+
+// One prepared single-row INSERT per row, bound, stepped and reset. (Multi-row INSERTs were
+// slower: a statement that writes several rows needs a statement journal, a copy of every page
+// it touches, so that it can be undone alone; a single-row INSERT needs none.)
+void SqliteStore::flush_journal() {
+  if (!unwritten_) return;
+  auto& s = *ins_frame_;
+  const Observation& obs = *unwritten_;
+  s.bind(1, obs.frame_id);
+  s.bind(2, obs.received_at);
+  s.bind(3, static_cast<std::int64_t>(obs.source_id));
+  s.bind(4, static_cast<std::int64_t>(obs.stream_offset));
+  s.bind(5, static_cast<int>(obs.burst));
+  s.bindNoCopy(6, obs.raw.data(), static_cast<int>(obs.raw.size()));
+  s.exec();
+  s.reset();
+  unwritten_.reset();
+}
+
+void SqliteStore::upsert_meter(const MeterState& m) {
+  auto& s = *upsert_meter_;
+  s.bind(1, static_cast<int>(m.id));
+  s.bind(2, m.registered ? 1 : 0);
+  if (m.discovered_at)
+    s.bind(3, *m.discovered_at);
+  else
+    s.bind(3);
+  s.bind(4, static_cast<std::int64_t>(m.epoch));
+  s.bind(5, m.silent ? 1 : 0);
+  s.exec();
+  s.reset();
+}
+
+void SqliteStore::add_outbox(OutboxKind kind, std::int64_t ref, std::optional<std::uint16_t> meter,
+                             UtcMicros at) {
+  auto& s = *ins_outbox_;
+  s.bind(1, next_.next_seq++);
+  s.bind(2, static_cast<int>(kind));
+  s.bind(3, ref);
+  bind_optional_meter(s, 4, meter);
+  s.bind(5, at);
+  s.exec();
+  s.reset();
+}
+
+void SqliteStore::mark_dirty(std::uint16_t meter, UtcMicros at) {
+  auto [it, fresh] = dirty_.try_emplace(meter, Dirty{at, at});
+  if (!fresh) {
+    it->second.lo = std::min(it->second.lo, at);
+    it->second.hi = std::max(it->second.hi, at);
+  }
+}
+
+void SqliteStore::apply(const Decisions& d, const Validator& v) {
+  // Meter rows first: readings refer to them.
+  for (std::uint16_t id : d.meters_changed)
+    if (const MeterState* m = v.meter(id)) upsert_meter(*m);
+  // The frame journaled last is written first: rejections and pending rows refer to it.
+  flush_journal();
+  for (const Reading& r : d.readings) {
+    auto& s = *ins_reading_;
+    s.bind(1, static_cast<int>(r.meter_id));
+    s.bind(2, r.received_at);
+    s.bind(3, r.frame_id);
+    s.bind(4, static_cast<std::int64_t>(r.epoch));
+    s.bind(5, r.total_kwh);
+    s.bind(6, static_cast<std::int64_t>(r.kwh24));
+    s.bind(7, static_cast<int>(r.peak_demand_counts));
+    s.bind(8, static_cast<int>(r.demand_resets));
+    s.exec();
+    s.reset();
+    mark_dirty(r.meter_id, r.received_at);
+    add_outbox(OutboxKind::Reading, r.frame_id, r.meter_id, r.received_at);
+  }
+  for (const Reading& r : d.retracted) {
+    auto& s = *del_reading_;
+    s.bind(1, static_cast<int>(r.meter_id));
+    s.bind(2, r.received_at);
+    s.bind(3, r.frame_id);
+    s.exec();
+    s.reset();
+    mark_dirty(r.meter_id, r.received_at);
+    add_outbox(OutboxKind::Retraction, r.frame_id, r.meter_id, r.received_at);
+    // What the reading alone raised is void with it (its frame's time and meter name them).
+    auto& e = *retract_events_;
+    e.bind(1, static_cast<int>(r.meter_id));
+    e.bind(2, r.received_at);
+    e.exec();
+    e.reset();
+  }
+  for (const Rejection& r : d.rejections) {
+    auto& s = *ins_rejected_;
+    s.bind(1, r.frame_id);
+    s.bind(2, static_cast<int>(r.meter_id));
+    s.bind(3, to_string(r.reason));
+    s.bind(4, r.detail);
+    s.exec();
+    s.reset();
+    add_outbox(OutboxKind::Rejection, r.frame_id, r.meter_id, 0);
+  }
+  for (std::int64_t id : d.released) {
+    del_pending_->bind(1, id);
+    del_pending_->exec();
+    del_pending_->reset();
+  }
+  for (std::int64_t id : d.held) {
+    ins_pending_->bind(1, id);
+    ins_pending_->exec();
+    ins_pending_->reset();
+  }
+  for (const Event& e : d.events) {
+    auto& s = *ins_event_;
+    const std::int64_t id = next_.next_event_id++;
+    s.bind(1, id);
+    s.bind(2, e.at);
+    s.bind(3, to_string(e.kind));
+    bind_optional_meter(s, 4, e.meter_id);
+    if (e.source_id)
+      s.bind(5, static_cast<std::int64_t>(*e.source_id));
+    else
+      s.bind(5);
+    s.bind(6, e.detail.json());
+    s.exec();
+    s.reset();
+    add_outbox(OutboxKind::Event, id, e.meter_id, e.at);
+  }
+}
+
+// Rollups of the hours the batch's readings touched, recomputed from the readings table
+// (rollup.h): from the hour of the last reading before the earliest change to the hour of the
+// first reading after the latest one (a late or withdrawn reading moves the boundary values on
+// both sides of it). In order, a meter's batch touches the hours since its last commit.
+void SqliteStore::refresh_rollups() {
+  for (const auto& [meter, d] : dirty_) refresh_rollups(meter, d);
+  dirty_.clear();
+}
+
+void SqliteStore::refresh_rollups(std::uint16_t meter, Dirty d) {
+  const auto before_change = last_reading(meter, d.lo, std::nullopt);
+  const auto after_change = first_reading_after(meter, d.hi);
+  const UtcMicros first_hour = hour_start(before_change ? before_change->received_at : d.lo);
+  const UtcMicros last_hour = hour_start(after_change ? after_change->received_at : d.hi);
+  const auto before = last_reading(meter, first_hour, std::nullopt);
+  std::vector<Reading> rows;
+  each_meter_reading(meter, first_hour, last_hour + kHourMicros,
+                     [&](const Reading& r) { rows.push_back(r); });
+  const auto after = first_reading_after(meter, last_hour + kHourMicros - 1);
+  const auto fresh = compute_rollups(meter, before, rows, first_hour, last_hour, after);
+  SQLite::Statement del(
+      db_, "DELETE FROM rollups_hourly WHERE meter_id = ? AND hour_us BETWEEN ? AND ?");
+  del.bind(1, static_cast<int>(meter));
+  del.bind(2, first_hour);
+  del.bind(3, last_hour);
+  del.exec();
+  SQLite::Statement ins(
+      db_,
+      "INSERT INTO rollups_hourly(meter_id, hour_us, n, first_at_us, last_at_us, epoch_first, "
+      "epoch_last, kwh_first, kwh_last, resets_first, resets_last, peak_max_counts, start_wh, "
+      "start_epoch) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  for (const HourRollup& h : fresh) {
+    ins.bind(1, static_cast<int>(meter));
+    ins.bind(2, h.hour);
+    ins.bind(3, h.n);
+    if (h.n > 0) {
+      ins.bind(4, h.first_at);
+      ins.bind(5, h.last_at);
+      ins.bind(6, static_cast<std::int64_t>(h.epoch_first));
+      ins.bind(7, static_cast<std::int64_t>(h.epoch_last));
+      ins.bind(8, h.kwh_first);
+      ins.bind(9, h.kwh_last);
+      ins.bind(10, static_cast<int>(h.resets_first));
+      ins.bind(11, static_cast<int>(h.resets_last));
+      ins.bind(12, static_cast<int>(h.peak_max_counts));
+    } else {
+      for (int c = 4; c <= 12; ++c) ins.bind(c);
+    }
+    if (h.start_wh) {
+      ins.bind(13, *h.start_wh);
+      ins.bind(14, static_cast<std::int64_t>(h.start_epoch));
+    } else {
+      ins.bind(13);
+      ins.bind(14);
+    }
+    ins.exec();
+    ins.reset();
+  }
+}
+
+std::vector<MeterState> SqliteStore::load_meter_states() {
+  std::vector<MeterState> out;
+  SQLite::Statement q(db_, "SELECT id, registered, discovered_at_us, epoch, silent FROM meters");
+  while (q.executeStep()) {
+    MeterState m;
+    m.id = static_cast<std::uint16_t>(q.getColumn(0).getInt());
+    m.registered = q.getColumn(1).getInt() != 0;
+    if (!q.getColumn(2).isNull()) m.discovered_at = q.getColumn(2).getInt64();
+    m.epoch = static_cast<std::uint32_t>(q.getColumn(3).getInt64());
+    m.silent = q.getColumn(4).getInt() != 0;
+    out.push_back(std::move(m));
+  }
+  for (MeterState& m : out) {
+    if (const auto last = last_reading(m.id, std::numeric_limits<UtcMicros>::max(), m.epoch)) {
+      m.has_last = true;
+      m.last_at = last->received_at;
+      m.last_total_kwh = last->total_kwh;
+      m.last_kwh24 = last->kwh24;
+      m.last_peak = last->peak_demand_counts;
+      m.last_resets = last->demand_resets;
+    }
+  }
+  return out;
+}
+
+void SqliteStore::each_frame(const std::function<void(const Observation&)>& fn) {
+  flush_journal();
+  SQLite::Statement q(db_,
+                      "SELECT id, received_at_us, source_id, stream_offset, burst, raw FROM frames "
+                      "ORDER BY id");
+  while (q.executeStep()) fn(observation_from(q));
+}
+
+std::vector<Observation> SqliteStore::load_pending() {
+  std::vector<Observation> out;
+  SQLite::Statement q(db_,
+                      "SELECT f.id, f.received_at_us, f.source_id, f.stream_offset, f.burst, f.raw "
+                      "FROM pending p JOIN frames f ON f.id = p.frame_id ORDER BY f.id");
+  while (q.executeStep()) out.push_back(observation_from(q));
+  return out;
+}
+
+// Source events (source_up, source_down) are not derived from the journal and stay; derived
+// events get new ids after every id ever used (ids are never reused), in a new generation.
+void SqliteStore::clear_derived() {
+  flush_journal();
+  db_.exec(
+      "DELETE FROM readings; DELETE FROM rollups_hourly; DELETE FROM rejected; "
+      "DELETE FROM pending; DELETE FROM events WHERE kind NOT IN ('source_up', 'source_down');");
+  db_.exec("DELETE FROM meters WHERE registered = 0");
+  db_.exec("UPDATE meters SET discovered_at_us = NULL, epoch = 0, silent = 0");
+  db_.exec("UPDATE store_meta SET value = value + 1 WHERE key = 'generation'");
+  dirty_.clear();
+}
+
+std::vector<MeterInfo> SqliteStore::meters() {
+  std::vector<MeterInfo> out;
+  SQLite::Statement q(db_,
+                      "SELECT id, registered, model, label, tenant, location, tariff, "
+                      "discovered_at_us, epoch, silent FROM meters ORDER BY id");
+  while (q.executeStep()) {
+    MeterInfo m;
+    m.id = static_cast<std::uint16_t>(q.getColumn(0).getInt());
+    m.registered = q.getColumn(1).getInt() != 0;
+    m.model = q.getColumn(2).getString();
+    m.label = q.getColumn(3).getString();
+    m.tenant = q.getColumn(4).getString();
+    m.location = q.getColumn(5).getString();
+    m.tariff = q.getColumn(6).getString();
+    if (!q.getColumn(7).isNull()) m.discovered_at = q.getColumn(7).getInt64();
+    m.epoch = static_cast<std::uint32_t>(q.getColumn(8).getInt64());
+    m.silent = q.getColumn(9).getInt() != 0;
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::optional<MeterInfo> SqliteStore::meter(std::uint16_t id) {
+  for (auto& m : meters())
+    if (m.id == id) return m;
+  return std::nullopt;
+}
+
+void SqliteStore::each_meter_reading(std::uint16_t meter, UtcMicros from, UtcMicros to,
+                                     const std::function<void(const Reading&)>& fn) {
+  if (from >= to) return;
+  SQLite::Statement q(db_, fmt::format("SELECT {} FROM readings WHERE meter_id = ? AND "
+                                       "received_at_us >= ? AND received_at_us < ? "
+                                       "ORDER BY received_at_us, frame_id",
+                                       kReadingColumns));
+  q.bind(1, static_cast<int>(meter));
+  q.bind(2, from);
+  q.bind(3, to);
+  while (q.executeStep()) fn(reading_from(q, 0));
+}
+
+void SqliteStore::each_reading(std::optional<std::uint16_t> meter, UtcMicros from, UtcMicros to,
+                               const std::function<void(const StoredReading&)>& fn) {
+  if (from >= to) return;
+  std::string sql =
+      "SELECT r.meter_id, r.received_at_us, r.frame_id, r.epoch, r.total_kwh, r.kwh24, "
+      "r.peak_demand_counts, r.demand_resets, f.source_id, s.name, f.raw FROM readings r "
+      "JOIN frames f ON f.id = r.frame_id JOIN sources s ON s.id = f.source_id "
+      "WHERE r.received_at_us >= ? AND r.received_at_us < ?";
+  if (meter) sql += " AND r.meter_id = ?";
+  sql += " ORDER BY r.meter_id, r.received_at_us, r.frame_id";
+  SQLite::Statement q(db_, sql);
+  q.bind(1, from);
+  q.bind(2, to);
+  if (meter) q.bind(3, static_cast<int>(*meter));
+  StoredReading s;
+  while (q.executeStep()) {
+    s.r = reading_from(q, 0);
+    s.r.source_id = static_cast<std::uint32_t>(q.getColumn(8).getInt64());
+    s.source = q.getColumn(9).getString();
+    s.raw = {};
+    copy_raw(q.getColumn(10), s.raw);
+    fn(s);
+  }
+}
+
+std::optional<Reading> SqliteStore::last_reading(std::uint16_t meter, UtcMicros before,
+                                                 std::optional<std::uint32_t> epoch) {
+  std::string sql = fmt::format(
+      "SELECT {} FROM readings WHERE meter_id = ? AND received_at_us < ?{} "
+      "ORDER BY received_at_us DESC, frame_id DESC LIMIT 1",
+      kReadingColumns, epoch ? " AND epoch = ?" : "");
+  SQLite::Statement q(db_, sql);
+  q.bind(1, static_cast<int>(meter));
+  q.bind(2, before);
+  if (epoch) q.bind(3, static_cast<std::int64_t>(*epoch));
+  if (q.executeStep()) return reading_from(q, 0);
+  return std::nullopt;
+}
+
+std::optional<Reading> SqliteStore::first_reading_after(std::uint16_t meter, UtcMicros after) {
+  SQLite::Statement q(db_, fmt::format("SELECT {} FROM readings WHERE meter_id = ? AND "
+                                       "received_at_us > ? ORDER BY received_at_us, frame_id "
+                                       "LIMIT 1",
+                                       kReadingColumns));
+  q.bind(1, static_cast<int>(meter));
+  q.bind(2, after);
+  if (q.executeStep()) return reading_from(q, 0);
+  return std::nullopt;
+}
+
+void SqliteStore::each_rollup(std::uint16_t meter, UtcMicros from, UtcMicros to,
+                              const std::function<void(const HourRollup&)>& fn) {
+  SQLite::Statement q(
+      db_,
+      "SELECT hour_us, n, first_at_us, last_at_us, epoch_first, epoch_last, kwh_first, kwh_last, "
+      "resets_first, resets_last, peak_max_counts, start_wh, start_epoch FROM rollups_hourly "
+      "WHERE meter_id = ? AND hour_us >= ? AND hour_us < ? ORDER BY hour_us");
+  q.bind(1, static_cast<int>(meter));
+  q.bind(2, from);
+  q.bind(3, to);
+  while (q.executeStep()) {
+    HourRollup h;
+    h.meter_id = meter;
+    h.hour = q.getColumn(0).getInt64();
+    h.n = q.getColumn(1).getInt64();
+    if (h.n > 0) {
+      h.first_at = q.getColumn(2).getInt64();
+      h.last_at = q.getColumn(3).getInt64();
+      h.epoch_first = static_cast<std::uint32_t>(q.getColumn(4).getInt64());
+      h.epoch_last = static_cast<std::uint32_t>(q.getColumn(5).getInt64());
+      h.kwh_first = q.getColumn(6).getInt64();
+      h.kwh_last = q.getColumn(7).getInt64();
+      h.resets_first = static_cast<std::uint8_t>(q.getColumn(8).getInt());
+      h.resets_last = static_cast<std::uint8_t>(q.getColumn(9).getInt());
+      h.peak_max_counts = static_cast<std::uint16_t>(q.getColumn(10).getInt());
+    }
+    if (!q.getColumn(11).isNull()) {
+      h.start_wh = q.getColumn(11).getInt64();
+      h.start_epoch = static_cast<std::uint32_t>(q.getColumn(12).getInt64());
+    }
+    fn(h);
+  }
+}
+
+namespace {
+std::map<std::uint16_t, std::int64_t> counts_by_meter(SQLite::Database& db, const char* sql) {
+  std::map<std::uint16_t, std::int64_t> out;
+  SQLite::Statement q(db, sql);
+  while (q.executeStep())
+    out[static_cast<std::uint16_t>(q.getColumn(0).getInt())] = q.getColumn(1).getInt64();
+  return out;
+}
+}  // namespace
+
+std::map<std::uint16_t, std::int64_t> SqliteStore::reading_counts() {
+  // From the rollups: one row per meter-hour instead of one per reading.
+  return counts_by_meter(db_, "SELECT meter_id, sum(n) FROM rollups_hourly GROUP BY meter_id");
+}
+
+std::map<std::uint16_t, std::int64_t> SqliteStore::rejection_counts() {
+  return counts_by_meter(db_, "SELECT meter_id, count(*) FROM rejected GROUP BY meter_id");
+}
+
+std::vector<StoredRejection> SqliteStore::rejections(std::optional<std::uint16_t> meter,
+                                                     UtcMicros from, UtcMicros to) {
+  std::string sql =
+      std::string(kRejectionSelect) + " WHERE f.received_at_us >= ? AND f.received_at_us < ?";
+  if (meter) sql += " AND r.meter_id = ?";
+  sql += " ORDER BY f.received_at_us, r.frame_id";
+  SQLite::Statement q(db_, sql);
+  q.bind(1, from);
+  q.bind(2, to);
+  if (meter) q.bind(3, static_cast<int>(*meter));
+  std::vector<StoredRejection> out;
+  while (q.executeStep()) out.push_back(rejection_from(q));
+  return out;
+}
+
+std::vector<StoredEvent> SqliteStore::events(std::optional<std::uint16_t> meter, UtcMicros from,
+                                             UtcMicros to, const std::string& kind) {
+  std::string sql = std::string(kEventSelect) + " WHERE e.at_us >= ? AND e.at_us < ?";
+  if (meter) sql += " AND e.meter_id = ?";
+  if (!kind.empty()) sql += " AND e.kind = ?";
+  sql += " ORDER BY e.at_us, e.id";
+  SQLite::Statement q(db_, sql);
+  int i = 1;
+  q.bind(i++, from);
+  q.bind(i++, to);
+  if (meter) q.bind(i++, static_cast<int>(*meter));
+  if (!kind.empty()) q.bind(i++, kind);
+  std::vector<StoredEvent> out;
+  while (q.executeStep()) out.push_back(event_from(q));
+  return out;
+}
+
+std::vector<std::pair<std::string, SourceCounters>> SqliteStore::sources() {
+  std::vector<std::pair<std::string, SourceCounters>> out;
+  SQLite::Statement q(db_, "SELECT id, name FROM sources ORDER BY id");
+  while (q.executeStep())
+    out.emplace_back(q.getColumn(1).getString(),
+                     source_counters(static_cast<std::uint32_t>(q.getColumn(0).getInt64())));
+  return out;
+}
+
+std::optional<UtcMicros> SqliteStore::last_frame_at() {
+  SQLite::Statement q(db_, "SELECT received_at_us FROM frames ORDER BY id DESC LIMIT 1");
+  if (q.executeStep()) return q.getColumn(0).getInt64();
+  return std::nullopt;
+}
+
+std::int64_t SqliteStore::count(const char* table) {
+  const std::string_view name(table);
+  if (std::find(std::begin(kCountable), std::end(kCountable), name) == std::end(kCountable))
+    throw std::invalid_argument(fmt::format("count: no table {}", name));
+  flush_journal();
+  return db_.execAndGet(fmt::format("SELECT count(*) FROM {}", name)).getInt64();
+}
+
+std::optional<StoredReading> SqliteStore::reading_by_key(std::uint16_t meter, UtcMicros at,
+                                                         std::int64_t frame_id) {
+  std::optional<StoredReading> out;
+  each_reading(meter, at, at + 1, [&](const StoredReading& r) {
+    if (r.r.frame_id == frame_id) out = r;
+  });
+  return out;
+}
+
+// A withdrawn reading is no longer in `readings`: its frame (and the retraction rejection) is.
+std::optional<StoredReading> SqliteStore::frame_as_reading(std::int64_t frame_id) {
+  SQLite::Statement q(db_,
+                      "SELECT f.received_at_us, f.source_id, s.name, f.raw FROM frames f "
+                      "JOIN sources s ON s.id = f.source_id WHERE f.id = ?");
+  q.bind(1, frame_id);
+  if (!q.executeStep()) return std::nullopt;
+  StoredReading s;
+  s.r.frame_id = frame_id;
+  s.r.received_at = q.getColumn(0).getInt64();
+  s.r.source_id = static_cast<std::uint32_t>(q.getColumn(1).getInt64());
+  s.source = q.getColumn(2).getString();
+  copy_raw(q.getColumn(3), s.raw);
+  const protocol::Frame f = protocol::decode_unchecked(s.raw.data());
+  s.r.meter_id = f.meter_id.value;
+  s.r.kwh24 = f.total_kwh.value;
+  s.r.peak_demand_counts = f.peak_demand.value;
+  s.r.demand_resets = f.demand_resets.value;
+  return s;
+}
+
+std::optional<StoredRejection> SqliteStore::rejection_of(std::int64_t frame_id) {
+  SQLite::Statement q(db_, std::string(kRejectionSelect) + " WHERE r.frame_id = ?");
+  q.bind(1, frame_id);
+  if (q.executeStep()) return rejection_from(q);
+  return std::nullopt;
+}
+
+std::optional<StoredEvent> SqliteStore::event_by_id(std::int64_t id) {
+  SQLite::Statement q(db_, std::string(kEventSelect) + " WHERE e.id = ?");
+  q.bind(1, id);
+  if (q.executeStep()) return event_from(q);
+  return std::nullopt;
+}
+
+std::vector<OutboxItem> SqliteStore::outbox_after(std::uint64_t after, std::size_t limit) {
+  SQLite::Statement q(db_,
+                      "SELECT seq, kind, ref, meter_id, at_us FROM outbox WHERE seq > ? "
+                      "ORDER BY seq LIMIT ?");
+  q.bind(1, static_cast<std::int64_t>(after));
+  q.bind(2, static_cast<std::int64_t>(limit));
+  std::vector<OutboxItem> out;
+  while (q.executeStep()) {
+    OutboxItem item;
+    item.seq = static_cast<std::uint64_t>(q.getColumn(0).getInt64());
+    item.kind = static_cast<OutboxKind>(q.getColumn(1).getInt());
+    const std::int64_t ref = q.getColumn(2).getInt64();
+    const auto meter = static_cast<std::uint16_t>(q.getColumn(3).getInt());
+    const UtcMicros at = q.getColumn(4).getInt64();
+    switch (item.kind) {
+      case OutboxKind::Reading:
+        // A reading withdrawn since has its own Retraction entry later in the outbox; this
+        // entry still says what was published, from its frame.
+        item.reading = reading_by_key(meter, at, ref);
+        if (!item.reading) item.reading = frame_as_reading(ref);
+        break;
+      case OutboxKind::Retraction:
+        item.reading = frame_as_reading(ref);
+        break;
+      case OutboxKind::Rejection:
+        item.rejection = rejection_of(ref);
+        break;
+      case OutboxKind::Event:
+        item.event = event_by_id(ref);
+        break;
+    }
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+OutboxStatus SqliteStore::outbox_status() {
+  OutboxStatus s;
+  s.head = static_cast<std::uint64_t>(
+      db_.execAndGet("SELECT coalesce(max(seq), 0) FROM outbox").getInt64());
+  s.oldest = static_cast<std::uint64_t>(
+      db_.execAndGet("SELECT coalesce(min(seq), 0) FROM outbox").getInt64());
+  SQLite::Statement q(db_, "SELECT value FROM store_meta WHERE key = 'outbox_trimmed_unsent'");
+  if (q.executeStep()) s.trimmed_unsent = static_cast<std::uint64_t>(q.getColumn(0).getInt64());
+  // An empty table after trimming still has a head: the next sequence number minus one.
+  s.head = std::max<std::uint64_t>(s.head, static_cast<std::uint64_t>(next_.next_seq - 1));
+  return s;
+}
+
+std::uint64_t SqliteStore::sink_cursor(const std::string& sink) {
+  SQLite::Statement q(db_, "SELECT seq FROM sink_cursors WHERE name = ?");
+  q.bind(1, sink);
+  if (q.executeStep()) return static_cast<std::uint64_t>(q.getColumn(0).getInt64());
+  return 0;
+}
+
+void SqliteStore::save_sink_cursor(const std::string& sink, std::uint64_t seq) {
+  SQLite::Statement u(db_,
+                      "INSERT INTO sink_cursors(name, seq) VALUES (?, ?) "
+                      "ON CONFLICT(name) DO UPDATE SET seq = max(seq, excluded.seq)");
+  u.bind(1, sink);
+  u.bind(2, static_cast<std::int64_t>(seq));
+  u.exec();
+}
+
+std::uint64_t SqliteStore::trim_outbox(std::uint64_t max_entries) {
+  const bool own_tx = !in_tx_;
+  if (own_tx) begin();
+  // Everything every sink has read (no sink yet: nothing is read, only the bound applies).
+  const auto slowest = db_.execAndGet("SELECT min(seq) FROM sink_cursors");
+  if (!slowest.isNull()) {
+    SQLite::Statement del(db_, "DELETE FROM outbox WHERE seq <= ?");
+    del.bind(1, slowest.getInt64());
+    del.exec();
+  }
+  std::uint64_t trimmed = 0;
+  // Sequence numbers are contiguous (trimmed only from the front): no count(*) scan.
+  const auto range = db_.execAndGet("SELECT coalesce(max(seq) - min(seq) + 1, 0) FROM outbox");
+  const auto n = static_cast<std::uint64_t>(range.getInt64());
+  if (n > max_entries) {
+    trimmed = n - max_entries;
+    SQLite::Statement del(
+        db_, "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT ?)");
+    del.bind(1, static_cast<std::int64_t>(trimmed));
+    del.exec();
+    SQLite::Statement u(
+        db_, "UPDATE store_meta SET value = value + ? WHERE key = 'outbox_trimmed_unsent'");
+    u.bind(1, static_cast<std::int64_t>(trimmed));
+    u.exec();
+  }
+  if (own_tx) commit();
+  return trimmed;
+}
+
+}  // namespace imsm::collector

@@ -1,0 +1,117 @@
+// The SQLite implementation of Store (docs/collector.md "Store"): WAL, versioned migrations
+// (sqlite_schema.cpp), foreign keys, one transaction per batch, single-row prepared inserts.
+#pragma once
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "collector/store/store.h"
+
+namespace imsm::collector {
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(const std::string& path, StoreOptions options = {});
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  // SQLite-specific: tests and benchmarks of this implementation only.
+  [[nodiscard]] SQLite::Database& db() { return db_; }
+
+  [[nodiscard]] int schema_version() override;
+  [[nodiscard]] std::int64_t generation() override;
+
+  void begin() override;
+  void commit() override;
+  void rollback() override;
+  [[nodiscard]] bool in_transaction() const override { return in_tx_; }
+
+  std::uint32_t source_id(const std::string& name) override;
+  [[nodiscard]] SourceCounters source_counters(std::uint32_t id) override;
+  void save_source_counters(std::uint32_t id, const SourceCounters& c) override;
+  void save_registry(const CollectorConfig& config) override;
+  void journal(Observation& obs) override;
+  void apply(const Decisions& d, const Validator& v) override;
+
+  [[nodiscard]] std::vector<MeterState> load_meter_states() override;
+  [[nodiscard]] std::vector<Observation> load_pending() override;
+  void each_frame(const std::function<void(const Observation&)>& fn) override;
+  void clear_derived() override;
+
+  [[nodiscard]] std::vector<MeterInfo> meters() override;
+  [[nodiscard]] std::optional<MeterInfo> meter(std::uint16_t id) override;
+  void each_reading(std::optional<std::uint16_t> meter, UtcMicros from, UtcMicros to,
+                    const std::function<void(const StoredReading&)>& fn) override;
+  void each_meter_reading(std::uint16_t meter, UtcMicros from, UtcMicros to,
+                          const std::function<void(const Reading&)>& fn) override;
+  [[nodiscard]] std::optional<Reading> last_reading(std::uint16_t meter, UtcMicros before,
+                                                    std::optional<std::uint32_t> epoch) override;
+  [[nodiscard]] std::optional<Reading> first_reading_after(std::uint16_t meter,
+                                                           UtcMicros after) override;
+  void each_rollup(std::uint16_t meter, UtcMicros from, UtcMicros to,
+                   const std::function<void(const HourRollup&)>& fn) override;
+  [[nodiscard]] std::map<std::uint16_t, std::int64_t> reading_counts() override;
+  [[nodiscard]] std::map<std::uint16_t, std::int64_t> rejection_counts() override;
+  [[nodiscard]] std::vector<StoredRejection> rejections(std::optional<std::uint16_t> meter,
+                                                        UtcMicros from, UtcMicros to) override;
+  [[nodiscard]] std::vector<StoredEvent> events(std::optional<std::uint16_t> meter, UtcMicros from,
+                                                UtcMicros to, const std::string& kind) override;
+  [[nodiscard]] std::vector<std::pair<std::string, SourceCounters>> sources() override;
+  [[nodiscard]] std::optional<UtcMicros> last_frame_at() override;
+  [[nodiscard]] std::int64_t count(const char* table) override;
+
+  [[nodiscard]] std::vector<OutboxItem> outbox_after(std::uint64_t after,
+                                                     std::size_t limit) override;
+  [[nodiscard]] OutboxStatus outbox_status() override;
+  [[nodiscard]] std::uint64_t sink_cursor(const std::string& sink) override;
+  void save_sink_cursor(const std::string& sink, std::uint64_t seq) override;
+  std::uint64_t trim_outbox(std::uint64_t max_entries) override;
+
+ private:
+  // Ids handed out but not yet committed; restored by rollback().
+  struct Counters {
+    std::int64_t next_frame_id = 1;
+    std::int64_t next_event_id = 1;
+    std::int64_t next_seq = 1;
+  };
+  // Readings changed in the open batch per meter: the range of their times (rollups).
+  struct Dirty {
+    UtcMicros lo, hi;
+  };
+
+  void migrate();
+  void build_all_rollups();
+  void prepare();
+  void load_counters();
+  void upsert_meter(const MeterState& m);
+  void flush_journal();
+  void add_outbox(OutboxKind kind, std::int64_t ref, std::optional<std::uint16_t> meter,
+                  UtcMicros at);
+  void mark_dirty(std::uint16_t meter, UtcMicros at);
+  void refresh_rollups();
+  void refresh_rollups(std::uint16_t meter, Dirty d);
+  [[nodiscard]] std::optional<StoredReading> reading_by_key(std::uint16_t meter, UtcMicros at,
+                                                            std::int64_t frame_id);
+  [[nodiscard]] std::optional<StoredReading> frame_as_reading(std::int64_t frame_id);
+  [[nodiscard]] std::optional<StoredRejection> rejection_of(std::int64_t frame_id);
+  [[nodiscard]] std::optional<StoredEvent> event_by_id(std::int64_t id);
+
+  SQLite::Database db_;
+  StoreOptions options_;
+  bool in_tx_ = false;
+  Counters next_, at_begin_;
+  std::optional<Observation> unwritten_;  // journaled, row not yet written (see journal())
+  std::map<std::uint16_t, Dirty> dirty_;
+  std::unique_ptr<SQLite::Statement> ins_frame_, ins_reading_, del_reading_, ins_rejected_,
+      ins_pending_, del_pending_, ins_event_, retract_events_, upsert_meter_, ins_outbox_;
+};
+
+}  // namespace imsm::collector

@@ -12,6 +12,8 @@ Point point_of(const Reading& r) {
   return Point{r.received_at, r.epoch, r.total_kwh, r.peak_demand_counts, r.demand_resets};
 }
 
+}  // namespace
+
 void add_reading(HourRollup& h, const Reading& r) {
   if (h.n == 0) {
     h.first_at = r.received_at;
@@ -27,7 +29,17 @@ void add_reading(HourRollup& h, const Reading& r) {
   if (r.peak_demand_counts > h.peak_max_counts) h.peak_max_counts = r.peak_demand_counts;
 }
 
-}  // namespace
+void set_start(HourRollup& h, const Reading& a, const Reading& b, bool empty_hour) {
+  if (b.received_at == h.hour) {
+    h.start_wh = b.total_kwh * 1000;
+    h.start_epoch = b.epoch;
+    return;
+  }
+  if (a.epoch != b.epoch) return;
+  if (empty_hour && b.received_at - a.received_at > kMaxGapHours * kHourMicros) return;
+  h.start_wh = interpolate_wh(point_of(a), point_of(b), h.hour);
+  h.start_epoch = a.epoch;
+}
 
 std::vector<HourRollup> compute_rollups(std::uint16_t meter, const std::optional<Reading>& before,
                                         const std::vector<Reading>& rows, UtcMicros first_hour,

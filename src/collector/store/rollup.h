@@ -43,6 +43,13 @@ struct HourRollup {
   bool operator==(const HourRollup&) const = default;
 };
 
+// Counts reading `r` (received in h's hour) into h.
+void add_reading(HourRollup& h, const Reading& r);
+// The register at `hour` (a's at <= hour <= b's at, a before b) when a and b bracket it: b
+// itself when it is at the hour, else both of one epoch and (for an hour without readings,
+// `empty_hour`) at most kMaxGapHours apart. Sets h.start_wh and h.start_epoch.
+void set_start(HourRollup& h, const Reading& a, const Reading& b, bool empty_hour);
+
 // The rollups of the hours [first_hour, last_hour] of one meter, from `before` (its last
 // reading before first_hour, if any) and `rows` (every reading received in those hours, in
 // order of time then frame id). Every hour with a reading gets a row, and every reading-less

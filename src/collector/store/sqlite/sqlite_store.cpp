@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "collector/store/sqlite/sqlite_rollups.h"
 #include "collector/store/sqlite/sqlite_schema.h"
 
 namespace imsm::collector {
@@ -254,12 +255,7 @@ void SqliteStore::migrate() {
 // Rollups of every stored reading (the migration to schema 4, whose readings had none).
 void SqliteStore::build_all_rollups() {
   SQLite::Transaction tx(db_);
-  SQLite::Statement q(db_,
-                      "SELECT meter_id, min(received_at_us), max(received_at_us) FROM readings "
-                      "GROUP BY meter_id");
-  while (q.executeStep())
-    refresh_rollups(static_cast<std::uint16_t>(q.getColumn(0).getInt()),
-                    Dirty{q.getColumn(1).getInt64(), q.getColumn(2).getInt64()});
+  SqliteRollups(db_).rebuild_all();
   tx.commit();
 }
 
@@ -296,6 +292,7 @@ void SqliteStore::prepare() {
       "INSERT INTO meters(id, registered, discovered_at_us, epoch, silent) VALUES (?,?,?,?,?) "
       "ON CONFLICT(id) DO UPDATE SET discovered_at_us = excluded.discovered_at_us, "
       "epoch = excluded.epoch, silent = excluded.silent");
+  rollups_ = std::make_unique<SqliteRollups>(db_);
   ins_outbox_ = stmt("INSERT INTO outbox(seq, kind, ref, meter_id, at_us) VALUES (?,?,?,?,?)");
 }
 
@@ -309,7 +306,7 @@ void SqliteStore::begin() {
 void SqliteStore::commit() {
   if (!in_tx_) return;
   flush_journal();
-  refresh_rollups();
+  rollups_->flush();
   db_.exec("COMMIT");
   in_tx_ = false;
   at_begin_ = next_;
@@ -317,7 +314,7 @@ void SqliteStore::commit() {
 
 void SqliteStore::rollback() {
   unwritten_.reset();
-  dirty_.clear();
+  if (rollups_) rollups_->forget();
   next_ = at_begin_;
   if (!in_tx_) return;
   in_tx_ = false;
@@ -435,14 +432,6 @@ void SqliteStore::add_outbox(OutboxKind kind, std::int64_t ref, std::optional<st
   s.reset();
 }
 
-void SqliteStore::mark_dirty(std::uint16_t meter, UtcMicros at) {
-  auto [it, fresh] = dirty_.try_emplace(meter, Dirty{at, at});
-  if (!fresh) {
-    it->second.lo = std::min(it->second.lo, at);
-    it->second.hi = std::max(it->second.hi, at);
-  }
-}
-
 void SqliteStore::apply(const Decisions& d, const Validator& v) {
   // Meter rows first: readings refer to them.
   for (std::uint16_t id : d.meters_changed)
@@ -461,7 +450,7 @@ void SqliteStore::apply(const Decisions& d, const Validator& v) {
     s.bind(8, static_cast<int>(r.demand_resets));
     s.exec();
     s.reset();
-    mark_dirty(r.meter_id, r.received_at);
+    rollups_->add(r);
     add_outbox(OutboxKind::Reading, r.frame_id, r.meter_id, r.received_at);
   }
   for (const Reading& r : d.retracted) {
@@ -471,7 +460,7 @@ void SqliteStore::apply(const Decisions& d, const Validator& v) {
     s.bind(3, r.frame_id);
     s.exec();
     s.reset();
-    mark_dirty(r.meter_id, r.received_at);
+    rollups_->changed(r.meter_id, r.received_at);
     add_outbox(OutboxKind::Retraction, r.frame_id, r.meter_id, r.received_at);
     // What the reading alone raised is void with it (its frame's time and meter name them).
     auto& e = *retract_events_;
@@ -515,66 +504,6 @@ void SqliteStore::apply(const Decisions& d, const Validator& v) {
     s.exec();
     s.reset();
     add_outbox(OutboxKind::Event, id, e.meter_id, e.at);
-  }
-}
-
-// Rollups of the hours the batch's readings touched, recomputed from the readings table
-// (rollup.h): from the hour of the last reading before the earliest change to the hour of the
-// first reading after the latest one (a late or withdrawn reading moves the boundary values on
-// both sides of it). In order, a meter's batch touches the hours since its last commit.
-void SqliteStore::refresh_rollups() {
-  for (const auto& [meter, d] : dirty_) refresh_rollups(meter, d);
-  dirty_.clear();
-}
-
-void SqliteStore::refresh_rollups(std::uint16_t meter, Dirty d) {
-  const auto before_change = last_reading(meter, d.lo, std::nullopt);
-  const auto after_change = first_reading_after(meter, d.hi);
-  const UtcMicros first_hour = hour_start(before_change ? before_change->received_at : d.lo);
-  const UtcMicros last_hour = hour_start(after_change ? after_change->received_at : d.hi);
-  const auto before = last_reading(meter, first_hour, std::nullopt);
-  std::vector<Reading> rows;
-  each_meter_reading(meter, first_hour, last_hour + kHourMicros,
-                     [&](const Reading& r) { rows.push_back(r); });
-  const auto after = first_reading_after(meter, last_hour + kHourMicros - 1);
-  const auto fresh = compute_rollups(meter, before, rows, first_hour, last_hour, after);
-  SQLite::Statement del(
-      db_, "DELETE FROM rollups_hourly WHERE meter_id = ? AND hour_us BETWEEN ? AND ?");
-  del.bind(1, static_cast<int>(meter));
-  del.bind(2, first_hour);
-  del.bind(3, last_hour);
-  del.exec();
-  SQLite::Statement ins(
-      db_,
-      "INSERT INTO rollups_hourly(meter_id, hour_us, n, first_at_us, last_at_us, epoch_first, "
-      "epoch_last, kwh_first, kwh_last, resets_first, resets_last, peak_max_counts, start_wh, "
-      "start_epoch) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-  for (const HourRollup& h : fresh) {
-    ins.bind(1, static_cast<int>(meter));
-    ins.bind(2, h.hour);
-    ins.bind(3, h.n);
-    if (h.n > 0) {
-      ins.bind(4, h.first_at);
-      ins.bind(5, h.last_at);
-      ins.bind(6, static_cast<std::int64_t>(h.epoch_first));
-      ins.bind(7, static_cast<std::int64_t>(h.epoch_last));
-      ins.bind(8, h.kwh_first);
-      ins.bind(9, h.kwh_last);
-      ins.bind(10, static_cast<int>(h.resets_first));
-      ins.bind(11, static_cast<int>(h.resets_last));
-      ins.bind(12, static_cast<int>(h.peak_max_counts));
-    } else {
-      for (int c = 4; c <= 12; ++c) ins.bind(c);
-    }
-    if (h.start_wh) {
-      ins.bind(13, *h.start_wh);
-      ins.bind(14, static_cast<std::int64_t>(h.start_epoch));
-    } else {
-      ins.bind(13);
-      ins.bind(14);
-    }
-    ins.exec();
-    ins.reset();
   }
 }
 
@@ -630,7 +559,7 @@ void SqliteStore::clear_derived() {
   db_.exec("DELETE FROM meters WHERE registered = 0");
   db_.exec("UPDATE meters SET discovered_at_us = NULL, epoch = 0, silent = 0");
   db_.exec("UPDATE store_meta SET value = value + 1 WHERE key = 'generation'");
-  dirty_.clear();
+  rollups_->forget();
 }
 
 std::vector<MeterInfo> SqliteStore::meters() {

@@ -16,6 +16,8 @@
 
 namespace imsm::collector {
 
+class SqliteRollups;
+
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(const std::string& path, StoreOptions options = {});
@@ -82,10 +84,6 @@ class SqliteStore final : public Store {
     std::int64_t next_event_id = 1;
     std::int64_t next_seq = 1;
   };
-  // Readings changed in the open batch per meter: the range of their times (rollups).
-  struct Dirty {
-    UtcMicros lo, hi;
-  };
 
   void migrate();
   void build_all_rollups();
@@ -95,9 +93,6 @@ class SqliteStore final : public Store {
   void flush_journal();
   void add_outbox(OutboxKind kind, std::int64_t ref, std::optional<std::uint16_t> meter,
                   UtcMicros at);
-  void mark_dirty(std::uint16_t meter, UtcMicros at);
-  void refresh_rollups();
-  void refresh_rollups(std::uint16_t meter, Dirty d);
   [[nodiscard]] std::optional<StoredReading> reading_by_key(std::uint16_t meter, UtcMicros at,
                                                             std::int64_t frame_id);
   [[nodiscard]] std::optional<StoredReading> frame_as_reading(std::int64_t frame_id);
@@ -109,7 +104,7 @@ class SqliteStore final : public Store {
   bool in_tx_ = false;
   Counters next_, at_begin_;
   std::optional<Observation> unwritten_;  // journaled, row not yet written (see journal())
-  std::map<std::uint16_t, Dirty> dirty_;
+  std::unique_ptr<SqliteRollups> rollups_;
   std::unique_ptr<SQLite::Statement> ins_frame_, ins_reading_, del_reading_, ins_rejected_,
       ins_pending_, del_pending_, ins_event_, retract_events_, upsert_meter_, ins_outbox_;
 };

@@ -1,0 +1,259 @@
+#include "collector/store/sqlite/sqlite_rollups.h"
+
+#include <algorithm>
+
+namespace imsm::collector {
+
+namespace {
+
+constexpr const char* kReadingColumns =
+    "meter_id, received_at_us, frame_id, epoch, total_kwh, kwh24, peak_demand_counts, "
+    "demand_resets";
+
+Reading reading_row(SQLite::Statement& q) {
+  Reading r;
+  r.meter_id = static_cast<std::uint16_t>(q.getColumn(0).getInt());
+  r.received_at = q.getColumn(1).getInt64();
+  r.frame_id = q.getColumn(2).getInt64();
+  r.epoch = static_cast<std::uint32_t>(q.getColumn(3).getInt64());
+  r.total_kwh = q.getColumn(4).getInt64();
+  r.kwh24 = static_cast<std::uint32_t>(q.getColumn(5).getInt64());
+  r.peak_demand_counts = static_cast<std::uint16_t>(q.getColumn(6).getInt());
+  r.demand_resets = static_cast<std::uint8_t>(q.getColumn(7).getInt());
+  return r;
+}
+
+std::string sql(const char* head, const char* tail) {
+  return std::string("SELECT ") + kReadingColumns + " FROM readings WHERE " + head + tail;
+}
+
+bool before_in_order(const Reading& a, const Reading& b) {
+  return a.received_at < b.received_at ||
+         (a.received_at == b.received_at && a.frame_id < b.frame_id);
+}
+
+}  // namespace
+
+SqliteRollups::SqliteRollups(SQLite::Database& db)
+    : db_(db),
+      upsert_(db,
+              // An upsert, not INSERT OR REPLACE: REPLACE deletes and reinserts under a
+              // statement journal.
+              "INSERT INTO rollups_hourly(meter_id, hour_us, n, first_at_us, last_at_us, "
+              "epoch_first, epoch_last, kwh_first, kwh_last, resets_first, resets_last, "
+              "peak_max_counts, start_wh, start_epoch) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+              "ON CONFLICT(meter_id, hour_us) DO UPDATE SET n = excluded.n, "
+              "first_at_us = excluded.first_at_us, last_at_us = excluded.last_at_us, "
+              "epoch_first = excluded.epoch_first, epoch_last = excluded.epoch_last, "
+              "kwh_first = excluded.kwh_first, kwh_last = excluded.kwh_last, "
+              "resets_first = excluded.resets_first, resets_last = excluded.resets_last, "
+              "peak_max_counts = excluded.peak_max_counts, start_wh = excluded.start_wh, "
+              "start_epoch = excluded.start_epoch"),
+      select_hour_(db,
+                   "SELECT n, first_at_us, last_at_us, epoch_first, epoch_last, kwh_first, "
+                   "kwh_last, resets_first, resets_last, peak_max_counts, start_wh, start_epoch "
+                   "FROM rollups_hourly WHERE meter_id = ? AND hour_us = ?"),
+      before_(db, sql("meter_id = ? AND received_at_us < ?",
+                      " ORDER BY received_at_us DESC, frame_id DESC LIMIT 1")),
+      after_(db, sql("meter_id = ? AND received_at_us > ?",
+                     " ORDER BY received_at_us, frame_id LIMIT 1")),
+      range_(db, sql("meter_id = ? AND received_at_us >= ? AND received_at_us < ?",
+                     " ORDER BY received_at_us, frame_id")),
+      delete_range_(db,
+                    "DELETE FROM rollups_hourly WHERE meter_id = ? AND hour_us BETWEEN ? AND ?") {}
+
+std::optional<Reading> SqliteRollups::reading_before(std::uint16_t meter, UtcMicros t) {
+  before_.bind(1, static_cast<int>(meter));
+  before_.bind(2, t);
+  std::optional<Reading> r;
+  if (before_.executeStep()) r = reading_row(before_);
+  before_.reset();
+  return r;
+}
+
+std::optional<Reading> SqliteRollups::reading_after(std::uint16_t meter, UtcMicros t) {
+  after_.bind(1, static_cast<int>(meter));
+  after_.bind(2, t);
+  std::optional<Reading> r;
+  if (after_.executeStep()) r = reading_row(after_);
+  after_.reset();
+  return r;
+}
+
+// A meter's state from the database, for its first reading of this process or after a
+// rollback: its reading before `r` and that reading's hour row (nullptr: recompute instead).
+SqliteRollups::MeterRollup* SqliteRollups::load(const Reading& r) {
+  MeterRollup m;
+  m.last = reading_before(r.meter_id, r.received_at);
+  if (m.last) {
+    select_hour_.bind(1, static_cast<int>(r.meter_id));
+    select_hour_.bind(2, hour_start(m.last->received_at));
+    if (select_hour_.executeStep()) {
+      auto& q = select_hour_;
+      HourRollup h;
+      h.meter_id = r.meter_id;
+      h.hour = hour_start(m.last->received_at);
+      h.n = q.getColumn(0).getInt64();
+      h.first_at = q.getColumn(1).getInt64();
+      h.last_at = q.getColumn(2).getInt64();
+      h.epoch_first = static_cast<std::uint32_t>(q.getColumn(3).getInt64());
+      h.epoch_last = static_cast<std::uint32_t>(q.getColumn(4).getInt64());
+      h.kwh_first = q.getColumn(5).getInt64();
+      h.kwh_last = q.getColumn(6).getInt64();
+      h.resets_first = static_cast<std::uint8_t>(q.getColumn(7).getInt());
+      h.resets_last = static_cast<std::uint8_t>(q.getColumn(8).getInt());
+      h.peak_max_counts = static_cast<std::uint16_t>(q.getColumn(9).getInt());
+      if (!q.getColumn(10).isNull()) {
+        h.start_wh = q.getColumn(10).getInt64();
+        h.start_epoch = static_cast<std::uint32_t>(q.getColumn(11).getInt64());
+      }
+      m.open = h;
+    }
+    select_hour_.reset();
+    if (!m.open || m.open->last_at != m.last->received_at) return nullptr;
+  } else if (reading_after(r.meter_id, r.received_at)) {
+    return nullptr;  // a late first reading: later ones exist
+  }
+  return &(meters_[r.meter_id] = std::move(m));
+}
+
+void SqliteRollups::add(const Reading& r) {
+  if (auto it = recompute_.find(r.meter_id); it != recompute_.end()) {
+    it->second.lo = std::min(it->second.lo, r.received_at);
+    it->second.hi = std::max(it->second.hi, r.received_at);
+    return;
+  }
+  auto it = meters_.find(r.meter_id);
+  MeterRollup* m = it != meters_.end() ? &it->second : load(r);
+  if (!m || (m->last && !before_in_order(*m->last, r))) {
+    changed(r.meter_id, r.received_at);
+    return;
+  }
+  advance(*m, r);
+}
+
+// The in-order step: `r` is later than every reading of its meter.
+void SqliteRollups::advance(MeterRollup& m, const Reading& r) {
+  const UtcMicros hour = hour_start(r.received_at);
+  if (m.open && m.open->hour == hour) {
+    add_reading(*m.open, r);
+    m.open_dirty = true;
+    m.last = r;
+    return;
+  }
+  if (m.open && m.open_dirty) m.done.push_back(*m.open);
+  if (m.last) {
+    // Hours between the last reading's and this one's: their boundaries are bracketed by
+    // the two (when close enough); rows with n = 0.
+    const UtcMicros first_gap = hour_start(m.last->received_at) + kHourMicros;
+    if (hour - first_gap <= kMaxGapHours * kHourMicros)
+      for (UtcMicros h = first_gap; h < hour; h += kHourMicros) {
+        HourRollup gap;
+        gap.meter_id = r.meter_id;
+        gap.hour = h;
+        set_start(gap, *m.last, r, true);
+        if (gap.start_wh) m.done.push_back(gap);
+      }
+  }
+  HourRollup row;
+  row.meter_id = r.meter_id;
+  row.hour = hour;
+  if (m.last)
+    set_start(row, *m.last, r, false);
+  else if (r.received_at == hour)
+    set_start(row, r, r, false);
+  add_reading(row, r);
+  m.open = row;
+  m.open_dirty = true;
+  m.last = r;
+}
+
+void SqliteRollups::changed(std::uint16_t meter, UtcMicros at) {
+  meters_.erase(meter);
+  auto [it, fresh] = recompute_.try_emplace(meter, Range{at, at});
+  if (!fresh) {
+    it->second.lo = std::min(it->second.lo, at);
+    it->second.hi = std::max(it->second.hi, at);
+  }
+}
+
+void SqliteRollups::write(const HourRollup& h) {
+  auto& s = upsert_;
+  s.bind(1, static_cast<int>(h.meter_id));
+  s.bind(2, h.hour);
+  s.bind(3, h.n);
+  if (h.n > 0) {
+    s.bind(4, h.first_at);
+    s.bind(5, h.last_at);
+    s.bind(6, static_cast<std::int64_t>(h.epoch_first));
+    s.bind(7, static_cast<std::int64_t>(h.epoch_last));
+    s.bind(8, h.kwh_first);
+    s.bind(9, h.kwh_last);
+    s.bind(10, static_cast<int>(h.resets_first));
+    s.bind(11, static_cast<int>(h.resets_last));
+    s.bind(12, static_cast<int>(h.peak_max_counts));
+  } else {
+    for (int c = 4; c <= 12; ++c) s.bind(c);
+  }
+  if (h.start_wh) {
+    s.bind(13, *h.start_wh);
+    s.bind(14, static_cast<std::int64_t>(h.start_epoch));
+  } else {
+    s.bind(13);
+    s.bind(14);
+  }
+  s.exec();
+  s.reset();
+}
+
+void SqliteRollups::flush() {
+  for (auto& [id, m] : meters_) {
+    for (const auto& h : m.done) write(h);
+    m.done.clear();
+    if (m.open && m.open_dirty) write(*m.open);
+    m.open_dirty = false;
+  }
+  for (const auto& [meter, range] : recompute_) recompute(meter, range);
+  recompute_.clear();
+}
+
+void SqliteRollups::forget() {
+  meters_.clear();
+  recompute_.clear();
+}
+
+// From the hour of the reading before the change to the hour of the reading after it (a late
+// or withdrawn reading moves the boundary values on both sides of it); rows in between are
+// replaced by compute_rollups over the readings of those hours.
+void SqliteRollups::recompute(std::uint16_t meter, Range range) {
+  const auto before_change = reading_before(meter, range.lo);
+  const auto after_change = reading_after(meter, range.hi);
+  const UtcMicros first_hour = hour_start(before_change ? before_change->received_at : range.lo);
+  const UtcMicros last_hour = hour_start(after_change ? after_change->received_at : range.hi);
+  const auto before = reading_before(meter, first_hour);
+  std::vector<Reading> rows;
+  range_.bind(1, static_cast<int>(meter));
+  range_.bind(2, first_hour);
+  range_.bind(3, last_hour + kHourMicros);
+  while (range_.executeStep()) rows.push_back(reading_row(range_));
+  range_.reset();
+  const auto after = reading_after(meter, last_hour + kHourMicros - 1);
+  delete_range_.bind(1, static_cast<int>(meter));
+  delete_range_.bind(2, first_hour);
+  delete_range_.bind(3, last_hour);
+  delete_range_.exec();
+  delete_range_.reset();
+  for (const auto& h : compute_rollups(meter, before, rows, first_hour, last_hour, after)) write(h);
+}
+
+void SqliteRollups::rebuild_all() {
+  SQLite::Statement q(db_,
+                      "SELECT meter_id, min(received_at_us), max(received_at_us) FROM readings "
+                      "GROUP BY meter_id");
+  while (q.executeStep())
+    recompute(static_cast<std::uint16_t>(q.getColumn(0).getInt()),
+              Range{q.getColumn(1).getInt64(), q.getColumn(2).getInt64()});
+  meters_.clear();
+}
+
+}  // namespace imsm::collector

@@ -1,0 +1,63 @@
+// Hourly rollups kept by the SQLite store (rollup.h) in the same transaction as the readings.
+//
+// In order (the common case: a meter's next reading is later than its last), a meter's
+// newest hour stays in memory, is updated per reading, and is written at flush() (before
+// every commit); hours it leaves behind are final and written once. A reading out of order
+// (a late decision) or a withdrawn one marks the meter for recomputation from the readings
+// table at flush(), from the reading before the change to the reading after it, with
+// compute_rollups. Both paths give the rows compute_rollups gives over all readings (tested).
+#pragma once
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "collector/store/rollup.h"
+
+namespace imsm::collector {
+
+class SqliteRollups {
+ public:
+  explicit SqliteRollups(SQLite::Database& db);
+
+  // A reading stored in the open batch (already in `readings`).
+  void add(const Reading& r);
+  // A reading of `meter` at `at` was inserted out of order or deleted.
+  void changed(std::uint16_t meter, UtcMicros at);
+  // Writes what the batch changed (before COMMIT, in the transaction).
+  void flush();
+  // Drops every in-memory row (after ROLLBACK; state is reloaded from the database).
+  void forget();
+  // Recomputes every stored rollup from the readings (migration).
+  void rebuild_all();
+
+ private:
+  struct MeterRollup {
+    std::optional<Reading> last;    // the meter's newest reading
+    std::optional<HourRollup> open;  // its hour
+    bool open_dirty = false;
+    std::vector<HourRollup> done;  // hours left behind in this batch
+  };
+  struct Range {
+    UtcMicros lo, hi;
+  };
+
+  [[nodiscard]] MeterRollup* load(const Reading& r);
+  void advance(MeterRollup& m, const Reading& r);
+  void recompute(std::uint16_t meter, Range range);
+  void write(const HourRollup& h);
+  [[nodiscard]] std::optional<Reading> reading_before(std::uint16_t meter, UtcMicros t);
+  [[nodiscard]] std::optional<Reading> reading_after(std::uint16_t meter, UtcMicros t);
+
+  SQLite::Database& db_;
+  SQLite::Statement upsert_, select_hour_, before_, after_, range_, delete_range_;
+  std::unordered_map<std::uint16_t, MeterRollup> meters_;
+  std::map<std::uint16_t, Range> recompute_;
+};
+
+}  // namespace imsm::collector

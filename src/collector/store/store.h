@@ -80,6 +80,9 @@ struct OutboxItem {
   std::optional<StoredReading> reading;      // Reading, Retraction (the withdrawn reading)
   std::optional<StoredRejection> rejection;  // Rejection
   std::optional<StoredEvent> event;          // Event
+  // A Reading entry whose reading was withdrawn since: `reading` holds what its frame says
+  // (meter, time, wire fields), not the unwrapped total or epoch.
+  bool withdrawn = false;
 };
 
 struct OutboxStatus {

@@ -824,10 +824,14 @@ std::vector<OutboxItem> SqliteStore::outbox_after(std::uint64_t after, std::size
         // A reading withdrawn since has its own Retraction entry later in the outbox; this
         // entry still says what was published, from its frame.
         item.reading = reading_by_key(meter, at, ref);
-        if (!item.reading) item.reading = frame_as_reading(ref);
+        if (!item.reading) {
+          item.reading = frame_as_reading(ref);
+          item.withdrawn = true;
+        }
         break;
       case OutboxKind::Retraction:
         item.reading = frame_as_reading(ref);
+        item.withdrawn = true;
         break;
       case OutboxKind::Rejection:
         item.rejection = rejection_of(ref);

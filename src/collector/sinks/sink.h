@@ -1,0 +1,32 @@
+// Sinks (docs/collector.md "Sinks"): consumers of the store's outbox. Each reads the
+// outbox from its own durable cursor after commits, so one that was down catches up; a new
+// sink is one file plus one registration line in sinks.cpp (rtl_433's output_* files).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "collector/store/store.h"
+
+namespace imsm::collector {
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  // The name its durable cursor is kept under, e.g. "jsonl:/var/lib/imsmeter/out.jsonl".
+  [[nodiscard]] virtual const std::string& name() const = 0;
+  // Delivers `batch` (in sequence order) and returns the sequence number of the last item it
+  // delivered durably (its new cursor). Throws std::runtime_error when it cannot deliver;
+  // the pump retries the same items later (at-least-once: consumers dedupe by seq).
+  virtual std::uint64_t consume(const std::vector<OutboxItem>& batch) = 0;
+};
+
+// "jsonl:PATH" (or "jsonl:-" for standard output). Throws std::invalid_argument naming the
+// problem for an unknown kind or a malformed spec.
+[[nodiscard]] std::unique_ptr<Sink> make_sink(const std::string& spec);
+// The kinds make_sink knows, for help texts: "jsonl".
+[[nodiscard]] std::string sink_kinds();
+
+}  // namespace imsm::collector

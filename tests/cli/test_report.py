@@ -294,6 +294,122 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(p.returncode, 2)
 
 
+NY_CONFIG = """
+[billing]
+time_zone = "America/New_York"
+[[tariff]]
+name = "standard"
+energy_per_kwh = "0.1432"
+demand_per_kw = "12.50"
+[[meter]]
+id = 21
+label = "Store"
+tenant = "Corner Market"
+tariff = "standard"
+"""
+
+
+def ny_series():
+    """(t_s from T0, kwh) every 300 s for 32 hours: 0..3 kWh per reading."""
+    out, kwh = [], 1000
+    for i in range(32 * 12):
+        out.append((61.0 + i * 300, kwh))
+        kwh += i % 4
+    return out
+
+
+class TimeZoneAndClosingTest(unittest.TestCase):
+    """New York bills over the 2026-11-01 DST change (EDT UTC-4 until 06:00Z, then EST UTC-5:
+    local Nov 1 runs 04:00Z..Nov 2 05:00Z, 25 hours), and a capture cut at a boundary then
+    extended."""
+    A, B, C = T0_S + 4 * 3600, T0_S + 16 * 3600, T0_S + 29 * 3600  # B = Nov 1 11:00 EST
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        d = cls.tmp.name
+        cls.cfg = os.path.join(d, "ny.toml")
+        with open(cls.cfg, "w") as f:
+            f.write(NY_CONFIG)
+        cls.pts = [(T0_S + t, e, 0, 0) for t, e in ny_series()]
+        cls.db = os.path.join(d, "ny.db")
+        # The capture cut at B first; the rest arrives later into the same database.
+        head = [(t, frame(21, e)) for t, e in ny_series() if T0_S + t < cls.B]
+        tail = [(t, frame(21, e)) for t, e in ny_series() if T0_S + t >= cls.B]
+        cls.caps = []
+        for name, bursts in (("head", head), ("tail", tail)):
+            cap = os.path.join(d, name + ".bin")
+            write_capture(cap, bursts)
+            cls.caps.append(cap)
+        cls.collect(cls.caps[0])
+        cls.extended = False
+
+    @classmethod
+    def collect(cls, cap):
+        p = run(BINARY, "collect", "--source", "file:" + cap, "--db", cls.db, "--config",
+                cls.cfg, "--replay-start", T0_ISO, "--no-fsync")
+        assert p.returncode == 0, p.stderr
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def extend(self):
+        """The rest of the capture arrives (once)."""
+        if not getattr(type(self), "extended", False):
+            type(self).collect(self.caps[1])
+            type(self).extended = True
+
+    def report(self, *args):
+        p = run(BINARY, "report", "--db", self.db, "--config", self.cfg, "--format", "json", *args)
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        return json.loads(p.stdout)
+
+    def test_1_cut_then_extended_final_bills_add_up_to_their_union(self):
+        a, b, c = ("@%d" % x for x in (self.A, self.B, self.C))
+        cut = self.report("--from", a, "--to", b)["meters"][0]
+        # Cut at B: the end is not bracketed; the kWh stop at the last reading before B.
+        self.assertFalse(cut["final"])
+        self.assertEqual(cut["flags"], ["provisional"])
+        last = [x for x in self.pts if x[0] < self.B][-1]
+        self.assertEqual(cut["wh"], last[1] * 1000 - energy_at(self.pts, self.A))
+        self.extend()
+        first = self.report("--from", a, "--to", b)["meters"][0]
+        second = self.report("--from", b, "--to", c)["meters"][0]
+        union = self.report("--from", a, "--to", c)["meters"][0]
+        self.assertTrue(first["final"] and second["final"] and union["final"])
+        # Each boundary value interpolated exactly once, the same in both bills.
+        self.assertEqual(first["wh"], energy_at(self.pts, self.B) - energy_at(self.pts, self.A))
+        self.assertEqual(first["wh"] + second["wh"], union["wh"])
+        self.assertGreater(first["wh"], cut["wh"])
+
+    def test_2_a_new_york_day_over_the_dst_change_has_25_hours(self):
+        self.extend()
+        bill = self.report("--from", "2026-11-01", "--to", "2026-11-02")
+        self.assertEqual((bill["from"], bill["to"], bill["tz"]),
+                         ("2026-11-01T00:00:00-04:00", "2026-11-02T00:00:00-05:00",
+                          "America/New_York"))
+        m = bill["meters"][0]
+        self.assertEqual(m["wh"], energy_at(self.pts, self.C) - energy_at(self.pts, self.A))
+        p = run(BINARY, "report", "--db", self.db, "--config", self.cfg, "--from", "2026-11-01",
+                "--to", "2026-11-02", "--rollup", "hour", "--format", "json")
+        hours = json.loads(p.stdout)["intervals"]
+        self.assertEqual(len(hours), 25)
+        self.assertEqual([h["start"] for h in hours[1:3]],
+                         ["2026-11-01T01:00:00-04:00", "2026-11-01T01:00:00-05:00"])
+        self.assertEqual(sum(h["wh"] for h in hours), m["wh"])
+        self.assertTrue(all(h["complete"] for h in hours))
+        # --tz on the command line wins over the configuration: the UTC day is 24 hours.
+        p = run(BINARY, "report", "--db", self.db, "--config", self.cfg, "--tz", "UTC",
+                "--from", "2026-11-01", "--to", "2026-11-02", "--rollup", "hour", "--format",
+                "csv")
+        self.assertEqual(len(p.stdout.decode().splitlines()), 1 + 24)
+        p = run(BINARY, "report", "--db", self.db, "--config", self.cfg, "--tz", "Mars/Base",
+                "--from", "2026-11-01", "--to", "2026-11-02")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(b"Mars/Base", p.stderr)
+
+
 if __name__ == "__main__":
     BINARY = sys.argv.pop(1)
     unittest.main()

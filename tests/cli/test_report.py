@@ -410,6 +410,60 @@ class TimeZoneAndClosingTest(unittest.TestCase):
         self.assertIn(b"Mars/Base", p.stderr)
 
 
+GOLDEN = os.path.join(os.environ.get("IMSM_TESTS_DIR", ""), "golden")
+EXAMPLES = os.path.join(os.environ.get("IMSM_TESTS_DIR", ""), "..", "examples", "demo")
+
+
+class DemoBillGoldenTest(unittest.TestCase):
+    """The demo's week bill (scripts/demo) as table, CSV and JSON, against tests/golden/.
+    Rewritten only on request: IMSM_UPDATE_GOLDEN=1. Skips when this build cannot simulate."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        d = cls.tmp.name
+        if run(BINARY, "simulate", "--help").returncode != 0:
+            raise unittest.SkipTest("this build has no `imsmeter simulate`")
+        p = run(BINARY, "simulate", "--config", os.path.join(EXAMPLES, "fleet.toml"),
+                "--duration", "7d", "--speed", "max", "--out", "file:" + d + "/bus.bin",
+                "--truth", d + "/truth.jsonl", "--no-progress", timeout=300)
+        assert p.returncode == 0, p.stderr
+        cls.db = os.path.join(d, "demo.db")
+        p = run(BINARY, "collect", "--source", "file:" + d + "/bus.bin", "--db", cls.db,
+                "--config", os.path.join(EXAMPLES, "imsmeter.toml"), "--replay-start", T0_ISO,
+                "--log-level", "warn", "--no-fsync", timeout=300)
+        assert p.returncode == 0, p.stderr
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def check(self, fmt, name):
+        p = run(BINARY, "report", "--db", self.db, "--config",
+                os.path.join(EXAMPLES, "imsmeter.toml"), "--from", T0_ISO, "--to",
+                "2026-11-08T00:00:00Z", "--format", fmt)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        path = os.path.join(GOLDEN, name)
+        if os.environ.get("IMSM_UPDATE_GOLDEN") == "1":
+            with open(path, "wb") as f:
+                f.write(p.stdout)
+        with open(path, "rb") as f:
+            self.assertEqual(p.stdout.decode(), f.read().decode(), path)
+        return p.stdout
+
+    def test_table(self):
+        out = self.check("table", "demo_bill.txt").decode()
+        self.assertIn("no_consumption", out)  # the swapped CT (meter 3100)
+        self.assertIn("unassigned", out)
+
+    def test_csv(self):
+        self.check("csv", "demo_bill.csv")
+
+    def test_json(self):
+        bill = json.loads(self.check("json", "demo_bill.json"))
+        self.assertEqual([t["currency"] for t in bill["totals"]], [None, "USD"])
+
+
 if __name__ == "__main__":
     BINARY = sys.argv.pop(1)
     unittest.main()

@@ -46,6 +46,13 @@ std::string qn(const std::string& s) {
   return s.empty() ? "null" : q(s);
 }
 
+// The billed demand's resolution: 20 W per register count (guide 2.5.2), 4 kW per kWh step
+// over 15 minutes for the interval method.
+std::string resolution_kw(DemandMethod m) {
+  if (m == DemandMethod::None) return "null";
+  return m == DemandMethod::Interval15Min ? "4.000" : "0.020";
+}
+
 std::string reading_json(const TimeZone& tz, const std::optional<Point>& p) {
   if (!p) return "null";
   return fmt::format("{{\"received_at\":{},\"total_kwh\":{},\"epoch\":{}}}",
@@ -70,7 +77,8 @@ std::string line_json(const Bill& b, const TimeZone& tz, const BillLine& l) {
       "{{\"meter_id\":{},\"label\":{},\"tenant\":{},\"location\":{},\"model\":{},"
       "\"assigned\":{},\"tariff\":{},\"currency\":{},\"from\":{},\"to\":{},\"tz\":{},"
       "\"start\":{},\"end\":{},\"final\":{},\"kwh\":{},\"wh\":{},\"epochs\":{},"
-      "\"demand_method\":{},\"demand_kw\":{},\"peak_demand_counts\":{},\"peak_kw_15min\":{},"
+      "\"demand_method\":{},\"demand_kw\":{},\"demand_resolution_kw\":{},"
+      "\"peak_demand_counts\":{},\"peak_kw_15min\":{},"
       "\"demand_resets\":{},\"readings\":{},\"expected_readings\":{},\"receive_ratio\":{},"
       "\"energy\":[{}],\"energy_charge\":{},\"demand_charge\":{},\"fixed_charge\":{},"
       "\"minimum_charge\":{},\"total\":{},\"flags\":[{}]}}",
@@ -79,7 +87,7 @@ std::string line_json(const Bill& b, const TimeZone& tz, const BillLine& l) {
       q(format_local(tz, b.to)), q(b.tz), reading_json(tz, l.consumption.start),
       reading_json(tz, l.consumption.end), l.final, format_kwh(l.consumption.wh), l.consumption.wh,
       l.consumption.epochs, q(to_string(l.demand.method)), kw_from_w(l.demand.w),
-      reg ? std::to_string(l.demand.register_counts) : "null",
+      resolution_kw(l.demand.method), reg ? std::to_string(l.demand.register_counts) : "null",
       l.demand.interval_w ? kw_from_w(*l.demand.interval_w) : "null", l.demand.resets, l.readings,
       l.expected, or_null(ratio_text(l.readings, l.expected)), parts,
       or_null(money(l, l.energy_cents)), or_null(money(l, l.demand_cents)),
@@ -214,6 +222,14 @@ void write_table(const Bill& b, const TimeZone& tz, std::string& out) {
                {false, true, true, true, true, false, true, false, false, true, false, false, false,
                 false, false, false, false, true, true},
                out);
+  std::string parts;
+  for (const auto& l : b.lines)
+    if (l.energy.size() > 1)
+      for (const auto& p : l.energy)
+        parts += fmt::format("  {:>6} {:<12} {:>12} kWh x {:>10} = {:>10} {}\n", l.meter.id, p.name,
+                             format_kwh(p.wh), format_micros(p.price, 6), format_cents(p.cents),
+                             l.currency);
+  if (!parts.empty()) out += "\nEnergy by time-of-use period or tier block\n" + parts;
   out += "\nPer tenant\n";
   Rows t{{"tenant", "cur", "meters", "kwh", "energy", "demand", "fixed", "minimum", "total"}};
   auto trow = [&](const Totals& x, const std::string& name) {

@@ -50,13 +50,17 @@ std::optional<TimeZone> TimeZone::parse(std::string_view name, std::string_view 
   std::size_t p = 44;
   int tb = 4;
   if (s[4] >= '2') {  // skip the 32-bit block; use the 64-bit one that follows
+    for (const std::int64_t n : {c->isut, c->isstd, c->leap, c->time, c->type, c->chars})
+      if (n < 0 || n > (1 << 24)) return std::nullopt;
     p += block_size(*c, 4);
     c = header(s, p);
     if (!c) return std::nullopt;
     p += 44;
     tb = 8;
   }
-  if (c->type < 1 || c->time < 0 || s.size() < p + block_size(*c, tb)) return std::nullopt;
+  for (const std::int64_t n : {c->isut, c->isstd, c->leap, c->time, c->chars})
+    if (n < 0 || n > (1 << 24)) return std::nullopt;  // counts are unsigned 32-bit; be sane
+  if (c->type < 1 || c->type > 256 || s.size() < p + block_size(*c, tb)) return std::nullopt;
   TimeZone z;
   z.name_ = std::string(name);
   z.offsets_.clear();

@@ -49,6 +49,21 @@ std::string joined_names(const std::vector<std::string>& names) {
   return out.empty() ? "(none: no meter has a tenant)" : out;
 }
 
+// A meter the store remembers with a tariff the configuration does not have would otherwise be
+// billed at the default tariff without a word.
+void check_tariffs(const std::vector<collector::MeterInfo>& meters,
+                   const collector::CollectorConfig& config) {
+  for (const auto& m : meters) {
+    if (!m.registered || m.tariff.empty()) continue;
+    bool found = false;
+    for (const auto& t : config.tariffs) found = found || t.name == m.tariff;
+    if (!found)
+      throw UsageError(fmt::format("report: meter {} has tariff '{}', which {} does not define",
+                                   m.id, m.tariff,
+                                   config.path.empty() ? "the configuration" : config.path));
+  }
+}
+
 int run_rollup(collector::Store& store, const collector::CollectorConfig& config,
                const collector::TimeZone& tz, const ReportOptions& o, collector::UtcMicros from,
                collector::UtcMicros to, const std::optional<std::string>& tenant) {
@@ -111,6 +126,7 @@ int run_report(const ReportOptions& o) {
                        joined_names(names));
   }
   if (!o.rollup.empty()) return run_rollup(*store, config, tz, o, *from, *to, tenant);
+  if (!o.energy_only) check_tariffs(collector::billed_meters(*store, config), config);
   collector::BillRequest r;
   r.from = *from;
   r.to = *to;

@@ -226,6 +226,18 @@ class ReportTest(unittest.TestCase):
         self.assertEqual([m["kwh"] > 0 for m in bill["meters"] if m["meter_id"] == 11], [True])
         self.assertEqual([t["currency"] for t in bill["totals"]], [None])
 
+    def test_a_remembered_tariff_missing_from_the_configuration_exits_2(self):
+        # The store remembers meter 12 on "euro" (the registry at collect time); a
+        # configuration without that tariff must not bill it at another one silently.
+        other = os.path.join(self.tmp.name, "other.toml")
+        with open(other, "w") as f:
+            f.write('[[tariff]]\nname = "standard"\nenergy_per_kwh = "0.1432"\n'
+                    '[[tariff]]\nname = "cheap"\nenergy_per_kwh = "0.0999"\n')
+        p = run(BINARY, "report", "--db", self.db, "--config", other, "--from", T0_ISO, "--to",
+                "2026-11-02")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(b"meter 12 has tariff 'euro'", p.stderr)
+
     def test_unassigned_meter_is_charged_only_when_a_tariff_is_given_for_it(self):
         bill = json.loads(self.bill("--unassigned-tariff", "cheap"))
         m = [x for x in bill["meters"] if x["meter_id"] == UNASSIGNED][0]

@@ -297,6 +297,16 @@ class ReportTest(unittest.TestCase):
         p = run(BINARY, "report", *args, "--rollup", "week")
         self.assertEqual(p.returncode, 2)
 
+    def test_help_names_the_new_options(self):
+        p = run(BINARY, "report", "--help")
+        self.assertEqual(p.returncode, 0)
+        for opt in (b"--tz", b"--energy-only", b"--unassigned-tariff", b"--rollup", b"provisional"):
+            self.assertIn(opt, p.stdout)
+        p = run(BINARY, "readings", "--help")
+        self.assertEqual(p.returncode, 0)
+        self.assertIn(b"--interval", p.stdout)
+        self.assertIn(b"espi", p.stdout)
+
     def test_bad_arguments(self):
         for args in (["--from", "soon", "--to", T0_ISO], ["--from", T0_ISO, "--to", T0_ISO],
                      ["--from", T0_ISO, "--to", "2026-11-02", "--format", "pdf"]):

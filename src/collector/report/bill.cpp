@@ -52,8 +52,10 @@ BillLine bill_line(MeterInfo meter, bool assigned, const Tariff* tariff,
   l.meter = std::move(meter);
   l.assigned = assigned;
   l.consumption = consumption(points, ctx.from, ctx.to);
-  l.final =
-      std::any_of(points.begin(), points.end(), [&](const Point& p) { return p.at >= ctx.to; });
+  // Final: a reading at or after `to` brackets the end, and it is settled (a later reading
+  // exists: the validator only ever retracts a meter's newest reading).
+  l.final = std::count_if(points.begin(), points.end(),
+                          [&](const Point& p) { return p.at >= ctx.to; }) >= 2;
   l.demand = period_demand(points, ctx.from, ctx.to, tariff && tariff->demand_when_quiet_register);
   l.readings = std::count_if(points.begin(), points.end(),
                              [&](const Point& p) { return p.at >= ctx.from && p.at < ctx.to; });

@@ -8,9 +8,11 @@
 //   demand    the period's own peak (derive/period_demand.h), the method named;
 //             demand charge = W x price per kW / 1000, rounded once to the cent, half up
 //   fixed     the tariff's fixed charge per meter; minimum: a top-up to the tariff's minimum
-//   final     the end boundary is bracketed by readings (a reading at or after `to`); the
-//             start then is too (or the meter was first heard inside the period). Otherwise
-//             the line is provisional: its kWh may still grow when readings arrive.
+//   final     the end boundary is bracketed by readings (a reading at or after `to`) and that
+//             reading is settled: a later one exists, since the validator may retract only a
+//             meter's newest reading. The start then is bracketed too (or the meter was first
+//             heard inside the period). Otherwise the line is provisional: its kWh may still
+//             change when readings arrive.
 //   flags     provisional, no_consumption (2+ readings in the period, 0 Wh),
 //             low_receive_ratio (below 90 % of the cadence's frames), replaced (2+ epochs),
 //             unassigned (not in the configuration's registry)

@@ -17,7 +17,13 @@ std::vector<Point> load_points(Store& store, std::uint16_t meter, UtcMicros from
   if (const auto before = store.last_reading(meter, from)) point(*before);
   store.each_meter_reading(meter, from, to == std::numeric_limits<UtcMicros>::max() ? to : to + 1,
                            point);
-  if (const auto after = store.first_reading_after(meter, to)) point(*after);
+  // And the one after that: the validator may still retract a meter's newest reading (when
+  // the next two frames contradict it, docs/collector.md "Validation"), so a boundary is
+  // final only when the reading that brackets it has a later one (bill.h).
+  if (const auto after = store.first_reading_after(meter, to)) {
+    point(*after);
+    if (const auto next = store.first_reading_after(meter, after->received_at)) point(*next);
+  }
   return out;
 }
 

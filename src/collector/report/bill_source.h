@@ -15,7 +15,7 @@
 
 namespace imsm::collector {
 
-// One meter's points in [from, to] plus the last before and the first after.
+// One meter's points in [from, to] plus the last before and the first two after.
 [[nodiscard]] std::vector<Point> load_points(Store& store, std::uint16_t meter, UtcMicros from,
                                              UtcMicros to);
 

@@ -98,7 +98,8 @@ TEST(Bill, FlagsAClerkActsOn) {
   const std::vector<Point> sparse = {{kT0, 0, 1, 0, 0},
                                      {kT0 + 25 * kMinute, 0, 2, 0, 0},
                                      {kT0 + 50 * kMinute, 0, 3, 0, 0},
-                                     {kT0 + 65 * kMinute, 0, 4, 0, 0}};
+                                     {kT0 + 65 * kMinute, 0, 4, 0, 0},
+                                     {kT0 + 70 * kMinute, 0, 4, 0, 0}};
   const auto s = bill_line(meter(2, "T"), true, &t, sparse, ctx(from, to, to));
   EXPECT_EQ(s.readings, 3);
   EXPECT_EQ(s.expected, 12);
@@ -120,6 +121,19 @@ TEST(Bill, FlagsAClerkActsOn) {
   EXPECT_EQ(u.total_cents, 0);
   EXPECT_EQ(u.currency, "");
   EXPECT_NE(std::find(u.flags.begin(), u.flags.end(), "unassigned"), u.flags.end());
+}
+
+TEST(Bill, AnEndReadingThatIsStillTheNewestKeepsTheLineProvisional) {
+  // One reading after `to`: the validator could still retract it (the meter's newest), so the
+  // end is not final; a second reading after it settles it.
+  Tariff t{"flat", "USD", 100'000, 0, 0};
+  std::vector<Point> p = {{kT0, 0, 1, 0, 0}, {kT0 + 10 * kMinute, 0, 3, 0, 0}};
+  const auto c = ctx(kT0, kT0 + 5 * kMinute, kT0 + 10 * kMinute);
+  EXPECT_FALSE(bill_line(meter(1, "T"), true, &t, p, c).final);
+  p.push_back(Point{kT0 + 15 * kMinute, 0, 4, 0, 0});
+  const auto l = bill_line(meter(1, "T"), true, &t, p, c);
+  EXPECT_TRUE(l.final);
+  EXPECT_EQ(l.consumption.wh, 1000);  // 1 -> 3 kWh over 10 minutes: 1 kWh in the first 5
 }
 
 TEST(Bill, MinimumBillTopsUpTheTotal) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
@@ -40,9 +41,101 @@ std::size_t block_size(const Counts& c, int time_bytes) {
                                   c.leap * (time_bytes + 4) + c.isstd + c.isut);
 }
 
+// POSIX TZ pieces: a zone name ("EST" or "<-03>"), then an offset [+-]hh[:mm[:ss]].
+bool skip_name(std::string_view s, std::size_t& i) {
+  const std::size_t start = i;
+  if (i < s.size() && s[i] == '<') {
+    const auto close = s.find('>', i);
+    if (close == std::string_view::npos) return false;
+    i = close + 1;
+    return true;
+  }
+  while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) ++i;
+  return i - start >= 3;
+}
+
+bool read_number(std::string_view s, std::size_t& i, std::int64_t& v) {
+  const std::size_t start = i;
+  v = 0;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) && i - start < 4)
+    v = v * 10 + (s[i++] - '0');
+  return i > start;
+}
+
+// [+-]hh[:mm[:ss]] in seconds, sign as written.
+bool read_hms(std::string_view s, std::size_t& i, std::int64_t& out) {
+  int sign = 1;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) sign = s[i++] == '-' ? -1 : 1;
+  std::int64_t h = 0, m = 0, sec = 0;
+  if (!read_number(s, i, h)) return false;
+  if (i < s.size() && s[i] == ':' && (++i, !read_number(s, i, m))) return false;
+  if (i < s.size() && s[i] == ':' && (++i, !read_number(s, i, sec))) return false;
+  out = sign * (h * 3600 + m * 60 + sec);
+  return true;
+}
+
+// ",Mm.w.d[/time]"
+bool read_date(std::string_view s, std::size_t& i, TimeZone::RuleDate& d) {
+  std::int64_t m = 0, w = 0, wd = 0;
+  if (i + 1 >= s.size() || s[i] != ',' || s[i + 1] != 'M') return false;
+  i += 2;
+  if (!read_number(s, i, m) || i >= s.size() || s[i++] != '.' || !read_number(s, i, w) ||
+      i >= s.size() || s[i++] != '.' || !read_number(s, i, wd))
+    return false;
+  if (m < 1 || m > 12 || w < 1 || w > 5 || wd > 6) return false;
+  d.month = static_cast<int>(m);
+  d.week = static_cast<int>(w);
+  d.weekday = static_cast<int>(wd);
+  if (i < s.size() && s[i] == '/') return read_hms(s, ++i, d.time_s);
+  return true;
+}
+
+// Days since the epoch of the rule's date in `year`.
+std::int64_t rule_day(std::int64_t year, const TimeZone::RuleDate& d) {
+  const auto m = static_cast<unsigned>(d.month);
+  const std::int64_t first = days_from_civil(year, m, 1);
+  const std::int64_t next =
+      m == 12 ? days_from_civil(year + 1, 1, 1) : days_from_civil(year, m + 1, 1);
+  const std::int64_t wd_first = ((first % 7) + 11) % 7;  // 0 = Sunday
+  std::int64_t day = first + ((d.weekday - wd_first) % 7 + 7) % 7 + (d.week - 1) * 7;
+  while (day >= next) day -= 7;  // week 5: the last such weekday
+  return day;
+}
+
 }  // namespace
 
 TimeZone::TimeZone() = default;
+
+std::optional<TimeZone::Rule> TimeZone::parse_rule(std::string_view s) {
+  Rule r;
+  std::size_t i = 0;
+  std::int64_t off = 0;
+  if (!skip_name(s, i) || !read_hms(s, i, off)) return std::nullopt;
+  r.std_offset_s = -off;  // POSIX offsets are west of UTC
+  if (i == s.size()) return r;
+  if (!skip_name(s, i)) return std::nullopt;
+  r.has_dst = true;
+  r.dst_offset_s = r.std_offset_s + 3600;
+  if (i < s.size() && s[i] != ',') {
+    if (!read_hms(s, i, off)) return std::nullopt;
+    r.dst_offset_s = -off;
+  }
+  if (!read_date(s, i, r.start) || !read_date(s, i, r.end) || i != s.size()) return std::nullopt;
+  return r;
+}
+
+std::int64_t TimeZone::rule_offset_s(std::int64_t utc_s) const {
+  const Rule& r = *rule_;
+  if (!r.has_dst) return r.std_offset_s;
+  std::int64_t y = 0;
+  unsigned m = 0, d = 0;
+  civil_from_days(floor_div(utc_s + r.std_offset_s, 86'400), y, m, d);
+  // The start is given in standard local time, the end in daylight local time.
+  const std::int64_t start = rule_day(y, r.start) * 86'400 + r.start.time_s - r.std_offset_s;
+  const std::int64_t end = rule_day(y, r.end) * 86'400 + r.end.time_s - r.dst_offset_s;
+  const bool dst = start < end ? (utc_s >= start && utc_s < end) : !(utc_s >= end && utc_s < start);
+  return dst ? r.dst_offset_s : r.std_offset_s;
+}
 
 std::optional<TimeZone> TimeZone::parse(std::string_view name, std::string_view s) {
   auto c = header(s, 0);
@@ -61,6 +154,7 @@ std::optional<TimeZone> TimeZone::parse(std::string_view name, std::string_view 
   for (const std::int64_t n : {c->isut, c->isstd, c->leap, c->time, c->chars})
     if (n < 0 || n > (1 << 24)) return std::nullopt;  // counts are unsigned 32-bit; be sane
   if (c->type < 1 || c->type > 256 || s.size() < p + block_size(*c, tb)) return std::nullopt;
+  const std::size_t data = p;
   TimeZone z;
   z.name_ = std::string(name);
   z.offsets_.clear();
@@ -76,6 +170,12 @@ std::optional<TimeZone> TimeZone::parse(std::string_view name, std::string_view 
     z.offsets_.push_back(static_cast<std::int32_t>(be(s, p + i * 6, 4)));
   if (!std::is_sorted(z.transitions_.begin(), z.transitions_.end())) return std::nullopt;
   z.initial_ = z.offsets_[0];  // RFC 8536: type 0 before the first transition
+  if (tb == 8) {               // the footer: "\nTZ-string\n" after the 64-bit block
+    const std::size_t f = data + block_size(*c, tb);
+    const std::size_t close = s.find('\n', f + 1);
+    if (f < s.size() && s[f] == '\n' && close != std::string_view::npos)
+      z.rule_ = parse_rule(s.substr(f + 1, close - f - 1));
+  }
   return z;
 }
 
@@ -102,6 +202,7 @@ std::optional<TimeZone> TimeZone::load(std::string_view name, std::string& error
 std::int64_t TimeZone::offset_s(UtcMicros t) const {
   const std::int64_t s = floor_div(t, kMicrosPerSecond);
   auto it = std::upper_bound(transitions_.begin(), transitions_.end(), s);
+  if (rule_ && it == transitions_.end()) return rule_offset_s(s);  // after the table
   if (it == transitions_.begin()) return transitions_.empty() ? offsets_.back() : initial_;
   return offsets_[types_[static_cast<std::size_t>(it - transitions_.begin() - 1)]];
 }

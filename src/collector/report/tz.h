@@ -6,8 +6,11 @@
 // A zone maps a UTC instant to its UTC offset (the transition table, 64-bit section) and a
 // local wall-clock time back to the instant: a time in the spring-forward gap is moved forward
 // by the gap (02:30 on a 23-hour day is 03:30), and a time that occurs twice in the fall-back
-// hour is its first occurrence (the daylight one). Debian ships "fat" files whose tables run
-// to 2037; after the last transition the last offset is kept.
+// hour is its first occurrence (the daylight one). After the table's last transition the
+// file's footer rule applies (a POSIX TZ string like "EST5EDT,M3.2.0,M11.1.0", RFC 8536
+// section 3.3; the Mm.w.d form, which every zone with DST uses today); without a usable rule
+// the last offset is kept. Debian's "fat" files list transitions to 2037, "slim" ones stop
+// earlier and rely on the rule.
 #pragma once
 
 #include <cstdint>
@@ -52,6 +55,25 @@ class TimeZone {
   std::vector<std::uint8_t> types_;        // offset index in force from each transition
   std::vector<std::int32_t> offsets_{0};   // seconds east of UTC per local time type
   std::int32_t initial_ = 0;               // before the first transition
+
+ public:
+  // A footer rule: standard and daylight offsets (seconds east of UTC) and the daylight
+  // period's local start and end, each the w-th (5 = last) weekday d of month m at `time_s`.
+  struct RuleDate {
+    int month = 0, week = 0, weekday = 0;
+    std::int64_t time_s = 7200;
+  };
+  struct Rule {
+    std::int64_t std_offset_s = 0, dst_offset_s = 0;
+    bool has_dst = false;
+    RuleDate start, end;
+  };
+  // Parses the POSIX TZ string of a footer; nullopt for forms not handled (J, n dates).
+  [[nodiscard]] static std::optional<Rule> parse_rule(std::string_view tz);
+
+ private:
+  std::optional<Rule> rule_;
+  [[nodiscard]] std::int64_t rule_offset_s(std::int64_t utc_s) const;
 };
 
 // Local civil fields of `t` in `tz`.

@@ -100,5 +100,55 @@ TEST(TimeZone, ParsesAHandmadeVersion1File) {
   EXPECT_FALSE(TimeZone::parse("x", handmade_tzif().substr(0, 50)).has_value());
 }
 
+TEST(TimeZone, TheFooterRuleGoesOnAfterTheTable) {
+  // 2040 is past Debian's tables (2037): the rule "EST5EDT,M3.2.0,M11.1.0" applies. March 1
+  // 2040 is a Thursday, so the second Sunday is March 11 (DST from 02:00 EST = 07:00Z);
+  // November 1 2040 is a Thursday, the first Sunday is November 4 (EST from 02:00 EDT =
+  // 06:00Z).
+  const auto ny = new_york();
+  const UtcMicros mar11 = days_from_civil(2040, 3, 11) * 24 * kHour;
+  EXPECT_EQ(ny.offset_s(mar11 + 7 * kHour - 1), -5 * 3600);
+  EXPECT_EQ(ny.offset_s(mar11 + 7 * kHour), -4 * 3600);
+  const UtcMicros nov4 = days_from_civil(2040, 11, 4) * 24 * kHour;
+  EXPECT_EQ(ny.offset_s(nov4 + 6 * kHour - 1), -4 * 3600);
+  EXPECT_EQ(ny.offset_s(nov4 + 6 * kHour), -5 * 3600);
+}
+
+TEST(TimeZone, PosixRules) {
+  // Southern hemisphere: AEST-10AEDT,M10.1.0,M4.1.0/3 (Sydney): daylight (UTC+11) from the
+  // first Sunday of October 02:00 to the first Sunday of April 03:00 local.
+  const auto r = TimeZone::parse_rule("AEST-10AEDT,M10.1.0,M4.1.0/3");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->std_offset_s, 36'000);
+  EXPECT_EQ(r->dst_offset_s, 39'600);
+  EXPECT_EQ(r->end.time_s, 3 * 3600);
+  const auto plain = TimeZone::parse_rule("<-03>3");
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_EQ(plain->std_offset_s, -3 * 3600);
+  EXPECT_FALSE(plain->has_dst);
+  EXPECT_FALSE(TimeZone::parse_rule("EST5EDT,J60,J300").has_value());  // not handled
+  EXPECT_FALSE(TimeZone::parse_rule("E5").has_value());
+}
+
+TEST(TimeZone, AFileWithoutTransitionsUsesItsRule) {
+  // A version 2 file with no transitions and one type, whose footer alone says New York's
+  // rule: 2026-11-01 06:00Z still switches EDT -> EST.
+  std::string s = "TZif2" + std::string(15, '\0');
+  auto be32 = [&](std::uint32_t v) {
+    for (int i = 3; i >= 0; --i) s += static_cast<char>((v >> (8 * i)) & 0xFF);
+  };
+  for (int pass = 0; pass < 2; ++pass) {
+    if (pass == 1) s += "TZif2" + std::string(15, '\0');
+    be32(0), be32(0), be32(0), be32(0), be32(1), be32(4);
+    be32(static_cast<std::uint32_t>(-18000)), s += '\0', s += '\0';
+    s += std::string("EST\0", 4);
+  }
+  s += "\nEST5EDT,M3.2.0,M11.1.0\n";
+  const auto z = TimeZone::parse("Test/Rule", s);
+  ASSERT_TRUE(z.has_value());
+  EXPECT_EQ(z->offset_s(kT0 + 6 * kHour - 1), -4 * 3600);
+  EXPECT_EQ(z->offset_s(kT0 + 6 * kHour), -5 * 3600);
+}
+
 }  // namespace
 }  // namespace imsm::collector

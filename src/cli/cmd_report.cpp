@@ -168,8 +168,9 @@ Runner setup_report(CLI::App& app) {
                   "Instead of the bill: energy per meter per 15m, hour or day (local in --tz), "
                   "with a complete flag");
   sub->footer(
-      "Lines whose end is not yet bracketed by readings are provisional: their kWh may still "
-      "grow.\nExit codes: 0 done, 1 unreadable database, 2 bad arguments or configuration "
+      "Lines whose end is not yet bracketed by settled readings are provisional: their kWh "
+      "may still change.\nExit codes: 0 done, 1 unreadable database, 2 bad arguments or "
+      "configuration "
       "(also: no tariff without --energy-only, an unknown --tenant).");
   return [opt] { return run_report(*opt); };
 }

@@ -243,9 +243,10 @@ void write_table(const Bill& b, const TimeZone& tz, std::string& out) {
   for (const auto& x : b.totals) trow(x, "TOTAL");
   append_table(t, {true, true, false, false, false, false, false, false, false}, out);
   out += fmt::format(
-      "\n{} of {} lines provisional (a boundary not yet bracketed by readings: kWh may still "
-      "grow); {} meters reset inside the period; {} unassigned (not charged)\n",
-      b.provisional, b.lines.size(), b.meters_reset, b.unassigned);
+      "\n{} of {} lines provisional (the end not yet bracketed by settled readings: kWh may "
+      "still change); {} meters reset inside the period; {} unassigned{}\n",
+      b.provisional, b.lines.size(), b.meters_reset, b.unassigned,
+      b.energy_only ? "" : " (not charged unless --unassigned-tariff)");
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // imsmeter readings --db PATH [--meter ID] [--from T] [--to T] [--format jsonl|csv|table]:
 // accepted readings, ordered by meter then time (docs/collector.md).
-// imsmeter readings --interval 15m|1h|1d [--tz ZONE] [--format json|csv|table|espi]: energy
+// imsmeter readings --interval 15m|1h|1d|1mo [--tz ZONE] [--format json|csv|table|espi]: energy
 // per meter per interval with a complete flag (report/interval.h), Green Button XML as espi.
 #include <CLI/CLI.hpp>
 
@@ -45,7 +45,7 @@ collector::UtcMicros time_arg(const char* cmd, const char* name, const std::stri
 int run_intervals(const ReadingsOptions& o) {
   const auto step = collector::parse_interval_step(o.interval);
   if (!step)
-    throw UsageError("readings: --interval must be 15m, 1h or 1d, not '" + o.interval + "'");
+    throw UsageError("readings: --interval must be 15m, 1h, 1d or 1mo, not '" + o.interval + "'");
   const std::string format = o.format == "jsonl" ? "json" : o.format;
   if (format != "json" && format != "csv" && format != "table" && format != "espi")
     throw UsageError("readings: --interval --format must be json, csv, table or espi, not '" +
@@ -132,9 +132,10 @@ Runner setup_readings(CLI::App& app) {
   sub->add_option("--format", opt->format,
                   "jsonl (default), csv or table; with --interval: json, csv, table or espi "
                   "(Green Button XML)");
-  sub->add_option("--interval", opt->interval,
-                  "Energy per meter per 15m, 1h or 1d instead of the readings, each with a "
-                  "complete flag (needs --from and --to)");
+  sub->add_option(
+      "--interval", opt->interval,
+      "Energy per meter per 15m, 1h, 1d or 1mo (local month) instead of the readings, each with a "
+      "complete flag (needs --from and --to)");
   sub->add_option("--tz", opt->tz,
                   "Time zone of --interval's intervals and times, e.g. America/New_York "
                   "(default UTC)");

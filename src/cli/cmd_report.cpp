@@ -69,7 +69,8 @@ int run_rollup(collector::Store& store, const collector::CollectorConfig& config
                collector::UtcMicros to, const std::optional<std::string>& tenant) {
   const auto step = collector::parse_interval_step(o.rollup);
   if (!step)
-    throw UsageError("report: --rollup must be 15m, hour (1h) or day (1d), not '" + o.rollup + "'");
+    throw UsageError("report: --rollup must be 15m, hour (1h), day (1d) or month (1mo), not '" +
+                     o.rollup + "'");
   const auto edges = collector::interval_edges(tz, *step, from, to);
   std::vector<collector::IntervalRow> rows;
   for (const auto& m : collector::billed_meters(store, config)) {
@@ -164,9 +165,10 @@ Runner setup_report(CLI::App& app) {
                   "Charge meters missing from the registry at this tariff (default: listed as "
                   "unassigned, not charged)");
   sub->add_option("--format", opt->format, "table (default), csv or json (one document)");
-  sub->add_option("--rollup", opt->rollup,
-                  "Instead of the bill: energy per meter per 15m, hour or day (local in --tz), "
-                  "with a complete flag");
+  sub->add_option(
+      "--rollup", opt->rollup,
+      "Instead of the bill: energy per meter per 15m, hour, day or month (local in --tz), "
+      "with a complete flag");
   sub->footer(
       "Lines whose end is not yet bracketed by settled readings are provisional: their kWh "
       "may still change.\nExit codes: 0 done, 1 unreadable database, 2 bad arguments or "

@@ -421,6 +421,15 @@ class TimeZoneAndClosingTest(unittest.TestCase):
                          ["2026-11-01T01:00:00-04:00", "2026-11-01T01:00:00-05:00"])
         self.assertEqual(sum(h["wh"] for h in hours), m["wh"])
         self.assertTrue(all(h["complete"] for h in hours))
+        # The local month: November 2026 in New York is 30 days and 1 hour; all the data lie in
+        # it (Nov 1 00:01Z is still October 31 local: the first 4 hours belong to October).
+        p = run(BINARY, "report", "--db", self.db, "--config", self.cfg, "--from", "2026-11-01",
+                "--to", "2026-12-01", "--rollup", "month", "--format", "json")
+        months = json.loads(p.stdout)["intervals"]
+        self.assertEqual([(x["start"], x["end"]) for x in months],
+                         [("2026-11-01T00:00:00-04:00", "2026-12-01T00:00:00-05:00")])
+        self.assertEqual(months[0]["wh"], self.pts[-1][1] * 1000 - energy_at(self.pts, self.A))
+        self.assertFalse(months[0]["complete"])
         # --tz on the command line wins over the configuration: the UTC day is 24 hours.
         p = run(BINARY, "report", "--db", self.db, "--config", self.cfg, "--tz", "UTC",
                 "--from", "2026-11-01", "--to", "2026-11-02", "--rollup", "hour", "--format",

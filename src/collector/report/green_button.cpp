@@ -32,7 +32,9 @@ void meter_entries(const std::vector<IntervalRow>& rows, std::size_t lo, std::si
       "<espi:intervalLength>{1}</espi:intervalLength><espi:powerOfTenMultiplier>0"
       "</espi:powerOfTenMultiplier><espi:uom>72</espi:uom></espi:ReadingType></content>\n"
       "  </entry>\n",
-      id, nominal_seconds(step));
+      id,
+      nominal_seconds(step) > 0 ? nominal_seconds(step)
+                                : unix_s(rows[lo].end) - unix_s(rows[lo].start));
   out += fmt::format(
       "  <entry>\n    <id>urn:imsmeter:meter:{0}:intervalblock</id>\n"
       "    <link rel=\"self\" href=\"/espi/1_1/resource/UsagePoint/{0}/MeterReading/1/"

@@ -13,21 +13,33 @@ std::optional<IntervalStep> parse_interval_step(std::string_view t) {
   if (t == "15m" || t == "15min") return IntervalStep::Quarter;
   if (t == "1h" || t == "hour" || t == "hourly") return IntervalStep::Hour;
   if (t == "1d" || t == "day" || t == "daily") return IntervalStep::Day;
+  if (t == "1mo" || t == "month" || t == "monthly") return IntervalStep::Month;
   return std::nullopt;
 }
 
 std::int64_t nominal_seconds(IntervalStep s) {
-  return s == IntervalStep::Quarter ? 900 : s == IntervalStep::Hour ? 3600 : 86'400;
+  switch (s) {
+    case IntervalStep::Quarter:
+      return 900;
+    case IntervalStep::Hour:
+      return 3600;
+    case IntervalStep::Day:
+      return 86'400;
+    case IntervalStep::Month:
+      return 0;
+  }
+  return 0;
 }
 
 std::vector<UtcMicros> interval_edges(const TimeZone& tz, IntervalStep step, UtcMicros from,
                                       UtcMicros to) {
   std::vector<UtcMicros> edges;
   if (to <= from) return edges;
-  if (step == IntervalStep::Day) {
-    UtcMicros d = tz.day_start(from);
+  if (step == IntervalStep::Day || step == IntervalStep::Month) {
+    const bool day = step == IntervalStep::Day;
+    UtcMicros d = day ? tz.day_start(from) : tz.month_start(from);
     edges.push_back(d);
-    while (d < to) edges.push_back(d = tz.next_day(d));
+    while (d < to) edges.push_back(d = day ? tz.next_day(d) : tz.next_month(d));
     return edges;
   }
   // Quarters and hours: aligned to local wall-clock time. Offsets are whole quarters in every
@@ -77,8 +89,9 @@ void write_intervals(const std::vector<IntervalRow>& rows, const TimeZone& tz, I
     return;
   }
   if (format == "json") {
+    const std::int64_t len = nominal_seconds(step);
     out += fmt::format("{{\"tz\":\"{}\",\"interval_s\":{},\"intervals\":[", tz.name(),
-                       nominal_seconds(step));
+                       len > 0 ? std::to_string(len) : "null");
     for (std::size_t i = 0; i < rows.size(); ++i) {
       const auto& r = rows[i];
       out += fmt::format(

@@ -1,6 +1,7 @@
 // Energy per interval (docs/collector.md "Interval export"): `report --rollup` and
-// `readings --interval`. Intervals are 15 minutes, an hour or a local day in a time zone
-// (a DST day has 23 or 25 hours; hours and quarters are aligned to local wall-clock time).
+// `readings --interval`. Intervals are 15 minutes, an hour, a local day or a local month in a
+// time zone (a DST day has 23 or 25 hours; hours and quarters are aligned to local wall-clock
+// time).
 // Energy per interval is the same exact interpolation as the bill, so intervals sum exactly
 // to the bill of their span. `complete` is true when one epoch's readings bracket the whole
 // interval; an interval no reading touches has no energy (null, not 0).
@@ -17,10 +18,11 @@
 
 namespace imsm::collector {
 
-enum class IntervalStep { Quarter, Hour, Day };
+enum class IntervalStep { Quarter, Hour, Day, Month };
 
-// "15m", "1h", "1d" (and "hour", "day"); nullopt otherwise.
+// "15m", "1h", "1d", "1mo" (and "hour", "day", "month"); nullopt otherwise.
 [[nodiscard]] std::optional<IntervalStep> parse_interval_step(std::string_view text);
+// 900, 3600, 86400; 0 for a month (its length varies).
 [[nodiscard]] std::int64_t nominal_seconds(IntervalStep step);
 
 // Edges of the intervals covering [from, to): the first is the start of the interval that

@@ -111,10 +111,12 @@ double ingest(const std::string& db, std::uint64_t n, std::uint32_t meters, bool
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// The same N rows as CSV (a reading with its raw frame and source per line), imported by the
-// sqlite3 shell into the same schema shape with the store's settings (16 KiB pages, WAL,
-// synchronous=FULL, 64 MiB cache, temp_store=MEMORY). Returns seconds of the
-// import alone (the CSV is written beforehand), or -1 when sqlite3 is missing.
+// The same N readings as CSV, imported by the sqlite3 shell into the same table shape as the
+// store's `readings` (schema 4: WITHOUT ROWID, keyed by meter, time and frame, the same
+// CHECKs) with the store's settings (16 KiB pages, WAL, synchronous=FULL, 64 MiB cache,
+// temp_store=MEMORY). Returns seconds of the import alone (the CSV is written beforehand),
+// or -1 when sqlite3 is missing. (The store writes more per reading: the journal row with the
+// raw bytes, the outbox entry and the rollups.)
 double sqlite3_import(const std::string& dir, std::uint64_t n, std::uint32_t meters) {
   if (std::system("command -v sqlite3 >/dev/null 2>&1") != 0) return -1;
   const std::string csv = dir + "/rows.csv";
@@ -125,11 +127,9 @@ double sqlite3_import(const std::string& dir, std::uint64_t n, std::uint32_t met
       const Observation o = observation(k, meters, 1);
       const auto fr = o.frame();
       line.clear();
-      fmt::format_to(std::back_inserter(line), "{},{},{},0,{},{},{},0,1,", fr.meter_id.value,
+      fmt::format_to(std::back_inserter(line), "{},{},{},0,{},{},{},0\n", fr.meter_id.value,
                      o.received_at, k + 1, fr.total_kwh.value, fr.total_kwh.value,
                      fr.peak_demand.value);
-      for (auto b : o.raw) fmt::format_to(std::back_inserter(line), "{:02x}", b);
-      line += '\n';
       std::fwrite(line.data(), 1, line.size(), f);
     }
     std::fclose(f);
@@ -139,17 +139,16 @@ double sqlite3_import(const std::string& dir, std::uint64_t n, std::uint32_t met
   {
     std::FILE* f = std::fopen(sql.c_str(), "w");
     std::fprintf(f,
-                 // The store's settings for a new database and a replay (store.cpp).
+                 // The store's settings for a new database and a replay (sqlite_store.cpp).
                  "PRAGMA page_size=16384;\nPRAGMA journal_mode=WAL;\nPRAGMA synchronous=FULL;\n"
                  "PRAGMA cache_size=-65536;\nPRAGMA temp_store=MEMORY;\n"
-                 // The conventional shape of what the store keeps: one rowid row per
-                 // reading keyed by frame id, with its source and raw bytes, indexed by
-                 // (meter, time) for per-meter queries, the index existing during import.
                  "CREATE TABLE readings(meter_id INTEGER NOT NULL, received_at_us INTEGER NOT "
-                 "NULL, frame_id INTEGER PRIMARY KEY, epoch INTEGER NOT NULL, total_kwh INTEGER "
-                 "NOT NULL, kwh24 INTEGER NOT NULL, peak_demand_counts INTEGER NOT NULL, "
-                 "demand_resets INTEGER NOT NULL, source_id INTEGER NOT NULL, raw TEXT NOT NULL);\n"
-                 "CREATE INDEX readings_by_meter ON readings(meter_id, received_at_us);\n"
+                 "NULL, frame_id INTEGER NOT NULL, epoch INTEGER NOT NULL CHECK (epoch >= 0), "
+                 "total_kwh INTEGER NOT NULL CHECK (total_kwh >= 0), kwh24 INTEGER NOT NULL "
+                 "CHECK (kwh24 BETWEEN 0 AND 16777215), peak_demand_counts INTEGER NOT NULL "
+                 "CHECK (peak_demand_counts BETWEEN 0 AND 65535), demand_resets INTEGER NOT NULL "
+                 "CHECK (demand_resets BETWEEN 0 AND 255), "
+                 "PRIMARY KEY(meter_id, received_at_us, frame_id)) WITHOUT ROWID;\n"
                  ".import --csv %s readings\n",
                  csv.c_str());
     std::fclose(f);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <toml++/toml.h>
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <set>
@@ -112,13 +113,30 @@ Micros get_money(const toml::node& n, const std::string& path, const std::string
     v = parse_decimal_micros(*s);
   } else if (auto i = n.value_exact<std::int64_t>()) {
     if (*i >= 0 && *i < 1'000'000'000'000LL) v = *i * 1'000'000;
-  } else if (auto d = n.value_exact<double>()) {
-    // A TOML float is binary: round it to micro-units once (prefer a string for exactness).
-    if (std::isfinite(*d) && std::fabs(*d) < 1e12) v = std::llround(*d * 1e6);
+  } else if (n.value_exact<double>()) {
+    // A TOML float is binary: 0.1432 is not exactly 0.1432. Money is never a float.
+    fail(path, n.source(), key,
+         "a float is not an exact amount: write the price as a decimal string, e.g. \"0.1432\"");
   }
   if (!v || *v < 0)
     fail(path, n.source(), key, "expected a non-negative decimal amount like \"0.1432\"");
   return *v;
+}
+
+// "HH:MM" (00:00..24:00) to minutes after midnight.
+int get_clock(const toml::node& n, const std::string& path, const std::string& key) {
+  const std::string s = get_string(n, path, key);
+  int h = -1, m = -1;
+  if (s.size() == 5 && s[2] == ':' && std::isdigit(static_cast<unsigned char>(s[0])) &&
+      std::isdigit(static_cast<unsigned char>(s[1])) &&
+      std::isdigit(static_cast<unsigned char>(s[3])) &&
+      std::isdigit(static_cast<unsigned char>(s[4]))) {
+    h = (s[0] - '0') * 10 + (s[1] - '0');
+    m = (s[3] - '0') * 10 + (s[4] - '0');
+  }
+  if (h < 0 || m > 59 || h * 60 + m > 24 * 60)
+    fail(path, n.source(), key, "'" + s + "': expected local time HH:MM, 00:00..24:00");
+  return h * 60 + m;
 }
 
 void check_keys(const toml::table& t, const std::string& path, const std::string& prefix,
@@ -130,6 +148,116 @@ void check_keys(const toml::table& t, const std::string& path, const std::string
   }
 }
 
+template <class Fn>
+void each_table(const toml::node& node, const std::string& path, const std::string& key, Fn&& fn) {
+  auto* arr = node.as_array();
+  if (!arr) fail(path, node.source(), key, "expected [[" + key + "]] tables");
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    const std::string k = fmt::format("{}[{}]", key, i);
+    auto* t = (*arr)[i].as_table();
+    if (!t) fail(path, (*arr)[i].source(), k, "expected a table");
+    fn(*t, k);
+  }
+}
+
+TouWindow parse_tou(const toml::table& t, const std::string& path, const std::string& key) {
+  check_keys(t, path, key + ".", {"name", "days", "start", "end", "energy_per_kwh"});
+  TouWindow w;
+  auto* name = t.get("name");
+  if (!name) fail(path, t.source(), key + ".name", "missing (name the period, e.g. on_peak)");
+  w.name = get_string(*name, path, key + ".name");
+  if (auto* d = t.get("days")) {
+    const std::string days = get_string(*d, path, key + ".days");
+    if (days != "weekdays" && days != "weekends" && days != "all")
+      fail(path, d->source(), key + ".days", "'" + days + "': expected weekdays, weekends or all");
+    w.weekdays = days != "weekends";
+    w.weekends = days != "weekdays";
+  }
+  auto* a = t.get("start");
+  auto* b = t.get("end");
+  if (!a || !b) fail(path, t.source(), key, "needs start and end (local \"HH:MM\")");
+  w.start_min = get_clock(*a, path, key + ".start");
+  w.end_min = get_clock(*b, path, key + ".end");
+  if (w.end_min <= w.start_min)
+    fail(path, b->source(), key + ".end", "must be after start (split a window across midnight)");
+  auto* e = t.get("energy_per_kwh");
+  if (!e) fail(path, t.source(), key + ".energy_per_kwh", "missing");
+  w.energy_per_kwh = get_money(*e, path, key + ".energy_per_kwh");
+  return w;
+}
+
+TierBlock parse_tier(const toml::table& t, const std::string& path, const std::string& key) {
+  check_keys(t, path, key + ".", {"up_to_kwh", "energy_per_kwh"});
+  TierBlock b;
+  if (auto* u = t.get("up_to_kwh"))
+    b.up_to_kwh = *get_int<std::int64_t>(*u, path, key + ".up_to_kwh", 1, 1'000'000'000);
+  auto* e = t.get("energy_per_kwh");
+  if (!e) fail(path, t.source(), key + ".energy_per_kwh", "missing");
+  b.energy_per_kwh = get_money(*e, path, key + ".energy_per_kwh");
+  return b;
+}
+
+void check_tou(const Tariff& tf, const toml::table& t, const std::string& path,
+               const std::string& key) {
+  for (std::size_t i = 0; i < tf.tou.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j) {
+      const auto &a = tf.tou[i], &b = tf.tou[j];
+      const bool same_days = (a.weekdays && b.weekdays) || (a.weekends && b.weekends);
+      if (same_days && a.start_min < b.end_min && b.start_min < a.end_min)
+        fail(path, t.source(), fmt::format("{}.tou[{}]", key, i),
+             "overlaps tou[" + std::to_string(j) + "] ('" + b.name + "')");
+    }
+}
+
+void check_tiers(const Tariff& tf, const toml::table& t, const std::string& path,
+                 const std::string& key) {
+  if (tf.tiers.empty()) return;
+  if (!tf.tou.empty()) fail(path, t.source(), key, "a tariff has tiers or tou windows, not both");
+  for (std::size_t i = 0; i < tf.tiers.size(); ++i) {
+    const bool last = i + 1 == tf.tiers.size();
+    if (last == tf.tiers[i].up_to_kwh.has_value())
+      fail(path, t.source(), fmt::format("{}.tier[{}].up_to_kwh", key, i),
+           last ? "the last block has no up_to_kwh" : "every block but the last needs up_to_kwh");
+    if (i > 0 && !last && *tf.tiers[i].up_to_kwh <= *tf.tiers[i - 1].up_to_kwh)
+      fail(path, t.source(), fmt::format("{}.tier[{}].up_to_kwh", key, i),
+           "must be larger than the block before");
+  }
+}
+
+Tariff parse_tariff(const toml::table& t, const std::string& path, const std::string& key) {
+  check_keys(t, path, key + ".",
+             {"name", "currency", "energy_per_kwh", "demand_per_kw", "fixed_per_meter", "tou",
+              "tier", "minimum_bill", "demand_when_quiet"});
+  Tariff tf;
+  if (auto* s = t.get("name")) tf.name = get_string(*s, path, key + ".name");
+  if (auto* s = t.get("currency")) tf.currency = get_string(*s, path, key + ".currency");
+  if (auto* s = t.get("energy_per_kwh"))
+    tf.energy_per_kwh = get_money(*s, path, key + ".energy_per_kwh");
+  if (auto* s = t.get("demand_per_kw"))
+    tf.demand_per_kw = get_money(*s, path, key + ".demand_per_kw");
+  if (auto* s = t.get("fixed_per_meter"))
+    tf.fixed_per_meter = get_money(*s, path, key + ".fixed_per_meter");
+  if (auto* s = t.get("minimum_bill")) tf.minimum_bill = get_money(*s, path, key + ".minimum_bill");
+  if (auto* s = t.get("demand_when_quiet")) {
+    const std::string v = get_string(*s, path, key + ".demand_when_quiet");
+    if (v != "interval" && v != "register")
+      fail(path, s->source(), key + ".demand_when_quiet",
+           "'" + v + "': expected interval or register");
+    tf.demand_when_quiet_register = v == "register";
+  }
+  if (auto* s = t.get("tou"))
+    each_table(*s, path, key + ".tou", [&](const toml::table& w, const std::string& k) {
+      tf.tou.push_back(parse_tou(w, path, k));
+    });
+  if (auto* s = t.get("tier"))
+    each_table(*s, path, key + ".tier", [&](const toml::table& w, const std::string& k) {
+      tf.tiers.push_back(parse_tier(w, path, k));
+    });
+  check_tou(tf, t, path, key);
+  check_tiers(tf, t, path, key);
+  return tf;
+}
+
 }  // namespace
 
 CollectorConfig parse_config(std::string_view text, const std::string& path) {
@@ -139,9 +267,13 @@ CollectorConfig parse_config(std::string_view text, const std::string& path) {
   } catch (const toml::parse_error& e) {
     throw ConfigError(fmt::format("{}:{}: {}", path, e.source().begin.line, e.description()));
   }
+  if (root.empty())
+    throw ConfigError(path +
+                      ":1: the configuration is empty (nothing configured: remove the "
+                      "file or give [collector], [[tariff]] or [[meter]] tables)");
   CollectorConfig c;
   c.path = path;
-  check_keys(root, path, "", {"collector", "validation", "tariff", "meter"});
+  check_keys(root, path, "", {"collector", "validation", "billing", "tariff", "meter"});
 
   if (auto* node = root.get("collector")) {
     auto* t = node->as_table();
@@ -185,30 +317,21 @@ CollectorConfig parse_config(std::string_view text, const std::string& path) {
       v.collision_horizon_cadences =
           *get_int<int>(*s, path, "validation.collision_horizon_cadences", 1, 1000);
   }
-  std::set<std::string> tariff_names;
-  if (auto* node = root.get("tariff")) {
-    auto* arr = node->as_array();
-    if (!arr) fail(path, node->source(), "tariff", "expected [[tariff]] tables");
-    for (std::size_t i = 0; i < arr->size(); ++i) {
-      const std::string key = fmt::format("tariff[{}]", i);
-      auto* t = (*arr)[i].as_table();
-      if (!t) fail(path, (*arr)[i].source(), key, "expected a table");
-      check_keys(*t, path, key + ".",
-                 {"name", "currency", "energy_per_kwh", "demand_per_kw", "fixed_per_meter"});
-      Tariff tf;
-      if (auto* s = t->get("name")) tf.name = get_string(*s, path, key + ".name");
-      if (!tariff_names.insert(tf.name).second)
-        fail(path, t->source(), key + ".name", "duplicate tariff name '" + tf.name + "'");
-      if (auto* s = t->get("currency")) tf.currency = get_string(*s, path, key + ".currency");
-      if (auto* s = t->get("energy_per_kwh"))
-        tf.energy_per_kwh = get_money(*s, path, key + ".energy_per_kwh");
-      if (auto* s = t->get("demand_per_kw"))
-        tf.demand_per_kw = get_money(*s, path, key + ".demand_per_kw");
-      if (auto* s = t->get("fixed_per_meter"))
-        tf.fixed_per_meter = get_money(*s, path, key + ".fixed_per_meter");
-      c.tariffs.push_back(std::move(tf));
-    }
+  if (auto* node = root.get("billing")) {
+    auto* t = node->as_table();
+    if (!t) fail(path, node->source(), "billing", "expected a table [billing]");
+    check_keys(*t, path, "billing.", {"time_zone"});
+    if (auto* s = t->get("time_zone"))
+      c.billing.time_zone = get_string(*s, path, "billing.time_zone");
   }
+  std::set<std::string> tariff_names;
+  if (auto* node = root.get("tariff"))
+    each_table(*node, path, "tariff", [&](const toml::table& t, const std::string& key) {
+      Tariff tf = parse_tariff(t, path, key);
+      if (!tariff_names.insert(tf.name).second)
+        fail(path, t.source(), key + ".name", "duplicate tariff name '" + tf.name + "'");
+      c.tariffs.push_back(std::move(tf));
+    });
   if (auto* node = root.get("meter")) {
     auto* arr = node->as_array();
     if (!arr) fail(path, node->source(), "meter", "expected [[meter]] tables");

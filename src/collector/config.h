@@ -7,8 +7,17 @@
 //   [validation] confirm_frames = 2, default_max_power_w = 1373760, cadence_s = 300,
 //                silent_after_cadences = 3, idle_gap_ms = 20, collision_window_ms = 2,
 //                collision_drift_ppm = 20, collision_horizon_cadences = 12
+//   [billing]    time_zone = "America/New_York"   (bills' --tz default; UTC when absent)
 //   [[tariff]]   name, currency, energy_per_kwh = "0.1432", demand_per_kw = "12.50",
-//                fixed_per_meter = "4.00"   (exact decimals, at most 6 fractional digits)
+//                fixed_per_meter = "4.00", minimum_bill = "10.00",
+//                demand_when_quiet = "interval" | "register"
+//                (money: exact decimal strings, at most 6 fractional digits; a TOML float
+//                is refused)
+//     [[tariff.tou]]   name = "on_peak", days = "weekdays" | "weekends" | "all",
+//                      start = "12:00", end = "18:00", energy_per_kwh = "0.2500"
+//                      (local time; energy outside every window is at energy_per_kwh)
+//     [[tariff.tier]]  up_to_kwh = 500, energy_per_kwh = "0.10"   (the last block has no
+//                      up_to_kwh; tiers replace energy_per_kwh and exclude tou)
 //   [[meter]]    id, model, label, tenant, location, tariff
 #pragma once
 
@@ -17,6 +26,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "protocol/model_number.h"
@@ -31,12 +41,46 @@ struct ConfigError : std::runtime_error {
 // Money in micro-units of the currency (1 USD = 1,000,000): exact, integer.
 using Micros = std::int64_t;
 
+// A time-of-use window: local time of day [start, end) on the days it names.
+struct TouWindow {
+  std::string name;
+  bool weekdays = true;   // Monday..Friday
+  bool weekends = false;  // Saturday, Sunday
+  int start_min = 0;      // minutes after local midnight
+  int end_min = 24 * 60;  // exclusive; 1440 is the next midnight
+  Micros energy_per_kwh = 0;
+};
+
+// A block of a tiered energy price: the period's kWh up to `up_to_kwh` (cumulative, over the
+// blocks before it) at this price; the last block has no limit.
+struct TierBlock {
+  std::optional<std::int64_t> up_to_kwh;
+  Micros energy_per_kwh = 0;
+};
+
 struct Tariff {
+  Tariff() = default;
+  // A flat tariff: the original five fields (bench and tests build these).
+  Tariff(std::string name_, std::string currency_, Micros energy, Micros demand, Micros fixed)
+      : name(std::move(name_)),
+        currency(std::move(currency_)),
+        energy_per_kwh(energy),
+        demand_per_kw(demand),
+        fixed_per_meter(fixed) {}
+
   std::string name = "default";
   std::string currency = "USD";
-  Micros energy_per_kwh = 0;   // micro-units per kWh
-  Micros demand_per_kw = 0;    // micro-units per kW of peak demand in the period
+  Micros energy_per_kwh = 0;   // micro-units per kWh (off-peak with TOU windows)
+  Micros demand_per_kw = 0;    // micro-units per kW of the period's own peak demand
   Micros fixed_per_meter = 0;  // micro-units per meter per bill
+  std::vector<TouWindow> tou;
+  std::vector<TierBlock> tiers;
+  Micros minimum_bill = 0;                  // a meter's total is at least this
+  bool demand_when_quiet_register = false;  // quiet register: bill it instead of the interval peak
+};
+
+struct BillingSettings {
+  std::string time_zone;  // empty: UTC
 };
 
 struct MeterEntry {
@@ -74,6 +118,7 @@ struct CollectorConfig {
   std::string database;
   std::int64_t commit_interval_ms = 1000;
   ValidationSettings validation;
+  BillingSettings billing;
   std::vector<Tariff> tariffs;
   std::vector<MeterEntry> meters;
 

@@ -76,6 +76,27 @@ Consumption consumption(const std::vector<Point>& p, UtcMicros from, UtcMicros t
   return c;
 }
 
+std::vector<EnergySpan> energy_spans(const std::vector<Point>& p, UtcMicros from, UtcMicros to) {
+  std::vector<EnergySpan> out;
+  if (to <= from) return out;
+  each_segment(p, [&](std::size_t lo, std::size_t hi) {
+    const UtcMicros a = std::max(from, p[lo].at);
+    const UtcMicros b = std::min(to, p[hi].at);
+    if (b < a || (b == a && lo != hi)) return;
+    if (p[hi].at < from || p[lo].at > to) return;
+    out.push_back(EnergySpan{p[lo].epoch, energy_at(p, lo, hi, a), energy_at(p, lo, hi, b)});
+  });
+  return out;
+}
+
+std::vector<std::int64_t> rollup_edges_wh(const std::vector<Point>& p,
+                                          const std::vector<UtcMicros>& edges) {
+  std::vector<std::int64_t> out(edges.size() > 1 ? edges.size() - 1 : 0, 0);
+  for (std::size_t k = 0; k < out.size(); ++k)
+    for (const auto& s : energy_spans(p, edges[k], edges[k + 1])) out[k] += s.end_wh - s.start_wh;
+  return out;
+}
+
 std::vector<std::int64_t> rollup_wh(const std::vector<Point>& p, UtcMicros from, UtcMicros to,
                                     std::int64_t step_us) {
   std::vector<std::int64_t> out;

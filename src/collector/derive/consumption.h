@@ -58,6 +58,21 @@ struct Consumption {
 // consecutive readings of one epoch, the first compared with the last reading before `from`.
 [[nodiscard]] std::uint32_t resets_in(const std::vector<Point>& points, UtcMicros from,
                                       UtcMicros to);
+// The register's interpolated value at the start and end of [from, to) within each epoch the
+// period overlaps (clamped to the epoch's readings), in Wh: the boundary values that
+// consumption() subtracts. Money anchored to these values adds up across consecutive periods.
+struct EnergySpan {
+  std::uint32_t epoch = 0;
+  std::int64_t start_wh = 0, end_wh = 0;
+};
+[[nodiscard]] std::vector<EnergySpan> energy_spans(const std::vector<Point>& points, UtcMicros from,
+                                                   UtcMicros to);
+
+// Consumption in Wh between consecutive `edges` (ascending; n edges give n-1 buckets of any
+// length, e.g. local days of 23, 24 or 25 hours). Sums exactly to consumption() over the span.
+[[nodiscard]] std::vector<std::int64_t> rollup_edges_wh(const std::vector<Point>& points,
+                                                        const std::vector<UtcMicros>& edges);
+
 // Largest peak-demand register value among readings in [from, to).
 [[nodiscard]] std::uint16_t register_peak_counts(const std::vector<Point>& points, UtcMicros from,
                                                  UtcMicros to);

@@ -9,6 +9,7 @@
 
 #include "cli/cli_error.h"
 #include "cli/commands.h"
+#include "cli/open_db.h"
 #include "collector/collector.h"
 #include "collector/config.h"
 
@@ -27,6 +28,7 @@ int run_rebuild(const RebuildOptions& o) {
   } catch (const collector::ConfigError& e) {
     throw UsageError(std::string("rebuild: ") + e.what());
   }
+  require_existing_db("rebuild", o.db);  // rebuild never creates a database
   try {
     collector::Store store(o.db);
     const auto s = collector::rebuild(store, config);
@@ -36,7 +38,7 @@ int run_rebuild(const RebuildOptions& o) {
         static_cast<unsigned long long>(s.readings), static_cast<unsigned long long>(s.rejected),
         static_cast<unsigned long long>(s.events));
   } catch (const std::exception& e) {
-    throw RuntimeError(std::string("rebuild: ") + o.db + ": " + e.what());
+    throw RuntimeError(db_error("rebuild", o.db, e.what()));
   }
   return kExitOk;
 }

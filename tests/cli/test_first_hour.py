@@ -5,6 +5,7 @@ or written, 2 a bad argument or bad file content (SPEC "Exit codes")."""
 import json
 import os
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -84,6 +85,46 @@ class FirstHour(unittest.TestCase):
         self.assertIn("SQLite %s " % sqlite3.sqlite_version, out)
         for lib in ("fmt", "spdlog", "nlohmann_json", "toml++", "CLI11"):
             self.assertRegex(out, r"\n%s \d+\.\d+" % lib.replace("+", r"\+"))
+
+    def test_man_pages_carry_every_option_of_help(self):
+        """The pages are generated from the same definitions as --help: each command's page
+        names each long option its --help lists (roff writes '-' as '\\-')."""
+        import gzip, re
+        p = run(BINARY, "help-dump", "--man-dir", self.dir)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        root = open(self.path("imsmeter.1")).read()
+        for c in COMMANDS:
+            self.assertIn("imsmeter\\-%s" % c, root)
+            page = open(self.path("imsmeter-%s.1" % c)).read()
+            self.assertTrue(page.startswith('.TH "imsmeter\\-%s" 1' % c), page[:80])
+            helptext = run(BINARY, c, "--help").stdout.decode()
+            options = set(re.findall(r"--([a-z][a-z0-9-]*)", helptext))
+            self.assertGreater(len(options), 1, c)
+            for o in options:
+                self.assertIn("\\-\\-" + o.replace("-", "\\-"), page, (c, o))
+        self.assertNotIn("help-dump", root)  # hidden
+
+    def test_bash_completion_completes_commands_and_options(self):
+        import shutil
+        if not shutil.which("bash"):
+            self.skipTest("no bash")
+        p = run(BINARY, "help-dump", "--bash")
+        self.assertEqual(p.returncode, 0)
+        script = self.path("imsmeter.bash")
+        open(script, "wb").write(p.stdout)
+
+        def complete(*words):
+            cmd = ('source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _imsmeter; '
+                   'printf "%s\\n" "${COMPREPLY[@]}"')
+            r = subprocess.run(["bash", "-c", cmd, "x", script, *words], capture_output=True,
+                               timeout=30)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            return set(r.stdout.decode().split())
+
+        self.assertEqual(complete("imsmeter", "de"), {"decode"})
+        self.assertEqual(complete("imsmeter", "decode", "--fo"), {"--format"})
+        self.assertEqual(complete("imsmeter", "meters", "--so"), {"--sources"})
+        self.assertTrue({"--db", "--kind"} <= complete("imsmeter", "events", "--"))
 
     # --- databases -----------------------------------------------------------------------
     def test_missing_database_exits_1_naming_it_and_creates_nothing(self):

@@ -51,7 +51,9 @@ Runner setup_rebuild(CLI::App& app) {
       app.add_subcommand("rebuild", "Re-derive readings and events from the raw-frame journal");
   sub->add_option("--db", opt->db, "SQLite database written by collect")->required();
   sub->add_option("--config", opt->config, "TOML configuration (meter registry, validation)");
-  sub->footer("Exit codes: 0 done, 1 database failure, 2 bad arguments or configuration.");
+  sub->footer(
+      "Exit codes: 0 done, 1 missing or unreadable database (rebuild never creates one), 2 bad "
+      "arguments or configuration.");
   return [opt] { return run_rebuild(*opt); };
 }
 

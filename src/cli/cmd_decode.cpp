@@ -1,8 +1,12 @@
 // imsmeter decode [--hex HEX]... [FILE|-]: frames from hex strings or a raw capture
-// (SPEC "Command-line contract"). JSON Lines (or a table) on stdout, a summary on stderr.
+// (SPEC "Command-line contract"). JSON Lines (or CSV, or a table) on stdout, a summary on
+// stderr.
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <atomic>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -12,6 +16,7 @@
 #include "cli/cli_error.h"
 #include "cli/commands.h"
 #include "cli/frame_format.h"
+#include "collector/time_util.h"
 #include "common/hex.h"
 #include "io/capture_reader.h"
 #include "protocol/stream_framer.h"
@@ -29,17 +34,35 @@ struct DecodeOptions {
   bool no_times = false;
 };
 
+enum class Format { Jsonl, Table, Csv };
+
+Format parse_format(const std::string& text) {
+  if (text == "jsonl" || text == "json") return Format::Jsonl;
+  if (text == "table") return Format::Table;
+  if (text == "csv") return Format::Csv;
+  throw UsageError("decode: --format must be jsonl, csv or table, not '" + text + "'");
+}
+
 class FrameWriter {
  public:
-  explicit FrameWriter(bool table) : table_(table) { buf_.reserve(kFlushAt + 4096); }
+  explicit FrameWriter(Format format) : format_(format) { buf_.reserve(kFlushAt + 4096); }
   ~FrameWriter() { flush(); }
-  void write(const protocol::LocatedFrame& f, bool timed) {
-    if (table_) {
-      if (!header_done_) append_table_header(buf_, timed);
-      header_done_ = true;
-      append_table_row(buf_, f, timed);
-    } else {
-      append_frame_json(buf_, f);
+  // `at`: the wall-clock time of a live frame (ISO 8601 UTC), empty otherwise.
+  void write(const protocol::LocatedFrame& f, bool timed, std::string_view at = {}) {
+    const bool header = !header_done_;
+    header_done_ = true;
+    switch (format_) {
+      case Format::Table:
+        if (header) append_table_header(buf_, timed, !at.empty());
+        append_table_row(buf_, f, timed, at);
+        break;
+      case Format::Csv:
+        if (header) append_csv_header(buf_, timed, !at.empty());
+        append_csv_row(buf_, f, timed, at);
+        break;
+      case Format::Jsonl:
+        append_frame_json(buf_, f, at);
+        break;
     }
     if (buf_.size() >= kFlushAt) flush();
   }
@@ -51,17 +74,18 @@ class FrameWriter {
 
  private:
   static constexpr std::size_t kFlushAt = 1 << 20;
-  bool table_;
+  Format format_;
   bool header_done_ = false;
   std::string buf_;
 };
 
 void print_summary(const char* what, const protocol::StreamFramer& framer) {
   const auto& s = framer.skipped();
+  const auto frames = framer.frames_out();
   std::fprintf(stderr,
-               "decode: %s: %llu frames, %llu bytes, %llu skipped (no_stop_byte %llu, "
+               "decode: %s: %llu %s, %llu bytes, %llu skipped (no_stop_byte %llu, "
                "non_zero_padding %llu, cut_by_gap %llu, cut_at_end %llu)\n",
-               what, static_cast<unsigned long long>(framer.frames_out()),
+               what, static_cast<unsigned long long>(frames), frames == 1 ? "frame" : "frames",
                static_cast<unsigned long long>(framer.bytes_in()),
                static_cast<unsigned long long>(s.total()),
                static_cast<unsigned long long>(s[protocol::SkipReason::NoStopByte]),
@@ -70,11 +94,68 @@ void print_summary(const char* what, const protocol::StreamFramer& framer) {
                static_cast<unsigned long long>(s[protocol::SkipReason::CutAtEnd]));
 }
 
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_decode_stop_signal(int) {
+  g_stop.store(true);
+}
+
+// A live port is read until it hangs up or the user stops it: SIGINT/SIGTERM end the read
+// and the summary is still printed (exit 0).
+void stop_on_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = on_decode_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+std::int64_t unix_now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void decode_stream(const DecodeOptions& o, const protocol::FramerOptions& fo, FrameWriter& writer) {
+  const std::string path = o.file.empty() ? "-" : o.file;
+  std::optional<io::CaptureReader> reader;
+  if (auto err = io::CaptureReader::open(path, o.times, !o.no_times, reader)) {
+    if (err->kind == io::CaptureError::Kind::BadTimes) throw UsageError("decode: " + err->message);
+    throw RuntimeError("decode: " + err->message);
+  }
+  if (reader->empty_times())
+    std::fprintf(stderr, "decode: %s holds no timing line: frames are decoded without times\n",
+                 reader->empty_times()->c_str());
+  protocol::StreamFramer framer(fo);
+  const bool timed = reader->timed();
+  const bool live = reader->live();
+  // Live frames carry seconds since the port was opened and the wall-clock time.
+  const std::int64_t start_us = unix_now_us();
+  if (live) {
+    stop_on_signals();
+    reader->stop_when(&g_stop);
+  }
+  auto failure = reader->run(framer, [&](std::vector<protocol::LocatedFrame>& frames) {
+    for (const auto& f : frames) {
+      if (!live || !f.time) {
+        writer.write(f, timed);
+        continue;
+      }
+      writer.write(f, timed, collector::format_utc(start_us + f.time->count() / 1000));
+    }
+    if (live) writer.flush();  // a live port: show each frame as it arrives
+  });
+  writer.flush();
+  if (failure) throw RuntimeError("decode: " + *failure);
+  print_summary(reader->path().c_str(), framer);
+  if (g_stop.load()) std::fprintf(stderr, "decode: stopped by signal\n");
+}
+
 int run_decode(const DecodeOptions& o) {
-  if (o.format != "jsonl" && o.format != "json" && o.format != "table")
-    throw UsageError("decode: --format must be jsonl or table, not '" + o.format + "'");
+  const Format format = parse_format(o.format);
   if (!(o.gap_ms > 0.0 && o.gap_ms <= 60'000.0))
-    throw UsageError("decode: --gap-ms must be between 0 and 60000");
+    throw UsageError(
+        fmt::format("decode: --gap-ms {}: must be more than 0 and at most 60000", o.gap_ms));
   if (o.times && o.no_times) throw UsageError("decode: --times and --no-times exclude each other");
 
   // Parse every hex string before printing anything, so bad input prints no frame.
@@ -87,8 +168,7 @@ int run_decode(const DecodeOptions& o) {
   }
   const protocol::FramerOptions fo{std::chrono::duration_cast<protocol::Nanos>(
       std::chrono::duration<double, std::milli>(o.gap_ms))};
-  const bool table = o.format == "table";
-  FrameWriter writer(table);
+  FrameWriter writer(format);
 
   for (std::size_t i = 0; i < hex_inputs.size(); ++i) {
     protocol::StreamFramer framer(fo);
@@ -99,25 +179,7 @@ int run_decode(const DecodeOptions& o) {
     print_summary(fmt::format("hex {}", i + 1).c_str(), framer);
   }
 
-  const bool read_stream = !o.file.empty() || o.hex.empty();
-  if (read_stream) {
-    const std::string path = o.file.empty() ? "-" : o.file;
-    std::optional<io::CaptureReader> reader;
-    if (auto err = io::CaptureReader::open(path, o.times, !o.no_times, reader)) {
-      if (err->kind == io::CaptureError::Kind::BadTimes)
-        throw UsageError("decode: " + err->message);
-      throw RuntimeError("decode: " + err->message);
-    }
-    protocol::StreamFramer framer(fo);
-    const bool timed = reader->timed();
-    auto failure = reader->run(framer, [&](std::vector<protocol::LocatedFrame>& frames) {
-      for (const auto& f : frames) writer.write(f, timed);
-      if (reader->live()) writer.flush();  // a live port: show each frame as it arrives
-    });
-    writer.flush();
-    if (failure) throw RuntimeError("decode: " + *failure);
-    print_summary(reader->path().c_str(), framer);
-  }
+  if (!o.file.empty() || o.hex.empty()) decode_stream(o, fo, writer);
   writer.flush();
   std::fflush(stdout);
   return kExitOk;
@@ -128,16 +190,22 @@ int run_decode(const DecodeOptions& o) {
 Runner setup_decode(CLI::App& app) {
   auto opt = std::make_shared<DecodeOptions>();
   CLI::App* sub = app.add_subcommand("decode", "Decode frames from hex strings or a raw capture");
-  sub->add_option("--hex", opt->hex, "A frame or byte stream as hex (spaces allowed); repeatable");
+  // One value per --hex, so `decode --hex 000a... capture.bin` reads capture.bin as a file.
+  sub->add_option("--hex", opt->hex,
+                  "A frame or byte stream as hex (spaces allowed); repeat --hex for more")
+      ->allow_extra_args(false);
   sub->add_option("file", opt->file, "Raw capture file, or - for standard input");
-  sub->add_option("--format", opt->format, "Output: jsonl (default) or table");
+  sub->add_option("--format", opt->format, "Output: jsonl (default), csv or table");
   sub->add_option("--gap-ms", opt->gap_ms,
                   "Idle gap that ends a partial frame, in milliseconds (default 20)");
   sub->add_option("--times", opt->times,
                   "Timing sidecar for the capture (default: FILE.times when present)");
   sub->add_flag("--no-times", opt->no_times, "Ignore FILE.times even when present");
   sub->footer(
-      "Exit codes: 0 done (also when no frame is found), 1 unreadable input, 2 bad arguments.");
+      "A live port (serial or pty) is read until it hangs up or SIGINT/SIGTERM; its frames also "
+      "carry \"at\", the wall-clock time (UTC).\nExit codes: 0 done (also when no frame is found, "
+      "and after SIGINT/SIGTERM on a live port), 1 unreadable input, 2 bad arguments or a bad "
+      "timing sidecar.");
   return [opt] { return run_decode(*opt); };
 }
 

@@ -2,6 +2,7 @@
 // discovered, demand_reset, rollover, silent, back_online, replaced, source_up/down, rebuilt.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <limits>
 #include <memory>
@@ -11,6 +12,7 @@
 #include "cli/cli_error.h"
 #include "cli/commands.h"
 #include "cli/list_format.h"
+#include "cli/open_db.h"
 #include "collector/report/listing.h"
 #include "collector/store/store.h"
 
@@ -37,17 +39,23 @@ int run_events(const EventsOptions& o) {
       throw UsageError(std::string("events: ") + name + " '" + *text + "': expected ISO 8601");
     *target = *t;
   }
-  std::unique_ptr<collector::Store> store;
-  try {
-    store = collector::open_store(o.db, collector::StoreOptions{true, false});
-  } catch (const std::exception& e) {
-    throw RuntimeError(std::string("events: ") + o.db + ": " + e.what());
-  }
+  if (!o.kind.empty() && !collector::parse_event_kind(o.kind))
+    throw UsageError("events: --kind '" + o.kind +
+                     "' is not an event kind; kinds: " + collector::event_kind_names());
+  const auto store = open_existing_store("events", o.db, collector::StoreOptions{true, false});
   std::optional<std::uint16_t> meter;
   if (o.meter) meter = static_cast<std::uint16_t>(*o.meter);
   std::string out;
-  collector::append_event_header(out, fmt);
-  for (const auto& e : store->events(meter, from, to, o.kind)) collector::append_event(out, fmt, e);
+  // Id order is the order the collector raised them in: within one run, a source's events
+  // and its meters' events can carry times from different clocks.
+  auto events = store->events(meter, from, to, o.kind);
+  std::sort(events.begin(), events.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  if (fmt == collector::ListFormat::Table) {
+    collector::append_event_table(out, events);
+  } else {
+    collector::append_event_header(out, fmt);
+    for (const auto& e : events) collector::append_event(out, fmt, e);
+  }
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
   return kExitOk;
@@ -60,13 +68,13 @@ Runner setup_events(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("events", "List collector events from the database");
   sub->add_option("--db", opt->db, "SQLite database written by collect")->required();
   sub->add_option("--meter", opt->meter, "Only this meter ID")->check(CLI::Range(0, 65535));
-  sub->add_option("--kind", opt->kind,
-                  "Only this kind: discovered, demand_reset, rollover, silent, back_online, "
-                  "replaced, source_up, source_down, rebuilt");
+  sub->add_option("--kind", opt->kind, "Only this kind: " + collector::event_kind_names());
   sub->add_option("--from", opt->from, "From this time (ISO 8601, inclusive)");
   sub->add_option("--to", opt->to, "Until this time (ISO 8601, exclusive)");
   add_list_format_option(*sub, opt->format);
-  sub->footer("Exit codes: 0 done, 1 unreadable database, 2 bad arguments.");
+  sub->footer(
+      "Events are listed in id order (the order the collector raised them).\nExit codes: "
+      "0 done, 1 missing or unreadable database, 2 bad arguments.");
   return [opt] { return run_events(*opt); };
 }
 

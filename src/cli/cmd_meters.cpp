@@ -10,8 +10,11 @@
 #include "cli/cli_error.h"
 #include "cli/commands.h"
 #include "cli/list_format.h"
+#include "cli/open_db.h"
+#include "collector/config.h"
 #include "collector/report/listing.h"
 #include "collector/store/store.h"
+#include "collector/time_util.h"
 
 namespace imsm::cli {
 
@@ -21,23 +24,42 @@ struct MetersOptions {
   std::string db;
   std::string format = "jsonl";
   bool sources = false;
+  std::string at;
 };
+
+// The collector's rule (ValidationSettings): silent after 3 missed 5-minute cadences.
+std::int64_t default_silent_after_us() {
+  const collector::ValidationSettings v;
+  return v.cadence_s * v.silent_after_cadences * 1'000'000;
+}
 
 int run_meters(const MetersOptions& o) {
   const collector::ListFormat fmt = list_format("meters", o.format);
-  std::unique_ptr<collector::Store> store;
-  try {
-    store = collector::open_store(o.db, collector::StoreOptions{true, false});
-  } catch (const std::exception& e) {
-    throw RuntimeError(std::string("meters: ") + o.db + ": " + e.what());
+  collector::MeterStatusRule rule{collector::now_utc(), default_silent_after_us()};
+  if (!o.at.empty()) {
+    const auto t = collector::parse_utc(o.at);
+    if (!t) throw UsageError("meters: --at '" + o.at + "': expected ISO 8601");
+    rule.as_of = *t;
   }
+  const auto store = open_existing_store("meters", o.db, collector::StoreOptions{true, false});
   std::string out;
+  const bool table = fmt == collector::ListFormat::Table;
   if (o.sources) {
-    collector::append_source_header(out, fmt);
-    for (const auto& [name, c] : store->sources()) collector::append_source(out, fmt, name, c);
+    const auto sources = store->sources();
+    if (table) {
+      collector::append_source_table(out, sources);
+    } else {
+      collector::append_source_header(out, fmt);
+      for (const auto& [name, c] : sources) collector::append_source(out, fmt, name, c);
+    }
   } else {
-    collector::append_meter_header(out, fmt);
-    for (const auto& m : collector::meter_summaries(*store)) collector::append_meter(out, fmt, m);
+    const auto meters = collector::meter_summaries(*store, rule);
+    if (table) {
+      collector::append_meter_table(out, meters);
+    } else {
+      collector::append_meter_header(out, fmt);
+      for (const auto& m : meters) collector::append_meter(out, fmt, m, rule.as_of);
+    }
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
@@ -53,7 +75,10 @@ Runner setup_meters(CLI::App& app) {
   add_list_format_option(*sub, opt->format);
   sub->add_flag("--sources", opt->sources,
                 "List the sources' counters (bytes, frames, shared-burst frames, skipped bytes)");
-  sub->footer("Exit codes: 0 done, 1 unreadable database, 2 bad arguments.");
+  sub->add_option("--at", opt->at,
+                  "Status as of this time (ISO 8601; default now): online when the last reading "
+                  "is at most 15 minutes (3 cadences) older, else silent");
+  sub->footer("Exit codes: 0 done, 1 missing or unreadable database, 2 bad arguments.");
   return [opt] { return run_meters(*opt); };
 }
 

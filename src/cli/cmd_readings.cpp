@@ -13,6 +13,7 @@
 #include "cli/cli_error.h"
 #include "cli/commands.h"
 #include "cli/list_format.h"
+#include "cli/open_db.h"
 #include "collector/report/bill_source.h"
 #include "collector/report/interval.h"
 #include "collector/report/listing.h"
@@ -63,12 +64,7 @@ int run_intervals(const ReadingsOptions& o) {
   const auto to = collector::parse_time_in(tz, o.to);
   if (!from || !to || *to <= *from)
     throw UsageError("readings: --from/--to: expected ISO 8601 times, --to after --from");
-  std::unique_ptr<collector::Store> store;
-  try {
-    store = collector::open_store(o.db, collector::StoreOptions{true, false});
-  } catch (const std::exception& e) {
-    throw RuntimeError(std::string("readings: ") + o.db + ": " + e.what());
-  }
+  const auto store = open_existing_store("readings", o.db, collector::StoreOptions{true, false});
   const auto edges = collector::interval_edges(tz, *step, *from, *to);
   std::vector<collector::IntervalRow> rows;
   for (const auto& m : store->meters()) {
@@ -90,12 +86,7 @@ int run_readings(const ReadingsOptions& o) {
   const auto from =
       time_arg("readings", "--from", o.from, std::numeric_limits<std::int64_t>::min());
   const auto to = time_arg("readings", "--to", o.to, std::numeric_limits<std::int64_t>::max());
-  std::unique_ptr<collector::Store> store;
-  try {
-    store = collector::open_store(o.db, collector::StoreOptions{true, false});
-  } catch (const std::exception& e) {
-    throw RuntimeError(std::string("readings: ") + o.db + ": " + e.what());
-  }
+  const auto store = open_existing_store("readings", o.db, collector::StoreOptions{true, false});
   std::string out;
   std::optional<std::uint16_t> meter;
   if (o.meter) meter = static_cast<std::uint16_t>(*o.meter);

@@ -9,6 +9,7 @@
 
 #include "cli/cli_error.h"
 #include "cli/commands.h"
+#include "cli/open_db.h"
 #include "collector/collector.h"
 #include "collector/config.h"
 
@@ -27,6 +28,7 @@ int run_rebuild(const RebuildOptions& o) {
   } catch (const collector::ConfigError& e) {
     throw UsageError(std::string("rebuild: ") + e.what());
   }
+  require_existing_db("rebuild", o.db);  // rebuild never creates a database
   try {
     const auto store = collector::open_store(o.db);
     const auto s = collector::rebuild(*store, config);
@@ -38,7 +40,7 @@ int run_rebuild(const RebuildOptions& o) {
         static_cast<unsigned long long>(s.readings), static_cast<unsigned long long>(s.rejected),
         static_cast<unsigned long long>(s.events), static_cast<long long>(store->generation()));
   } catch (const std::exception& e) {
-    throw RuntimeError(std::string("rebuild: ") + o.db + ": " + e.what());
+    throw RuntimeError(db_error("rebuild", o.db, e.what()));
   }
   return kExitOk;
 }
@@ -51,7 +53,9 @@ Runner setup_rebuild(CLI::App& app) {
       app.add_subcommand("rebuild", "Re-derive readings and events from the raw-frame journal");
   sub->add_option("--db", opt->db, "SQLite database written by collect")->required();
   sub->add_option("--config", opt->config, "TOML configuration (meter registry, validation)");
-  sub->footer("Exit codes: 0 done, 1 database failure, 2 bad arguments or configuration.");
+  sub->footer(
+      "Exit codes: 0 done, 1 missing or unreadable database (rebuild never creates one), 2 bad "
+      "arguments or configuration.");
   return [opt] { return run_rebuild(*opt); };
 }
 

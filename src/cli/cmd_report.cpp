@@ -11,6 +11,7 @@
 
 #include "cli/cli_error.h"
 #include "cli/commands.h"
+#include "cli/open_db.h"
 #include "collector/config.h"
 #include "collector/report/bill_format.h"
 #include "collector/report/bill_source.h"
@@ -112,12 +113,7 @@ int run_report(const ReportOptions& o) {
       throw UsageError("report: --unassigned-tariff: no [[tariff]] named '" + o.unassigned_tariff +
                        "'");
   }
-  std::unique_ptr<collector::Store> store;
-  try {
-    store = collector::open_store(o.db, collector::StoreOptions{true, false});
-  } catch (const std::exception& e) {
-    throw RuntimeError(std::string("report: ") + o.db + ": " + e.what());
-  }
+  const auto store = open_existing_store("report", o.db, collector::StoreOptions{true, false});
   std::optional<std::string> tenant;
   if (o.tenant) {
     const auto names = collector::tenant_names(collector::billed_meters(*store, config));

@@ -1,13 +1,16 @@
 // imsmeter simulate: fleets of emulated meters on virtual RS485 buses (docs/simulate.md).
 //   imsmeter simulate --config FILE --duration DUR --out file:PATH --truth PATH --speed max
 //   imsmeter simulate --meters 32 --model S2-480-N-01-01-041-01 --out pty
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <random>
@@ -62,7 +65,41 @@ std::string seconds_text(std::int64_t ns) {
   return fmt::format("{:.3f}", static_cast<double>(ns) / 1e9);
 }
 
+// Files named on the command line: one that cannot be read or written is a runtime failure
+// (exit 1, SPEC "Exit codes"), found before a single simulated second.
+void check_files(const SimulateOptions& o) {
+  if (!o.config.empty() && ::access(o.config.c_str(), R_OK) != 0)
+    throw RuntimeError("simulate: --config " + o.config + ": " + std::strerror(errno));
+  if (!o.truth.empty()) {
+    const int fd = ::open(o.truth.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) throw RuntimeError("simulate: --truth " + o.truth + ": " + std::strerror(errno));
+    ::close(fd);
+  }
+}
+
+// Nothing to write to is refused. Live outputs at --speed max carry the bytes (a round trip
+// works) but not the bus timing: the reader's buffers merge the bursts, every frame looks
+// shared, and a collector rejects them all. Said loudly, with what to use instead.
+void check_outputs(const SimulateOptions& o, const std::vector<sim::OutputSpec>& outputs,
+                   const std::optional<double>& speed) {
+  if (outputs.empty() && o.truth.empty())
+    throw UsageError(
+        "simulate: no --out and no --truth: the simulation would be thrown away; give --out "
+        "file:PATH, stdout, pty, serial:DEVICE or tcp-listen:HOST:PORT");
+  if (speed) return;
+  for (const auto& s : outputs) {
+    if (s.kind == sim::OutputKind::File || s.kind == sim::OutputKind::Stdout) continue;
+    std::fprintf(stderr,
+                 "simulate: warning: --speed max into a live output (pty, serial, tcp-listen) "
+                 "keeps the bytes but not the bus timing: a collector reading it will reject "
+                 "the frames. To collect, use --speed N (e.g. 60) with 'imsmeter collect "
+                 "--clock-scale N', or --out file:PATH (timed by PATH.times).\n");
+    return;
+  }
+}
+
 int run_simulate(const SimulateOptions& o) {
+  check_files(o);
   const bool simple = o.meters > 0 || !o.model.empty();
   if (simple && !o.config.empty())
     throw UsageError("simulate: give either --config or --meters/--model, not both");
@@ -108,6 +145,7 @@ int run_simulate(const SimulateOptions& o) {
     if (!spec) throw UsageError("simulate: --out " + spec.error());
     outputs.push_back(*spec);
   }
+  check_outputs(o, outputs, speed);
   bool stdout_taken = false;
   for (const auto& s : outputs) stdout_taken |= s.kind == sim::OutputKind::Stdout;
   std::FILE* info = stdout_taken ? stderr : stdout;

@@ -12,7 +12,7 @@
 
 namespace imsm::cli {
 
-void append_frame_json(std::string& out, const protocol::LocatedFrame& f) {
+void append_frame_json(std::string& out, const protocol::LocatedFrame& f, std::string_view at) {
   // Built in a stack buffer and appended once: this line is the hot path of `decode`.
   char buf[256];
   char* p = buf;
@@ -52,40 +52,84 @@ void append_frame_json(std::string& out, const protocol::LocatedFrame& f) {
     p += 2;
   }
   *p++ = '"';
-  if (!f.time) {
+  if (!f.time && at.empty()) {
     lit("}\n");
     out.append(buf, p);
     return;
   }
   out.append(buf, p);
-  out.append(",\"time_s\":");
-  append_seconds_us(out, f.time->count());
-  out.append(",\"burst\":\"");
-  out.append(protocol::to_string(f.burst));
-  out.append("\"}\n");
+  if (f.time) {
+    out.append(",\"time_s\":");
+    append_seconds_us(out, f.time->count());
+    out.append(",\"burst\":\"");
+    out.append(protocol::to_string(f.burst));
+    out.append("\"");
+  }
+  if (!at.empty()) {
+    out.append(",\"at\":\"");
+    out.append(at);
+    out.append("\"");
+  }
+  out.append("}\n");
 }
 
-void append_table_header(std::string& out, bool timed) {
-  out.append(fmt::format("{:>10}  {:>8}  {:>10}  {:>6}  {:>10}  {}", "offset", "meter_id",
-                         "peak_kw", "resets", "total_kwh", "raw"));
-  if (timed) out.append(fmt::format("  {:>14}  {}", "time_s", "burst"));
-  out.push_back('\n');
-}
+namespace {
 
-void append_table_row(std::string& out, const protocol::LocatedFrame& f, bool timed) {
-  std::string kw;
-  append_kw(kw, f.frame.peak_demand);
+std::string raw_hex(const protocol::LocatedFrame& f) {
   std::string raw;
   const auto bytes = protocol::encode(f.frame);
   append_hex(raw, bytes.data(), bytes.size());
-  out.append(fmt::format("{:>10}  {:>8}  {:>10}  {:>6}  {:>10}  {}", f.offset,
-                         f.frame.meter_id.value, kw, f.frame.demand_resets.value,
-                         f.frame.total_kwh.value, raw));
-  if (timed && f.time) {
-    std::string t;
-    append_seconds_us(t, f.time->count());
-    out.append(fmt::format("  {:>14}  {}", t, protocol::to_string(f.burst)));
-  }
+  return raw;
+}
+
+std::string time_text(const protocol::LocatedFrame& f) {
+  std::string t;
+  if (f.time) append_seconds_us(t, f.time->count());
+  return t;
+}
+
+// The widths of the table's columns; raw is 12 bytes as 24 hex digits.
+constexpr const char* kRowFormat = "{:>10}  {:>8}  {:>10}  {:>6}  {:>10}  {:<24}";
+
+}  // namespace
+
+void append_table_header(std::string& out, bool timed, bool wall_clock) {
+  out.append(fmt::format(fmt::runtime(kRowFormat), "offset", "meter_id", "peak_kw", "resets",
+                         "total_kwh", "raw"));
+  if (timed) out.append(fmt::format("  {:>14}  {:<6}", "time_s", "burst"));
+  if (wall_clock) out.append("  at");
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  out.push_back('\n');
+}
+
+void append_table_row(std::string& out, const protocol::LocatedFrame& f, bool timed,
+                      std::string_view at) {
+  std::string kw;
+  append_kw(kw, f.frame.peak_demand);
+  out.append(fmt::format(fmt::runtime(kRowFormat), f.offset, f.frame.meter_id.value, kw,
+                         f.frame.demand_resets.value, f.frame.total_kwh.value, raw_hex(f)));
+  if (timed) out.append(fmt::format("  {:>14}  {:<6}", time_text(f), protocol::to_string(f.burst)));
+  if (!at.empty()) out.append("  ").append(at);
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  out.push_back('\n');
+}
+
+void append_csv_header(std::string& out, bool timed, bool wall_clock) {
+  out.append("offset,meter_id,peak_demand_counts,peak_demand_kw,demand_resets,total_kwh,raw");
+  if (timed) out.append(",time_s,burst");
+  if (wall_clock) out.append(",at");
+  out.push_back('\n');
+}
+
+void append_csv_row(std::string& out, const protocol::LocatedFrame& f, bool timed,
+                    std::string_view at) {
+  std::string kw;
+  append_kw(kw, f.frame.peak_demand);
+  out.append(fmt::format("{},{},{},{},{},{},{}", f.offset, f.frame.meter_id.value,
+                         f.frame.peak_demand.value, kw, f.frame.demand_resets.value,
+                         f.frame.total_kwh.value, raw_hex(f)));
+  if (timed) out.append(fmt::format(",{},{}", time_text(f), protocol::to_string(f.burst)));
+  if (!at.empty()) out.append(",").append(at);
   out.push_back('\n');
 }
 

@@ -1,21 +1,51 @@
 #include <CLI/CLI.hpp>
 
-#include <cstdio>
 #include <iostream>
 #include <map>
+#include <string>
+#include <string_view>
 
 #include "cli/cli_error.h"
+#include "cli/command_names.h"
 #include "cli/commands.h"
+#include "cli/help_dump.h"
+#include "cli/version.h"
 
-#ifndef IMSM_VERSION
-#define IMSM_VERSION "0.0.0"
-#endif
+namespace {
+
+using namespace imsm::cli;
+
+// `imsmeter foo` and `imsmeter` alone: say what is wrong and list the commands, before
+// CLI11 would answer "A subcommand is required" (exit 2).
+int check_command_word(const CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg.starts_with('-')) continue;  // top-level flags (--help, --version) have no value
+    if (is_command(app, arg)) return kExitOk;
+    std::cerr << "imsmeter: unknown command '" << arg << "'; commands: " << command_list(app)
+              << "\nRun 'imsmeter --help' for what each does.\n";
+    return kExitUsage;
+  }
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h" || arg == "--version" || arg == "--help-all") return kExitOk;
+  }
+  std::cerr << "imsmeter: a command is required; commands: " << command_list(app)
+            << "\nRun 'imsmeter --help' for what each does.\n";
+  return kExitUsage;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-  using namespace imsm::cli;
   CLI::App app{"imsmeter: IMS Series 1000/2000 electricity submetering in software"};
-  app.set_version_flag("--version", std::string("imsmeter ") + IMSM_VERSION);
+  app.name("imsmeter");
+  app.set_version_flag("--version", version_text());
   app.require_subcommand(1);
+  app.footer(
+      "Exit codes everywhere: 0 success, 1 runtime failure (a file or device that cannot "
+      "be read or written), 2 usage or input error.\nEach command has --help and a man "
+      "page: man imsmeter-COMMAND.");
 
   std::map<const CLI::App*, Runner> runners;
   auto add = [&](Runner (*setup)(CLI::App&)) {
@@ -32,7 +62,9 @@ int main(int argc, char** argv) {
   add(setup_rebuild);
   add(setup_simulate);
   add(setup_accuracy);
+  add(setup_help_dump);
 
+  if (const int rc = check_command_word(app, argc, argv); rc != kExitOk) return rc;
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

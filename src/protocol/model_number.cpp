@@ -153,8 +153,16 @@ class Cursor {
     advance(s.size());
     return true;
   }
-  // Consumes exactly n digits and returns their value, or -1 (consuming nothing).
+  // A separator stands inside the next n characters ("1-1" read as a 2-digit field).
+  bool separator_within(std::size_t n) const {
+    for (std::size_t i = 1; i < n; ++i)
+      if (separator_before(pos_ + i)) return true;
+    return false;
+  }
+  // Consumes exactly n digits and returns their value, or -1 (consuming nothing). Digits
+  // split by a separator are not one field: "S2-480-N-1-1-..." has a 1-digit capacity.
   int digits(std::size_t n) {
+    if (separator_within(n)) return -1;
     int v = 0;
     for (std::size_t i = 0; i < n; ++i) {
       const char ch = peek(i);
@@ -194,13 +202,13 @@ class Cursor {
 
 Unexpected<ModelError> fail(const Cursor& c, std::size_t field_start, ModelField f,
                             const char* expected) {
-  return unexpected(ModelError{f, c.origin(field_start), expected});
+  return unexpected(ModelError{f, c.origin(field_start) + 1, expected});
 }
 
 Result<ModelConfig, ModelError> finish(const Cursor& c, ModelConfig m) {
   if (!c.at_end()) return fail(c, c.pos(), ModelField::Trailing, "nothing after the last field");
   if (auto s = c.misplaced_separator())
-    return unexpected(ModelError{ModelField::Separator, *s, "separators only between fields"});
+    return unexpected(ModelError{ModelField::Separator, *s + 1, "separators only between fields"});
   return m;
 }
 
@@ -340,7 +348,7 @@ Result<ModelConfig, ModelError> parse_new(Cursor& c) {
   const std::size_t rstart = c.pos();
   bool rated = false;
   for (const auto& r : kRatings) {
-    if (c.take(r.code)) {
+    if (!c.separator_within(3) && c.take(r.code)) {
       m.ct_primary_a = r.primary_a;
       m.ct_secondary_ma = r.secondary_ma;
       rated = true;
@@ -363,8 +371,8 @@ Result<ModelConfig, ModelError> parse_new(Cursor& c) {
 Result<ModelConfig, ModelError> parse_model_number(std::string_view text) {
   Cursor c;
   if (!c.load(text))
-    return unexpected(ModelError{ModelField::Trailing, kMaxLen, "at most 64 characters"});
-  if (c.empty()) return unexpected(ModelError{ModelField::Empty, 0, "a model number"});
+    return unexpected(ModelError{ModelField::Trailing, kMaxLen + 1, "at most 64 characters"});
+  if (c.empty()) return unexpected(ModelError{ModelField::Empty, 1, "a model number"});
   if (c.looking_at("BL")) return parse_old(c);
   if (c.looking_at("S1") || c.looking_at("S2")) return parse_new(c);
   return fail(c, 0, ModelField::Series, "BL (old format), S1 or S2 (new format)");

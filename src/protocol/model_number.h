@@ -65,7 +65,7 @@ enum class ModelField : std::uint8_t {
 
 struct ModelError {
   ModelField field = ModelField::Empty;
-  std::size_t position = 0;   // index in the text as given
+  std::size_t position = 1;   // 1-based column in the text as given (people count from 1)
   const char* expected = "";  // what would have been valid there
 };
 

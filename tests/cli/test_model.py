@@ -26,11 +26,29 @@ class ModelContract(unittest.TestCase):
                     self.assertIn(k, got)
                     self.assertEqual(got[k], v["expect"][k], k)
 
-    def test_text_format(self):
-        p = run("model", VECTORS["models"][0]["number"], "--format", "text")
+    def test_text_format_is_a_nameplate_sentence(self):
+        # guide 2.1 Figure 4: S2 = Series 2000; 480 = 277/480 V wye; N = indoor surface mount;
+        # capacity 01, installed 01; 041 = 400:0.1; options 01 = demand.
+        p = run("model", "S2-480-N-01-01-041-01", "--format", "text")
         self.assertEqual(p.returncode, 0)
-        self.assertIn(b"nominal_voltage", p.stdout)
-        self.assertIn(b"120/240", p.stdout)
+        self.assertEqual(p.stdout.decode(),
+                         "Series 2000 (new format), 3-phase 4-wire wye 277/480 V, CT 400:0.1 (041), "
+                         "indoor surface mount enclosure (N), 1 of 1 meters, demand option\n")
+        self.assertNotIn(b"null", p.stdout)
+        # guide 2.1 Figure 3: BL3 = Series 1000 3-wire, 240 = 120/240, 200:0.1, SP split core.
+        p = run("model", "BL3-240-200-PKG-SP", "--format", "text")
+        self.assertEqual(p.stdout.decode(),
+                         "Series 1000 (old format), 1- or 2-phase 3-wire 120/240 V, CT 200:0.1, "
+                         "split-core CTs (SP), demand option not stated by the old format\n")
+
+    def test_positions_count_from_1_and_blame_the_right_field(self):
+        # "S2-480-N-" is 9 characters: the capacity "1" (one digit, not two) is character 10.
+        p = run("model", "S2-480-N-1-1-041-01")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(b"bad capacity at position 10", p.stderr)
+        # "S2-480-N-01-01-" is 15 characters: the CT rating "051" starts at 16.
+        p = run("model", "S2-480-N-01-01-051-01")
+        self.assertIn(b"bad ct_rating at position 16", p.stderr)
 
     def test_invalid_numbers_exit_2_naming_the_field(self):
         cases = {"S2-480-N-01-01-051-01": "ct_rating", "S2-480-Q-01-01-041-01": "enclosure",

@@ -128,10 +128,29 @@ class SimulateTest(Base):
         self.assertEqual(r.returncode, 2)
         err = r.stderr.decode()
         self.assertRegex(err, re.escape(self.config) + r":\d+:\d+: meter\[3\]\.load\.pf")
+        # A file that cannot be read is a runtime failure (SPEC: 1); bad content is 2 (above).
         r = run(["simulate", "--config", self.path("missing.toml"), "--duration", "1h", "--out",
                  "file:" + self.path("b.bin"), "--speed", "max"])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"missing.toml: No such file", r.stderr)
+
+    def test_unwritable_truth_exits_1_before_simulating(self):
+        truth = self.path("no/such/dir/t.jsonl")
+        r = run(["simulate", "--config", self.config, "--duration", "1h", "--out",
+                 "file:" + self.path("b.bin"), "--truth", truth, "--speed", "max"])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(truth.encode() + b": No such file", r.stderr)
+        self.assertFalse(os.path.exists(self.path("b.bin")))
+
+    def test_no_output_at_all_is_refused(self):
+        r = run(["simulate", "--config", self.config, "--duration", "1h", "--speed", "max"])
         self.assertEqual(r.returncode, 2)
-        self.assertIn(b"missing.toml", r.stderr)
+        self.assertIn(b"no --out", r.stderr)
+        # The truth alone is an output.
+        r = run(["simulate", "--config", self.config, "--duration", "1h", "--speed", "max",
+                 "--truth", self.path("t.jsonl")])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertGreater(os.path.getsize(self.path("t.jsonl")), 0)
 
     def test_usage_errors(self):
         self.assertEqual(run(["simulate", "--help"]).returncode, 0)
@@ -314,6 +333,10 @@ class LiveOutputsTest(Base):
             s.close()
             self.assertEqual(got, want)
             self.assertEqual(p.wait(timeout=30), 0)
+            # Bytes intact, timing lost: the run says what to use to collect from it.
+            err = p.stderr.read()
+            self.assertIn(b"--speed max into a live output", err)
+            self.assertIn(b"--clock-scale N", err)
         finally:
             p.kill()
             p.wait()

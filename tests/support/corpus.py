@@ -32,7 +32,7 @@ def materialise(name, directory):
 def run_decode(binary, path):
     proc = subprocess.run([binary, "decode", path], capture_output=True, text=True, timeout=60)
     frames = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
-    m = re.search(r"(\d+) frames, (\d+) bytes, (\d+) skipped \(no_stop_byte (\d+), "
+    m = re.search(r"(\d+) frames?, (\d+) bytes, (\d+) skipped \(no_stop_byte (\d+), "
                   r"non_zero_padding (\d+), cut_by_gap (\d+), cut_at_end (\d+)\)", proc.stderr)
     skipped = None
     if m:

@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 
+#include "collector/report/text_table.h"
 #include "common/hex.h"
 #include "common/text.h"
 
@@ -77,8 +78,8 @@ void append_rejection_header(std::string& out, ListFormat f) {
   if (f == ListFormat::Csv)
     out += "frame_id,meter_id,received_at,source,burst,reason,detail,raw\n";
   else if (f == ListFormat::Table)
-    out += fmt::format("{:>8} {:>6} {:<27} {:<6} {:<26} {}\n", "frame", "meter", "received_at",
-                       "burst", "reason", "raw");
+    out += fmt::format("{:>8} {:>6} {:<27} {:<6} {:<26} {:<24}  {}\n", "frame", "meter",
+                       "received_at", "burst", "reason", "raw", "detail");
 }
 
 void append_rejection(std::string& out, ListFormat f, const StoredRejection& r) {
@@ -164,7 +165,21 @@ void append_event(std::string& out, ListFormat f, const StoredEvent& s) {
   }
 }
 
-std::vector<MeterSummary> meter_summaries(Store& store) {
+void append_event_table(std::string& out, const std::vector<StoredEvent>& events) {
+  TextTable t({{"id", true}, {"at"}, {"kind"}, {"meter", true}, {"source"}, {"detail"}});
+  for (const auto& s : events)
+    t.add({std::to_string(s.id), format_utc(s.e.at), to_string(s.e.kind),
+           s.e.meter_id ? std::to_string(*s.e.meter_id) : "-", s.source.empty() ? "-" : s.source,
+           (s.retracted ? "(retracted) " : "") + s.e.detail.json()});
+  t.render(out);
+}
+
+const char* meter_status(const std::optional<Point>& last, const MeterStatusRule& r) {
+  if (!last) return "waiting";
+  return r.as_of - last->at > r.silent_after_us ? "silent" : "online";
+}
+
+std::vector<MeterSummary> meter_summaries(Store& store, const MeterStatusRule& rule) {
   std::vector<MeterSummary> out;
   auto readings = store.reading_counts();
   auto rejected = store.rejection_counts();
@@ -175,6 +190,7 @@ std::vector<MeterSummary> meter_summaries(Store& store) {
     if (const auto last = store.last_reading(m.id, std::numeric_limits<UtcMicros>::max()))
       s.last = Point{last->received_at, last->epoch, last->total_kwh, last->peak_demand_counts,
                      last->demand_resets};
+    s.status = meter_status(s.last, rule);
     s.info = std::move(m);
     out.push_back(std::move(s));
   }
@@ -185,16 +201,16 @@ void append_meter_header(std::string& out, ListFormat f) {
   if (f == ListFormat::Csv)
     out +=
         "meter_id,registered,model,label,tenant,location,tariff,discovered_at,epoch,status,"
-        "last_reading_at,total_kwh,peak_demand_counts,demand_resets,readings,rejected\n";
+        "last_reading_at,total_kwh,peak_demand_counts,demand_resets,readings,rejected,as_of\n";
   else if (f == ListFormat::Table)
     out += fmt::format("{:>6} {:<4} {:<22} {:<14} {:<12} {:<8} {:<20} {:>12} {:>8} {:>8} {:>8}\n",
                        "meter", "reg", "model", "label", "tenant", "status", "last_reading",
                        "total_kwh", "peak_kw", "readings", "rejected");
 }
 
-void append_meter(std::string& out, ListFormat f, const MeterSummary& s) {
+void append_meter(std::string& out, ListFormat f, const MeterSummary& s, UtcMicros as_of) {
   const MeterInfo& m = s.info;
-  const char* status = !s.last ? "waiting" : m.silent ? "silent" : "online";
+  const char* status = s.status;
   switch (f) {
     case ListFormat::Jsonl:
       out += fmt::format(
@@ -202,23 +218,25 @@ void append_meter(std::string& out, ListFormat f, const MeterSummary& s) {
           "\"location\":\"{}\",\"tariff\":\"{}\",\"discovered_at\":{},\"epoch\":{},\"status\":\"{}"
           "\","
           "\"last_reading_at\":{},\"total_kwh\":{},\"peak_demand_counts\":{},\"demand_resets\":{},"
-          "\"readings\":{},\"rejected\":{}}}\n",
+          "\"readings\":{},\"rejected\":{},\"as_of\":\"{}\"}}\n",
           m.id, m.registered ? "true" : "false", json_escape(m.model), json_escape(m.label),
           json_escape(m.tenant), json_escape(m.location), json_escape(m.tariff),
           m.discovered_at ? fmt::format("\"{}\"", format_utc(*m.discovered_at)) : "null", m.epoch,
           status, s.last ? fmt::format("\"{}\"", format_utc(s.last->at)) : "null",
           s.last ? std::to_string(s.last->total_kwh) : "null",
           s.last ? std::to_string(s.last->peak_demand_counts) : "null",
-          s.last ? std::to_string(s.last->demand_resets) : "null", s.readings, s.rejected);
+          s.last ? std::to_string(s.last->demand_resets) : "null", s.readings, s.rejected,
+          format_utc(as_of));
       break;
     case ListFormat::Csv:
       out += fmt::format(
-          "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", m.id, m.registered ? 1 : 0,
+          "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", m.id, m.registered ? 1 : 0,
           csv_field(m.model), csv_field(m.label), csv_field(m.tenant), csv_field(m.location),
           csv_field(m.tariff), m.discovered_at ? format_utc(*m.discovered_at) : "", m.epoch, status,
           s.last ? format_utc(s.last->at) : "", s.last ? std::to_string(s.last->total_kwh) : "",
           s.last ? std::to_string(s.last->peak_demand_counts) : "",
-          s.last ? std::to_string(s.last->demand_resets) : "", s.readings, s.rejected);
+          s.last ? std::to_string(s.last->demand_resets) : "", s.readings, s.rejected,
+          format_utc(as_of));
       break;
     case ListFormat::Table:
       out += fmt::format("{:>6} {:<4} {:<22} {:<14} {:<12} {:<8} {:<20} {:>12} {:>8} {:>8} {:>8}\n",
@@ -229,6 +247,49 @@ void append_meter(std::string& out, ListFormat f, const MeterSummary& s) {
                          s.last ? kw(s.last->peak_demand_counts) : "-", s.readings, s.rejected);
       break;
   }
+}
+
+void append_meter_table(std::string& out, const std::vector<MeterSummary>& meters) {
+  TextTable t({{"meter", true},
+               {"reg"},
+               {"model"},
+               {"label"},
+               {"tenant"},
+               {"status"},
+               {"last_reading"},
+               {"total_kwh", true},
+               {"peak_kw", true},
+               {"readings", true},
+               {"rejected", true}});
+  for (const auto& s : meters) {
+    const MeterInfo& m = s.info;
+    t.add({std::to_string(m.id), m.registered ? "yes" : "no", m.model.empty() ? "-" : m.model,
+           m.label.empty() ? "-" : m.label, m.tenant.empty() ? "-" : m.tenant, s.status,
+           s.last ? format_utc_seconds(s.last->at) : "-",
+           s.last ? std::to_string(s.last->total_kwh) : "-",
+           s.last ? kw(s.last->peak_demand_counts) : "-", std::to_string(s.readings),
+           std::to_string(s.rejected)});
+  }
+  t.render(out);
+}
+
+void append_source_table(std::string& out,
+                         const std::vector<std::pair<std::string, SourceCounters>>& sources) {
+  TextTable t({{"source"},
+               {"bytes_in", true},
+               {"frames", true},
+               {"shared", true},
+               {"no_stop", true},
+               {"padding", true},
+               {"gap", true},
+               {"end", true},
+               {"reconn", true}});
+  for (const auto& [name, c] : sources)
+    t.add({name, std::to_string(c.bytes_in), std::to_string(c.frames),
+           std::to_string(c.shared_frames), std::to_string(c.skipped_no_stop),
+           std::to_string(c.skipped_padding), std::to_string(c.skipped_gap),
+           std::to_string(c.skipped_end), std::to_string(c.reconnects)});
+  t.render(out);
 }
 
 void append_source_header(std::string& out, ListFormat f) {

@@ -28,19 +28,35 @@ void append_rollup(std::string& out, ListFormat f, std::uint16_t meter, UtcMicro
 
 void append_event_header(std::string& out, ListFormat f);
 void append_event(std::string& out, ListFormat f, const StoredEvent& e);
+// All events as one table, columns as wide as their contents.
+void append_event_table(std::string& out, const std::vector<StoredEvent>& events);
+
+// A meter's status at the time of asking `as_of`: "waiting" (no reading yet), "online" (last
+// reading at most `silent_after_us` before as_of), else "silent". Computed when asked, never
+// taken from the collector's last run, so a database read weeks later shows the truth.
+struct MeterStatusRule {
+  UtcMicros as_of = 0;
+  std::int64_t silent_after_us = 0;
+};
 
 struct MeterSummary {
   MeterInfo info;
   std::int64_t readings = 0;
   std::int64_t rejected = 0;
   std::optional<Point> last;
+  const char* status = "waiting";
 };
-[[nodiscard]] std::vector<MeterSummary> meter_summaries(Store& store);
+[[nodiscard]] const char* meter_status(const std::optional<Point>& last, const MeterStatusRule& r);
+[[nodiscard]] std::vector<MeterSummary> meter_summaries(Store& store, const MeterStatusRule& rule);
 void append_meter_header(std::string& out, ListFormat f);
-void append_meter(std::string& out, ListFormat f, const MeterSummary& m);
+// jsonl and csv carry "as_of", the time the status refers to.
+void append_meter(std::string& out, ListFormat f, const MeterSummary& m, UtcMicros as_of);
+void append_meter_table(std::string& out, const std::vector<MeterSummary>& meters);
 
 void append_source_header(std::string& out, ListFormat f);
 void append_source(std::string& out, ListFormat f, const std::string& name,
                    const SourceCounters& c);
+void append_source_table(std::string& out,
+                         const std::vector<std::pair<std::string, SourceCounters>>& sources);
 
 }  // namespace imsm::collector

@@ -11,8 +11,15 @@ struct Stopped {};
 }  // namespace
 
 void FileSource::open() {
-  if (auto err = io::CaptureReader::open(spec_.path, std::nullopt, true, reader_))
+  if (auto err = io::CaptureReader::open(spec_.path, std::nullopt, true, reader_)) {
+    // A bad sidecar is bad input (exit 2), as in `decode`; an unreadable file is 1.
+    if (err->kind == io::CaptureError::Kind::BadTimes)
+      throw std::invalid_argument("source " + spec_.name + ": " + err->message);
     throw std::runtime_error("source " + spec_.name + ": " + err->message);
+  }
+  if (reader_->empty_times())
+    spdlog::warn("source {}: {} holds no timing line: replayed without arrival times", spec_.name,
+                 *reader_->empty_times());
   spdlog::info("source {}: replay{}", spec_.name,
                reader_->timed() ? " with arrival times from " + *reader_->times_path()
                                 : " without arrival times (frames stamped as read)");

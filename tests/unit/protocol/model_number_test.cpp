@@ -136,7 +136,10 @@ TEST(ModelNumber, Guide2_1_InvalidNumbersNameTheField) {
       {"S2-480-N-01-01-051-01", ModelField::CtRating},
       {"S2-480-N-01-01-041-03", ModelField::Options},
       {"S2-480-N-01-01-041-01-7", ModelField::Trailing},
-      {"S2-48-0N-01-01-041-01", ModelField::Separator},
+      // A separator splits the voltage: the voltage is blamed, not the separator (issue 14).
+      {"S2-48-0N-01-01-041-01", ModelField::Voltage},
+      {"S2-480N-01-01-041-0-1", ModelField::Options},
+      {"S2-480-N-01-01-041-01-", ModelField::Separator},
       {"BL2-240-200-PKG-SP", ModelField::Voltage},  // 2-wire is 120 or 277
       {"BL3-600-200-PKG-SP", ModelField::Voltage},
       {"BL-240-200-PKG-SP", ModelField::Voltage},  // 3-phase has no 240
@@ -158,9 +161,17 @@ TEST(ModelNumber, Guide2_1_InvalidNumbersNameTheField) {
 TEST(ModelNumber, ErrorPositionPointsIntoTheInput) {
   auto m = parse_model_number("S2-480-N-01-01-051-01");
   ASSERT_FALSE(m);
-  EXPECT_EQ(m.error().position, 15u);  // where "051" starts
+  // Positions are 1-based columns: "S2-480-N-01-01-" is 15 characters, "051" starts at 16.
+  EXPECT_EQ(m.error().position, 16u);
   auto o = parse_model_number("BL3-240-300-PKG-SP");
-  EXPECT_EQ(o.error().position, 8u);
+  EXPECT_EQ(o.error().position, 9u);  // "BL3-240-" is 8 characters
+  // guide 2.1: capacity is two digits; "1-1" is a 1-digit capacity, not capacity 11.
+  auto cap = parse_model_number("S2-480-N-1-1-041-01");
+  ASSERT_FALSE(cap);
+  EXPECT_EQ(cap.error().field, ModelField::Capacity);
+  EXPECT_EQ(cap.error().position, 10u);  // "S2-480-N-" is 9 characters
+  // The compact form has no separators to split a field: still parses.
+  EXPECT_TRUE(parse_model_number("S2480N010104101"));
 }
 
 TEST(ModelNumber, ElementVoltagesIncludeTheHighLeg) {

@@ -188,6 +188,9 @@ class Meter {
     return readings_[static_cast<std::size_t>(k)];
   }
   [[nodiscard]] double frequency_hz() const { return frequency_hz_; }
+  // Sample mode: energy (J) the register is ahead of the signed integral because a short
+  // period (see SampleAcc) ended inside a negative ripple lobe; repaid by the next period.
+  [[nodiscard]] double sample_debt_j() const { return acc_.debt_j; }
   // Registered power of the current phasor input (W) after creep, mode and error model.
   [[nodiscard]] double registered_power_w() const { return powered_ ? reg_power_w_ : 0.0; }
 
@@ -216,6 +219,7 @@ class Meter {
   void emit_pulse_edges(Uint128 before, Uint128 after, std::int64_t t0, std::int64_t t1,
                         std::uint64_t rate_uw);
   void close_sample_period(std::int64_t at_ns);
+  double detent(double net_j, bool full);
   [[nodiscard]] std::int64_t peak_window_now() const;
 
   MeterConfig cfg_;
@@ -245,6 +249,7 @@ class Meter {
     std::array<double, kMaxElements> sum_vdi{};  // error model: sum v * di (phase shift)
     std::array<double, kMaxElements> prev_v_el{};
     std::array<double, kMaxElements> prev_i_el{};
+    std::array<bool, kMaxElements> prev_el_valid{};
     std::int64_t n = 0;
     std::int64_t start_ns = 0;
     // time reference of consecutive blocks at one rate
@@ -260,6 +265,14 @@ class Meter {
     double first_cross_ns = 0;
     double last_cross_ns = 0;
     int crossings = 0;
+    // Decisions of the last full-length period, used by a shorter one (the period closed by
+    // flush_samples() or cut by a subinterval end): whether each element was below creep
+    // and whether the net flowed forward. Energy a short forward period owes (its net inside
+    // one ripple lobe can be negative at low PF) is repaid by the next period: debt_j.
+    bool have_full = false;
+    std::array<bool, kMaxElements> full_below_creep{};
+    bool full_forward = true;
+    double debt_j = 0;
   };
   SampleAcc acc_{};
 

@@ -95,6 +95,15 @@ bool Meter::step_samples(const SampleBlock& b) {
       double sp = 0, sv = 0, si = 0, sd = 0;
       double pv = acc_.prev_v_el[ki], pi = acc_.prev_i_el[ki];
       const bool em = cfg_.error_model.enabled;
+      if (em && !acc_.prev_el_valid[ki] && stop > n) {
+        // The first sample since power-on has no predecessor: its derivative term is zero.
+        pv = c.v != nullptr ? c.v[n] : 0.0;
+        pi = 0;
+        for (int q = 0; q < c.ni; ++q) {
+          pi += c.sign[static_cast<std::size_t>(q)] * c.i[static_cast<std::size_t>(q)][n];
+        }
+        acc_.prev_el_valid[ki] = true;
+      }
       for (std::size_t j = n; j < stop; ++j) {
         const double v = c.v != nullptr ? c.v[j] : 0.0;
         double i = 0;
@@ -151,10 +160,27 @@ void Meter::flush_samples() {
   }
 }
 
+// No reverse registration (SPEC "Energy"): a full period whose net is negative registers
+// nothing and forgives any debt; a forward period registers its net less the debt of a
+// short period before it; a short period follows the last full period's direction and
+// carries a negative net as debt instead of clipping the ripple.
+double Meter::detent(double net_j, bool full) {
+  const bool forward = full || !acc_.have_full ? net_j > 0 : acc_.full_forward;
+  if (full) acc_.full_forward = forward;
+  if (!forward) {
+    acc_.debt_j = 0;
+    return 0;
+  }
+  const double t = net_j - acc_.debt_j;
+  acc_.debt_j = t < 0 ? -t : 0;
+  return t > 0 ? t : 0;
+}
+
 void Meter::close_sample_period(std::int64_t at_ns) {
   if (acc_.n == 0) return;
   const double n = static_cast<double>(acc_.n);
   const double rate = acc_.rate_hz;
+  const bool full = static_cast<double>(acc_.n) >= std::round(rate * 0.1) - 0.5;
   std::array<double, kMaxElements> e_reg{};  // joules
   bool any_supply = false;
   bool d1 = false;
@@ -187,7 +213,9 @@ void Meter::close_sample_period(std::int64_t at_ns) {
       r.p_w = e_j * rate / n;
       const double s_va = r.v_rms * r.i_rms_a;
       r.pf = s_va > 0 ? r.p_w / s_va : 0.0;
-      r.below_creep = r.i_rms_a < cfg_.creep_threshold_a();
+      r.below_creep = full || !acc_.have_full ? r.i_rms_a < cfg_.creep_threshold_a()
+                                              : acc_.full_below_creep[ki];
+      if (full) acc_.full_below_creep[ki] = r.below_creep;
       r.overload = r.i_rms_a > cfg_.max_primary_a();
       e_reg[ki] = r.below_creep ? 0.0 : e_j;
       if (in_supply(r.v_rms, cfg_.supply[ki])) any_supply = true;
@@ -195,7 +223,10 @@ void Meter::close_sample_period(std::int64_t at_ns) {
     }
     readings_[ki] = r;
   }
-  const double e_total_j = combine(cfg_.accumulation, e_reg, cfg_.elements);
+  const double e_total_j = detent(combine_signed(cfg_.accumulation, e_reg, cfg_.elements), full);
+  // The supply check closes with the period: a meter that finds its supply in range powers
+  // up at the start of that period, so the first 100 ms after power-up registers too.
+  if (any_supply && !powered_) power_up(acc_.start_ns);
   if (powered_) register_joules(e_total_j, acc_.start_ns, at_ns);
   const double dur_s = n / rate;
   reg_power_w_ = e_total_j / dur_s;
@@ -207,8 +238,8 @@ void Meter::close_sample_period(std::int64_t at_ns) {
   acc_.sum_vdi = {};
   acc_.n = 0;
   acc_.crossings = 0;
+  if (full) acc_.have_full = true;
   input_powered_ = any_supply;
-  if (input_powered_ && !powered_) power_up(at_ns);
   if (!input_powered_ && powered_) power_down();
 }
 

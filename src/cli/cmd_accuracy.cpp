@@ -33,6 +33,10 @@ struct AccuracyOptions {
   std::optional<double> creep_seconds;
   double rate_hz = 4000.0;
   std::uint64_t seed = 1;
+  std::optional<int> adc_bits;
+  std::optional<double> hpf_hz;
+  std::optional<double> skew_s;  // microseconds, as given
+  bool no_skew_compensation = false;
 };
 
 // Rounded to `decimals` for people; a value that rounds to zero prints without a sign.
@@ -142,6 +146,17 @@ sim::MatrixOptions matrix_options(const AccuracyOptions& o) {
   }
   m.limits = limits_of(o, o.error_model || m.inject.has_value());
   m.rate_hz = o.rate_hz;
+  m.front_end = sim::default_accuracy_front_end(o.rate_hz);
+  if (o.adc_bits) m.front_end.adc_bits = *o.adc_bits;
+  if (o.hpf_hz) m.front_end.hpf_hz = *o.hpf_hz;
+  if (o.skew_s) m.front_end.current_skew_s = *o.skew_s * 1e-6;
+  m.front_end.skew_compensation = !o.no_skew_compensation;
+  if (m.front_end.adc_bits != 0 && (m.front_end.adc_bits < 8 || m.front_end.adc_bits > 32))
+    throw UsageError("accuracy: --adc-bits must be 0 (ideal) or 8..32");
+  if (!(m.front_end.hpf_hz >= 0 && m.front_end.hpf_hz <= 5))
+    throw UsageError("accuracy: --hpf-hz must be in [0, 5]");
+  if (!(m.front_end.current_skew_s >= 0 && m.front_end.current_skew_s < 1 / o.rate_hz))
+    throw UsageError("accuracy: --skew-us must be in [0, one sample period)");
   m.seconds = o.seconds;
   m.seed = o.seed;
   return m;
@@ -229,6 +244,15 @@ Runner setup_accuracy(CLI::App& app) {
                   "Duration of the no-load test (default: the IEC 62053-22 time per meter)");
   sub->add_option("--rate", opt->rate_hz, "Sample rate in Hz (default 4000, at least 2000)");
   sub->add_option("--seed", opt->seed, "Seed of windows, start angles and error models");
+  sub->add_option("--adc-bits", opt->adc_bits,
+                  "ADC resolution of both channels (default 24; 0 = ideal)");
+  sub->add_option("--hpf-hz", opt->hpf_hz,
+                  "DC-blocking high-pass corner on both channels (default 0.02 Hz; 0 = off)");
+  sub->add_option("--skew-us", opt->skew_s,
+                  "Current channel sampled this long after the voltage, microseconds (default a "
+                  "third of a sample period)");
+  sub->add_flag("--no-skew-compensation", opt->no_skew_compensation,
+                "Do not re-align the current channel (shows what the skew costs)");
   sub->footer(
       "Exit codes: 0 every point and test within its limit, 1 one failed, 2 bad "
       "arguments.");

@@ -118,6 +118,20 @@ struct MeterSnapshot {
 inline constexpr std::size_t kSnapshotBytes = 192;
 using SnapshotBytes = std::array<std::uint8_t, kSnapshotBytes>;
 
+namespace detail {
+// Sample-mode front-end state of one element (FrontEnd in meter_config.h): the DC-blocking
+// filters of both channels and the last three current samples for skew re-alignment.
+struct ElementFrontEnd {
+  double v_x = 0, v_y = 0;         // voltage HPF: previous input and output
+  double i_x = 0, i_y = 0;         // current HPF
+  std::array<double, 3> i_hist{};  // filtered current at n-3, n-2, n-1
+  int hist_n = 0;                  // valid entries in i_hist (0..3)
+  double v_hold = 0;               // the first voltage sample, held until the second
+  double pv = 0, pi = 0;           // previous processed samples (error model's v * di)
+  bool have_prev = false;
+};
+}  // namespace detail
+
 class Meter {
  public:
   explicit Meter(const MeterConfig& config);
@@ -247,9 +261,7 @@ class Meter {
     std::array<double, kMaxElements> sum_v2{};
     std::array<double, kMaxElements> sum_i2{};
     std::array<double, kMaxElements> sum_vdi{};  // error model: sum v * di (phase shift)
-    std::array<double, kMaxElements> prev_v_el{};
-    std::array<double, kMaxElements> prev_i_el{};
-    std::array<bool, kMaxElements> prev_el_valid{};
+    std::array<detail::ElementFrontEnd, kMaxElements> fe{};
     std::int64_t n = 0;
     std::int64_t start_ns = 0;
     // time reference of consecutive blocks at one rate

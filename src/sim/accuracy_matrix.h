@@ -26,6 +26,8 @@ struct ErrorInjection {
   double phase_deg = 0;
 };
 
+[[nodiscard]] meter::FrontEnd default_accuracy_front_end(double rate_hz);
+
 struct MatrixOptions {
   std::vector<std::string> models;  // empty: the nine service/voltage combinations
   AccuracyClass limits = AccuracyClass::Fidelity;
@@ -34,11 +36,13 @@ struct MatrixOptions {
   double rate_hz = 4000.0;
   std::optional<double> seconds;  // fixed window; default: seeded per point in [0.5, 1.5) s
   std::uint64_t seed = 1;
+  // The meters' front end (24-bit ADC and the DC-blocking filter by default).
+  meter::FrontEnd front_end = default_accuracy_front_end(4000.0);
 };
 
 struct AccuracyPoint {
-  std::string kase;  // sine, harmonics, near_nyquist, above_nyquist, parallel_ct, creep,
-                     // reversed_ct, wrong_phase
+  std::string kase;  // sine, harmonics, near_nyquist, above_nyquist, skew, parallel_ct,
+                     // creep, reversed_ct, wrong_phase
   std::string model;
   std::string service;
   double voltage_v = 0;

@@ -87,12 +87,19 @@ RunResult run_sample_window(const meter::MeterConfig& cfg, const meter::PhasorIn
     for (std::size_t l = 0; l < meter::kMaxLines; ++l) {
       double* vp = store.data() + l * kBlock;
       volt[l].fill(vp, n, t_first, rate);
+      if (spec.dc_offset_v != 0 && !volt[l].empty()) {
+        for (std::size_t j = 0; j < n; ++j) vp[j] += spec.dc_offset_v;
+      }
       b.voltage_v[l] = volt[l].empty() ? nullptr : vp;
       for (std::size_t s = 0; s < meter::kMaxCtSets; ++s) {
         double* ip = store.data() + (meter::kMaxLines + l * meter::kMaxCtSets + s) * kBlock;
-        amp[l][s].fill(ip, n, t_first, rate);
+        // The front end samples the current channel current_skew_s after the voltage.
+        amp[l][s].fill(ip, n, t_first + cfg.front_end.current_skew_s, rate);
         if (noise_amp > 0 && s == 0) {
           for (std::size_t j = 0; j < n; ++j) ip[j] += rng.uniform(-noise_amp, noise_amp);
+        }
+        if (spec.dc_offset_a != 0 && s == 0 && !amp[l][s].empty()) {
+          for (std::size_t j = 0; j < n; ++j) ip[j] += spec.dc_offset_a;
         }
         const bool used = !amp[l][s].empty() || (noise_amp > 0 && s == 0);
         b.current_a[l][s] = used ? ip : nullptr;

@@ -23,6 +23,8 @@ struct RunSpec {
   double start_s = 0.0;      // waveform time at the window start (sets the start angle)
   double noise_rms_a = 0.0;  // white noise on every current channel, primary A rms
   std::uint64_t noise_seed = 1;
+  double dc_offset_v = 0;  // added to every voltage sample (a front-end offset)
+  double dc_offset_a = 0;  // added to every current sample of set 0
 };
 
 struct RunResult {

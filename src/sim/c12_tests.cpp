@@ -60,6 +60,7 @@ class Suite {
   meter::MeterConfig config() {
     meter::MeterOptions op;
     op.error_model = error_model_for(o_.base, meter_index_++);
+    op.front_end = o_.base.front_end;
     return *meter::MeterConfig::from_model(mc_, op);
   }
 

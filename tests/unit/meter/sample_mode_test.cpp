@@ -38,9 +38,16 @@ double closed_form_wh(const MeterConfig& c, const PhasorInput& in, double second
   return p * seconds / 3600.0;
 }
 
+// The arithmetic of the sample path with ideal samples (no ADC, no filter): exact to 1e-9.
+MeterOptions ideal(MeterOptions o = {}) {
+  o.front_end.adc_bits = 0;
+  o.front_end.hpf_hz = 0;
+  return o;
+}
+
 TEST(SampleMode, AgreesWithPhasorAndClosedFormSine) {
   const auto& fv = imsm::test::frame_vectors().at(0);  // every suite carries the guide vector
-  MeterConfig c = make_config("S2-480-N-01-01-041-01", with_id(fv.meter_id));
+  MeterConfig c = make_config("S2-480-N-01-01-041-01", ideal(with_id(fv.meter_id)));
   for (const double f : {50.0, 60.0}) {
     for (const double lag : {0.0, 60.0, -60.0, 30.0}) {
       for (const double pct : {0.01, 0.5, 1.0, 1.2}) {
@@ -159,7 +166,7 @@ TEST(SampleMode, RejectsRatesBelow2kHz) {
 }
 
 TEST(SampleMode, PowerUpOutageAndCreepFromSamples) {
-  MeterConfig c = make_config("S1-120-N-01-01-011-00");
+  MeterConfig c = make_config("S1-120-N-01-01-011-00", ideal());
   Meter m(c);
   SampleStore store(4000);
   // 110 % voltage, no current: the first 100 ms period finds the supply in range and the

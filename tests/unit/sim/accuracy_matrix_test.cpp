@@ -33,8 +33,9 @@ TEST(AccuracyMatrix, CoversServicesCurrentsPfsFrequenciesAndCases) {
     core += p.core;
   }
   EXPECT_EQ(services.size(), 9u);
-  EXPECT_EQ(cases, (std::set<std::string>{"sine", "harmonics", "near_nyquist", "above_nyquist",
-                                          "parallel_ct", "creep", "reversed_ct", "wrong_phase"}));
+  EXPECT_EQ(cases,
+            (std::set<std::string>{"sine", "harmonics", "near_nyquist", "above_nyquist", "skew",
+                                   "parallel_ct", "creep", "reversed_ct", "wrong_phase"}));
   EXPECT_EQ(currents, (std::set<double>{0.1, 0.5, 1, 2, 5, 10, 20, 50, 100, 120}));
   EXPECT_EQ(freqs, (std::set<double>{49.5, 50, 59.97, 60, 60.5}));
   // 9 services x 7 core currents x 3 PF x 2 nominal frequencies (research 6.2).
@@ -113,7 +114,10 @@ TEST(AccuracyMatrix, Negative_Class02_FailsExactlyThePointsTheStandardFails) {
   for (const auto& p : injected(AccuracyClass::Class02)) {
     if (p.kase != "sine") continue;
     const double pred = predicted_ppm(p, 1e-3, 0.1);
-    EXPECT_NEAR(p.error_ppm, pred, 20) << p.service << " " << p.current_percent;
+    // The meter's own error (fidelity: 50 ppm, 200 ppm below 1 %) comes on top of the
+    // prediction, and the phase error's v * di term sees the ADC steps at 0.1 %.
+    EXPECT_NEAR(p.error_ppm, pred, p.current_percent < 1 ? 300 : 100)
+        << p.service << " " << p.current_percent;
     const bool should_fail = std::fabs(pred) > p.limit_ppm;
     EXPECT_EQ(!p.pass, should_fail) << p.service << " " << p.current_percent << "% " << p.pf << " "
                                     << p.pf_sense << " pred " << pred;

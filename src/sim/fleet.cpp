@@ -41,6 +41,7 @@ struct Fleet::State {
   bool input_dirty = true;
   bool sampled_once = false;
   LoadSample sample;
+  std::unique_ptr<MeterTimeline> timeline;  // --trace: this meter's faces
 };
 
 std::int64_t Fleet::local_ns(std::int64_t bus_ns, double drift_ppm) {
@@ -124,6 +125,21 @@ Fleet::Fleet(const FleetConfig& cfg, std::uint64_t seed) : cfg_(cfg), seed_(seed
 
 Fleet::~Fleet() = default;
 
+bool Fleet::trace(std::uint16_t meter_id, MeterTimeline::Sink sink) {
+  for (auto& m : meters_) {
+    if (m->info.id != meter_id) continue;
+    const double drift = m->info.drift_ppm;
+    m->timeline = std::make_unique<MeterTimeline>(
+        *m->meter, [drift, sink = std::move(sink)](const TimelineEvent& e) {
+          TimelineEvent b = e;
+          b.t_ns = bus_ns_of_local(e.t_ns, drift);
+          sink(b);
+        });
+    return true;
+  }
+  return false;
+}
+
 const MeterInfo& Fleet::info(std::size_t i) const {
   return meters_[i]->info;
 }
@@ -136,6 +152,7 @@ void Fleet::on_transmit(void* ctx, const meter::TxFrame& f) {
   std::int64_t t = bus_ns_of_local(f.start_ns, st->info.drift_ppm);
   t = (t + 500) / 1000 * 1000;  // the bus (and its .times sidecar) counts microseconds
   st->bus->add_frame(t, st->index, f.bytes);
+  if (st->timeline) st->timeline->frame(f);
 }
 
 void Fleet::apply_input(State& m, std::int64_t /*t_ns*/) {
@@ -153,12 +170,19 @@ void Fleet::apply_input(State& m, std::int64_t /*t_ns*/) {
     }
   }
   m.meter->set_input(in);
+  if (m.timeline) m.timeline->input_changed();
 }
 
 void Fleet::step_to(State& m, std::int64_t t_ns) {
   const std::int64_t target = local_ns(t_ns, m.info.drift_ppm);
   const std::int64_t dt = target - m.meter->now_ns();
-  if (dt > 0) m.meter->step(dt);
+  if (dt > 0) {
+    if (m.timeline) {
+      m.timeline->step(dt);
+    } else {
+      m.meter->step(dt);
+    }
+  }
   m.t_ns = t_ns;
 }
 
@@ -186,11 +210,17 @@ void Fleet::advance_meter(State& m, std::int64_t t_end) {
           }
           break;
         case EventKind::KeyRight:
-          m.meter->set_key_switch(meter::KeyPosition::Right);
+        case EventKind::KeyLocked: {
+          const auto p = m.events[m.next_event].kind == EventKind::KeyRight
+                             ? meter::KeyPosition::Right
+                             : meter::KeyPosition::Locked;
+          if (m.timeline) {
+            m.timeline->key(p);
+          } else {
+            m.meter->set_key_switch(p);
+          }
           break;
-        case EventKind::KeyLocked:
-          m.meter->set_key_switch(meter::KeyPosition::Locked);
-          break;
+        }
       }
       ++m.next_event;
     }

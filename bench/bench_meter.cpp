@@ -1,6 +1,9 @@
 // Meter throughput in meter-seconds per wall second (items/s), each beside real time
 // (baseline_realtime: 1 meter-second per second, by definition, via manual timing).
-//   meter_sample/4khz_3el     sample mode, 4 kHz, 3 elements, 1 s blocks (target >= 1e4)
+//   meter_sample/4khz_3el     sample mode, 4 kHz, 3 elements, 1 s blocks, the default front
+//                             end: 24-bit ADC + DC-blocking filter (target >= 1e4)
+//   meter_sample/4khz_3el_ideal      the same with ideal samples (no ADC, no filter)
+//   meter_sample/4khz_3el_skew_comp  the default front end plus skew re-alignment
 //   meter_phasor/1s_steps     phasor mode, 1-second steps, input prepared once per minute
 //                             (the simulator's pattern; target >= 1e8)
 //   meter_phasor/60s_steps    phasor mode, one step per 1-minute load change
@@ -16,9 +19,15 @@ namespace {
 
 using namespace imsm;
 
-meter::MeterConfig config() {
+meter::MeterConfig config(int variant = 0) {
   meter::MeterOptions o;
   o.meter_id = MeterId{2578};
+  if (variant == 1) {
+    o.front_end.adc_bits = 0;
+    o.front_end.hpf_hz = 0;
+  } else if (variant == 2) {
+    o.front_end.current_skew_s = 1.0 / 12000;
+  }
   return *meter::MeterConfig::from_model_number("S2-480-N-01-01-041-01", o);
 }
 
@@ -27,8 +36,8 @@ void realtime(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
-void sample_4khz_3el(benchmark::State& state) {
-  const meter::MeterConfig c = config();
+void sample_4khz_3el(benchmark::State& state, int variant) {
+  const meter::MeterConfig c = config(variant);
   meter::PhasorInput in = meter::PhasorInput::balanced(c, 250.0, 25.0, 60.0);
   in.current[0][0].harmonics.count = 1;
   in.current[0][0].harmonics.h[0] = {3, 0.1, 0.0};
@@ -89,7 +98,9 @@ int main(int argc, char** argv) {
   benchmark::RegisterBenchmark("meter_sample/baseline_realtime", realtime)
       ->UseManualTime()
       ->Iterations(10);
-  benchmark::RegisterBenchmark("meter_sample/4khz_3el", sample_4khz_3el);
+  benchmark::RegisterBenchmark("meter_sample/4khz_3el", sample_4khz_3el, 0);
+  benchmark::RegisterBenchmark("meter_sample/4khz_3el_ideal", sample_4khz_3el, 1);
+  benchmark::RegisterBenchmark("meter_sample/4khz_3el_skew_comp", sample_4khz_3el, 2);
   benchmark::RegisterBenchmark("meter_phasor/baseline_realtime", realtime)
       ->UseManualTime()
       ->Iterations(10);

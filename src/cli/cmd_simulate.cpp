@@ -43,6 +43,8 @@ struct SimulateOptions {
   double drain_s = 10.0;
   bool quiet = false;
   bool no_progress = false;
+  std::optional<int> trace_id;  // --trace METER_ID
+  std::string trace_file = "-";
 };
 
 std::atomic<bool> g_stop{false};
@@ -82,9 +84,9 @@ void check_files(const SimulateOptions& o) {
 // shared, and a collector rejects them all. Said loudly, with what to use instead.
 void check_outputs(const SimulateOptions& o, const std::vector<sim::OutputSpec>& outputs,
                    const std::optional<double>& speed) {
-  if (outputs.empty() && o.truth.empty())
+  if (outputs.empty() && o.truth.empty() && !o.trace_id)
     throw UsageError(
-        "simulate: no --out and no --truth: the simulation would be thrown away; give --out "
+        "simulate: no --out, --truth or --trace: the simulation would be thrown away; give --out "
         "file:PATH, stdout, pty, serial:DEVICE or tcp-listen:HOST:PORT");
   if (speed) return;
   for (const auto& s : outputs) {
@@ -96,6 +98,28 @@ void check_outputs(const SimulateOptions& o, const std::vector<sim::OutputSpec>&
                  "--clock-scale N', or --out file:PATH (timed by PATH.times).\n");
     return;
   }
+}
+
+// --trace METER_ID: that meter's timeline as JSON Lines (sim/meter_timeline.h), bus time.
+std::shared_ptr<std::FILE> open_trace(const SimulateOptions& o, sim::Fleet& fleet) {
+  if (!o.trace_id) return nullptr;
+  if (*o.trace_id < 0 || *o.trace_id > 65535)
+    throw UsageError("simulate: --trace must be a meter ID 0..65535");
+  std::shared_ptr<std::FILE> f;
+  if (o.trace_file == "-") {
+    f = std::shared_ptr<std::FILE>(stdout, [](std::FILE*) {});
+  } else {
+    f = std::shared_ptr<std::FILE>(std::fopen(o.trace_file.c_str(), "w"), [](std::FILE* p) {
+      if (p != nullptr) std::fclose(p);
+    });
+    if (!f) throw RuntimeError("simulate: cannot write --trace-file " + o.trace_file);
+  }
+  const bool found =
+      fleet.trace(static_cast<std::uint16_t>(*o.trace_id), [f](const sim::TimelineEvent& e) {
+        std::fputs((sim::to_json_line(e) + "\n").c_str(), f.get());
+      });
+  if (!found) throw UsageError(fmt::format("simulate: --trace {}: no such meter", *o.trace_id));
+  return f;
 }
 
 int run_simulate(const SimulateOptions& o) {
@@ -148,7 +172,10 @@ int run_simulate(const SimulateOptions& o) {
   check_outputs(o, outputs, speed);
   bool stdout_taken = false;
   for (const auto& s : outputs) stdout_taken |= s.kind == sim::OutputKind::Stdout;
-  std::FILE* info = stdout_taken ? stderr : stdout;
+  const bool trace_stdout = o.trace_id && o.trace_file == "-";
+  if (trace_stdout && stdout_taken)
+    throw UsageError("simulate: --trace to stdout and --out stdout cannot share it");
+  std::FILE* info = stdout_taken || trace_stdout ? stderr : stdout;
 
   std::uint64_t seed = 0;
   sim::FleetConfig cfg;
@@ -200,6 +227,8 @@ int run_simulate(const SimulateOptions& o) {
                    seconds_text(mi.power_up_ns).c_str(), mi.drift_ppm);
     }
   }
+
+  const auto trace = open_trace(o, *fleet);
 
   sim::RunOptions ro;
   ro.duration_ns = duration_ns;
@@ -262,6 +291,10 @@ Runner setup_simulate(CLI::App& app) {
                   "Output, repeatable: file:PATH (with PATH.times), stdout, pty, serial:DEVICE, "
                   "tcp-listen:HOST:PORT; prefix BUS= to pick a bus");
   sub->add_option("--truth", opt->truth, "Ground truth: JSON Lines, one per transmitted frame");
+  sub->add_option("--trace", opt->trace_id,
+                  "Follow one meter's faces: pulse edges, LEDs, LCD, key, power and frames as "
+                  "JSON Lines (bus time)");
+  sub->add_option("--trace-file", opt->trace_file, "Where --trace writes (default - : stdout)");
   sub->add_option("--speed", opt->speed,
                   "N times real time, or max (default: 1 with live outputs, max for files)");
   sub->add_option("--seed", opt->seed, "Seed (overrides the configuration's)");

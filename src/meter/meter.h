@@ -118,6 +118,20 @@ struct MeterSnapshot {
 inline constexpr std::size_t kSnapshotBytes = 192;
 using SnapshotBytes = std::array<std::uint8_t, kSnapshotBytes>;
 
+namespace detail {
+// Sample-mode front-end state of one element (FrontEnd in meter_config.h): the DC-blocking
+// filters of both channels and the last three current samples for skew re-alignment.
+struct ElementFrontEnd {
+  double v_x = 0, v_y = 0;         // voltage HPF: previous input and output
+  double i_x = 0, i_y = 0;         // current HPF
+  std::array<double, 3> i_hist{};  // filtered current at n-3, n-2, n-1
+  int hist_n = 0;                  // valid entries in i_hist (0..3)
+  double v_hold = 0;               // the first voltage sample, held until the second
+  double pv = 0, pi = 0;           // previous processed samples (error model's v * di)
+  bool have_prev = false;
+};
+}  // namespace detail
+
 class Meter {
  public:
   explicit Meter(const MeterConfig& config);
@@ -188,6 +202,9 @@ class Meter {
     return readings_[static_cast<std::size_t>(k)];
   }
   [[nodiscard]] double frequency_hz() const { return frequency_hz_; }
+  // Sample mode: energy (J) the register is ahead of the signed integral because a short
+  // period (see SampleAcc) ended inside a negative ripple lobe; repaid by the next period.
+  [[nodiscard]] double sample_debt_j() const { return acc_.debt_j; }
   // Registered power of the current phasor input (W) after creep, mode and error model.
   [[nodiscard]] double registered_power_w() const { return powered_ ? reg_power_w_ : 0.0; }
 
@@ -216,6 +233,7 @@ class Meter {
   void emit_pulse_edges(Uint128 before, Uint128 after, std::int64_t t0, std::int64_t t1,
                         std::uint64_t rate_uw);
   void close_sample_period(std::int64_t at_ns);
+  double detent(double net_j, bool full);
   [[nodiscard]] std::int64_t peak_window_now() const;
 
   MeterConfig cfg_;
@@ -243,8 +261,7 @@ class Meter {
     std::array<double, kMaxElements> sum_v2{};
     std::array<double, kMaxElements> sum_i2{};
     std::array<double, kMaxElements> sum_vdi{};  // error model: sum v * di (phase shift)
-    std::array<double, kMaxElements> prev_v_el{};
-    std::array<double, kMaxElements> prev_i_el{};
+    std::array<detail::ElementFrontEnd, kMaxElements> fe{};
     std::int64_t n = 0;
     std::int64_t start_ns = 0;
     // time reference of consecutive blocks at one rate
@@ -260,6 +277,14 @@ class Meter {
     double first_cross_ns = 0;
     double last_cross_ns = 0;
     int crossings = 0;
+    // Decisions of the last full-length period, used by a shorter one (the period closed by
+    // flush_samples() or cut by a subinterval end): whether each element was below creep
+    // and whether the net flowed forward. Energy a short forward period owes (its net inside
+    // one ripple lobe can be negative at low PF) is repaid by the next period: debt_j.
+    bool have_full = false;
+    std::array<bool, kMaxElements> full_below_creep{};
+    bool full_forward = true;
+    double debt_j = 0;
   };
   SampleAcc acc_{};
 

@@ -80,6 +80,7 @@ Result<MeterConfig, ConfigError> MeterConfig::from_model(const protocol::ModelCo
   c.elements = m.elements;
   c.accumulation = o.accumulation;
   c.error_model = o.error_model;
+  c.front_end = o.front_end;
   c.tx_latency_ns = o.tx_latency_ns;
   for (std::size_t k = 0; k < kMaxElements; ++k) {
     const ElementWiring& w = o.wiring[k];

@@ -52,12 +52,25 @@ struct ErrorModel {
   [[nodiscard]] static ErrorModel from_seed(std::uint64_t seed);
 };
 
+// The sample-mode analog front end and its firmware corrections, like a metering IC
+// (research/metrology.md 2.2: ADE7953-style ADC, DC-blocking high-pass filter, phase
+// calibration). Phasor mode ignores it.
+struct FrontEnd {
+  int adc_bits = 24;        // quantisation of both channels (sigma-delta); 0 = ideal samples
+  double v_full_scale = 0;  // ADC peak, volts; 0 = sqrt2 x 1.25 x the element's supply max
+  double i_full_scale = 0;  // ADC peak, primary A; 0 = sqrt2 x 2 x rated (crest factor 2 at 110 %)
+  double hpf_hz = 0.02;     // DC-blocking high-pass corner on both channels; 0 = off
+  double current_skew_s = 0;      // the current channel is sampled this much after the voltage
+  bool skew_compensation = true;  // the firmware re-aligns the current (cubic interpolation)
+};
+
 struct MeterOptions {
   MeterId meter_id{};
   std::optional<bool> demand;  // overrides the model; default: the model's option (old
                                // format numbers do not say: demand on)
   AccumulationMode accumulation = AccumulationMode::Net;
   ErrorModel error_model{};
+  FrontEnd front_end{};
   std::array<ElementWiring, kMaxElements> wiring{};
   // Delay from the subinterval end to the frame's first start bit (firmware latency).
   std::int64_t tx_latency_ns = 0;
@@ -79,6 +92,7 @@ struct MeterConfig {
   int elements = 1;
   AccumulationMode accumulation = AccumulationMode::Net;
   ErrorModel error_model{};
+  FrontEnd front_end{};
   std::array<ElementWiring, kMaxElements> wiring{};
   std::int64_t tx_latency_ns = 0;
   // Derived from the model:

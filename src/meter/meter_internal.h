@@ -21,8 +21,8 @@ inline bool in_supply(double v, const SupplyRange& r) {
 
 // The accumulation mode (research 2.7): per-element powers (or energies) to the registered
 // total; a negative total registers nothing (detent).
-inline double combine(AccumulationMode mode, const std::array<double, kMaxElements>& p,
-                      int elements) {
+inline double combine_signed(AccumulationMode mode, const std::array<double, kMaxElements>& p,
+                             int elements) {
   double sum = 0;
   for (int k = 0; k < elements; ++k) {
     const double x = p[static_cast<std::size_t>(k)];
@@ -38,6 +38,11 @@ inline double combine(AccumulationMode mode, const std::array<double, kMaxElemen
         break;
     }
   }
+  return sum;
+}
+inline double combine(AccumulationMode mode, const std::array<double, kMaxElements>& p,
+                      int elements) {
+  const double sum = combine_signed(mode, p, elements);
   return sum > 0 ? sum : 0.0;  // detent: a negative net registers nothing
 }
 

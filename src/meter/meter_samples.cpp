@@ -11,6 +11,147 @@ namespace imsm::meter {
 
 using namespace detail;
 
+namespace {
+
+// Per element: its voltage channel and up to three (current channel, sign) pairs.
+struct Chan {
+  const double* v = nullptr;
+  std::array<const double*, kMaxCtSets> i{};
+  std::array<double, kMaxCtSets> sign{};
+  int ni = 0;
+};
+
+// Front-end constants of one element for one block (FrontEnd, meter_config.h).
+struct ElementRun {
+  double v_lsb = 0, v_inv = 0, v_max = 0;  // quantisation step, 1/step, largest code
+  double i_lsb = 0, i_inv = 0, i_max = 0;
+  bool hpf = false;
+  double hpf_a = 0;  // y[n] = a (y[n-1] + x[n] - x[n-1])
+  bool skew = false;
+  std::array<double, 4> w{};  // cubic weights on i[n-3], i[n-2], i[n-1], i[n]
+  double x = 0;               // where i(t_n) lies, in samples from the newest (-skew * rate)
+};
+
+ElementRun element_run(const MeterConfig& c, int k, double rate_hz) {
+  const FrontEnd& fe = c.front_end;
+  ElementRun r;
+  if (fe.adc_bits > 0) {
+    const double codes = std::ldexp(1.0, fe.adc_bits - 1);  // codes per polarity
+    const double v_fs = fe.v_full_scale > 0
+                            ? fe.v_full_scale
+                            : std::sqrt(2.0) * 1.25 * c.supply[static_cast<std::size_t>(k)].max_v;
+    const double i_fs =
+        fe.i_full_scale > 0 ? fe.i_full_scale : std::sqrt(2.0) * 2 * c.rated_primary_a;
+    r.v_lsb = v_fs / codes;
+    r.i_lsb = i_fs / codes;
+    r.v_inv = 1 / r.v_lsb;
+    r.i_inv = 1 / r.i_lsb;
+    r.v_max = r.i_max = codes - 1;
+  }
+  r.hpf = fe.hpf_hz > 0;
+  r.hpf_a = std::exp(-2 * kPi * fe.hpf_hz / rate_hz);
+  // The current sample n was taken at t_n + s: i(t_n) is the cubic through the last four
+  // samples (nodes -3..0) at x = -s * rate (Lagrange; error ~ (w / rate)^4 / 26).
+  const double x = -fe.current_skew_s * rate_hz;
+  r.skew = fe.skew_compensation && fe.current_skew_s != 0;
+  r.x = x;
+  r.w = {-(x + 2) * (x + 1) * x / 6, (x + 3) * (x + 1) * x / 2, -(x + 3) * (x + 2) * x / 2,
+         (x + 3) * (x + 2) * (x + 1) / 6};
+  return r;
+}
+
+// Round to the nearest code without a library call: adding 1.5 x 2^52 leaves no fraction bits
+// (round half to even), exact for |codes| < 2^51; the ADC saturates at +/-max_code.
+double quantise(double x, double inv, double lsb, double max_code) {
+  if (lsb == 0) return x;
+  constexpr double kRound = 6755399441055744.0;  // 1.5 x 2^52
+  const double code = std::min(std::max((x * inv + kRound) - kRound, -max_code), max_code);
+  return code * lsb;
+}
+
+struct ElementSums {
+  double p = 0, v2 = 0, i2 = 0, vdi = 0;
+};
+
+void add_pair(ElementSums& s, double v, double i, bool error_model, ElementFrontEnd& fe) {
+  s.p += v * i;
+  s.v2 += v * v;
+  s.i2 += i * i;
+  if (error_model) {
+    if (!fe.have_prev) {  // the first sample since power-on has no derivative
+      fe.pv = v;
+      fe.pi = i;
+      fe.have_prev = true;
+    }
+    s.vdi += 0.5 * (v + fe.pv) * (i - fe.pi);
+    fe.pv = v;
+    fe.pi = i;
+  }
+}
+
+// The current at the voltage's instant, from the skewed samples (history in fe). The very
+// first sample since power-on is held until the second arrives (then both are linear).
+// Returns false while holding.
+bool realign(const ElementRun& r, ElementFrontEnd& fe, double v, double& i, ElementSums& s,
+             bool error_model) {
+  const double raw = i;
+  const double x = r.x;
+  const auto& h = fe.i_hist;
+  switch (fe.hist_n) {
+    case 0:
+      fe.v_hold = v;
+      fe.i_hist = {0, 0, raw};
+      fe.hist_n = 1;
+      return false;
+    case 1:
+      add_pair(s, fe.v_hold, h[2] + x * (raw - h[2]), error_model, fe);  // the held sample
+      i = raw + x * (raw - h[2]);
+      break;
+    case 2:  // quadratic through n-2..n
+      i = (x + 1) * x / 2 * h[1] - (x + 2) * x * h[2] + (x + 2) * (x + 1) / 2 * raw;
+      break;
+    default:
+      i = r.w[0] * h[0] + r.w[1] * h[1] + r.w[2] * h[2] + r.w[3] * raw;
+  }
+  fe.i_hist = {h[1], h[2], raw};
+  fe.hist_n = std::min(fe.hist_n + 1, 3);
+  return true;
+}
+
+ElementSums accumulate(const Chan& c, std::size_t n, std::size_t stop, const ElementRun& r,
+                       bool error_model, ElementFrontEnd& fe) {
+  ElementSums s;
+  for (std::size_t j = n; j < stop; ++j) {
+    double v = quantise(c.v != nullptr ? c.v[j] : 0.0, r.v_inv, r.v_lsb, r.v_max);
+    double i = 0;
+    for (int q = 0; q < c.ni; ++q) {
+      i += c.sign[static_cast<std::size_t>(q)] * c.i[static_cast<std::size_t>(q)][j];
+    }
+    i = quantise(i, r.i_inv, r.i_lsb, r.i_max);
+    if (r.hpf) {
+      fe.v_y = r.hpf_a * (fe.v_y + v - fe.v_x);
+      fe.v_x = v;
+      v = fe.v_y;
+      fe.i_y = r.hpf_a * (fe.i_y + i - fe.i_x);
+      fe.i_x = i;
+      i = fe.i_y;
+    }
+    if (r.skew && !realign(r, fe, v, i, s, error_model)) continue;
+    add_pair(s, v, i, error_model, fe);
+  }
+  return s;
+}
+
+// |H|^2 of the DC-blocking filter at the line frequency (theta = 2 pi f / rate): the energy
+// and the squared rms of both channels are divided by it (the same filter on v and i, so no
+// phase difference, only this gain).
+double hpf_power_gain(double a, double theta) {
+  const double c = std::cos(theta);
+  return a * a * 2 * (1 - c) / (1 - 2 * a * c + a * a);
+}
+
+}  // namespace
+
 bool Meter::step_samples(const SampleBlock& b) {
   if (!(b.sample_rate_hz >= 2000.0)) return false;
   const double period_ns = 1e9 / b.sample_rate_hz;
@@ -22,14 +163,8 @@ bool Meter::step_samples(const SampleBlock& b) {
   const auto samples_per_period = static_cast<std::int64_t>(
       std::max(1.0, std::round(b.sample_rate_hz * static_cast<double>(kSamplePeriodNs) / 1e9)));
 
-  // Per element: its voltage channel and up to three (current channel, sign) pairs.
-  struct Chan {
-    const double* v = nullptr;
-    std::array<const double*, kMaxCtSets> i{};
-    std::array<double, kMaxCtSets> sign{};
-    int ni = 0;
-  };
   std::array<Chan, kMaxElements> ch{};
+  std::array<ElementRun, kMaxElements> run{};
   for (int k = 0; k < cfg_.elements; ++k) {
     const auto ki = static_cast<std::size_t>(k);
     ch[ki].v = b.voltage_v[ki];
@@ -43,6 +178,7 @@ bool Meter::step_samples(const SampleBlock& b) {
       ch[ki].i[ni] = p;
       ch[ki].sign[ni] = cs.reversed ? -1.0 : 1.0;
     }
+    run[ki] = element_run(cfg_, k, b.sample_rate_hz);
   }
 
   // Sample times: t = ref + (index since ref) / rate, in long double so that a long run of
@@ -88,34 +224,16 @@ bool Meter::step_samples(const SampleBlock& b) {
       stop = std::min(stop, nb);
     }
     stop = std::min(stop, count);
-    // The inner loop: p = v * i per element, plus v^2, i^2 and element 0's zero crossings.
+    // The inner loop: ADC, DC blocking, skew re-alignment, then p = v * i, v^2, i^2 (and
+    // v * di for the error model) per element; element 0's zero crossings below.
     for (int k = 0; k < cfg_.elements; ++k) {
       const auto ki = static_cast<std::size_t>(k);
-      const Chan& c = ch[ki];
-      double sp = 0, sv = 0, si = 0, sd = 0;
-      double pv = acc_.prev_v_el[ki], pi = acc_.prev_i_el[ki];
-      const bool em = cfg_.error_model.enabled;
-      for (std::size_t j = n; j < stop; ++j) {
-        const double v = c.v != nullptr ? c.v[j] : 0.0;
-        double i = 0;
-        for (int q = 0; q < c.ni; ++q) {
-          i += c.sign[static_cast<std::size_t>(q)] * c.i[static_cast<std::size_t>(q)][j];
-        }
-        sp += v * i;
-        sv += v * v;
-        si += i * i;
-        if (em) {
-          sd += 0.5 * (v + pv) * (i - pi);
-          pv = v;
-          pi = i;
-        }
-      }
-      acc_.prev_v_el[ki] = pv;
-      acc_.prev_i_el[ki] = pi;
-      acc_.sum_p[ki] += sp;
-      acc_.sum_v2[ki] += sv;
-      acc_.sum_i2[ki] += si;
-      acc_.sum_vdi[ki] += sd;
+      const ElementSums e =
+          accumulate(ch[ki], n, stop, run[ki], cfg_.error_model.enabled, acc_.fe[ki]);
+      acc_.sum_p[ki] += e.p;
+      acc_.sum_v2[ki] += e.v2;
+      acc_.sum_i2[ki] += e.i2;
+      acc_.sum_vdi[ki] += e.vdi;
     }
     if (ch[0].v != nullptr) {
       const double* v = ch[0].v;
@@ -151,10 +269,27 @@ void Meter::flush_samples() {
   }
 }
 
+// No reverse registration (SPEC "Energy"): a full period whose net is negative registers
+// nothing and forgives any debt; a forward period registers its net less the debt of a
+// short period before it; a short period follows the last full period's direction and
+// carries a negative net as debt instead of clipping the ripple.
+double Meter::detent(double net_j, bool full) {
+  const bool forward = full || !acc_.have_full ? net_j > 0 : acc_.full_forward;
+  if (full) acc_.full_forward = forward;
+  if (!forward) {
+    acc_.debt_j = 0;
+    return 0;
+  }
+  const double t = net_j - acc_.debt_j;
+  acc_.debt_j = t < 0 ? -t : 0;
+  return t > 0 ? t : 0;
+}
+
 void Meter::close_sample_period(std::int64_t at_ns) {
   if (acc_.n == 0) return;
   const double n = static_cast<double>(acc_.n);
   const double rate = acc_.rate_hz;
+  const bool full = static_cast<double>(acc_.n) >= std::round(rate * 0.1) - 0.5;
   std::array<double, kMaxElements> e_reg{};  // joules
   bool any_supply = false;
   bool d1 = false;
@@ -166,28 +301,37 @@ void Meter::close_sample_period(std::int64_t at_ns) {
   } else if (acc_.sum_v2[0] == 0) {
     frequency_hz_ = 0;
   }
+  // The DC-blocking filter's gain at the line frequency, compensated (1 without the filter).
+  double hpf_gain = 1.0;
+  if (cfg_.front_end.hpf_hz > 0) {
+    const double f = frequency_hz_ > 0 ? frequency_hz_ : 60.0;
+    hpf_gain =
+        hpf_power_gain(std::exp(-2 * kPi * cfg_.front_end.hpf_hz / rate), 2 * kPi * f / rate);
+  }
   for (int k = 0; k < kMaxElements; ++k) {
     const auto ki = static_cast<std::size_t>(k);
     ElementReading r{};
     if (k < cfg_.elements) {
       double gain = 1.0;
       if (cfg_.error_model.enabled) gain += cfg_.error_model.gain_error_ppm[ki] * 1e-6;
-      r.v_rms = std::sqrt(acc_.sum_v2[ki] / n);
-      r.i_rms_a = std::sqrt(acc_.sum_i2[ki] / n) * gain;
+      r.v_rms = std::sqrt(acc_.sum_v2[ki] / n / hpf_gain);
+      r.i_rms_a = std::sqrt(acc_.sum_i2[ki] / n / hpf_gain) * gain;
       r.i_secondary_a = r.i_rms_a / cfg_.ct_ratio;
-      double e_j = acc_.sum_p[ki] / rate * gain;
+      double e_j = acc_.sum_p[ki] / rate * gain / hpf_gain;
       if (cfg_.error_model.enabled) {
         // Phase error delta (current leading): i'(t) = i(t + delta/w) ~ i + (delta/w) di/dt,
         // so E' = gain * (sum v*i + (delta/w) * sum v_mid * (i[n] - i[n-1]) * rate) / rate.
         const double delta = cfg_.error_model.phase_error_mrad[ki] * 1e-3;
         const double f = frequency_hz_ > 0 ? frequency_hz_ : 60.0;
         const double w = 2.0 * kPi * f;
-        e_j = gain * (acc_.sum_p[ki] + delta / w * rate * acc_.sum_vdi[ki]) / rate;
+        e_j = gain * (acc_.sum_p[ki] + delta / w * rate * acc_.sum_vdi[ki]) / rate / hpf_gain;
       }
       r.p_w = e_j * rate / n;
       const double s_va = r.v_rms * r.i_rms_a;
       r.pf = s_va > 0 ? r.p_w / s_va : 0.0;
-      r.below_creep = r.i_rms_a < cfg_.creep_threshold_a();
+      r.below_creep = full || !acc_.have_full ? r.i_rms_a < cfg_.creep_threshold_a()
+                                              : acc_.full_below_creep[ki];
+      if (full) acc_.full_below_creep[ki] = r.below_creep;
       r.overload = r.i_rms_a > cfg_.max_primary_a();
       e_reg[ki] = r.below_creep ? 0.0 : e_j;
       if (in_supply(r.v_rms, cfg_.supply[ki])) any_supply = true;
@@ -195,7 +339,10 @@ void Meter::close_sample_period(std::int64_t at_ns) {
     }
     readings_[ki] = r;
   }
-  const double e_total_j = combine(cfg_.accumulation, e_reg, cfg_.elements);
+  const double e_total_j = detent(combine_signed(cfg_.accumulation, e_reg, cfg_.elements), full);
+  // The supply check closes with the period: a meter that finds its supply in range powers
+  // up at the start of that period, so the first 100 ms after power-up registers too.
+  if (any_supply && !powered_) power_up(acc_.start_ns);
   if (powered_) register_joules(e_total_j, acc_.start_ns, at_ns);
   const double dur_s = n / rate;
   reg_power_w_ = e_total_j / dur_s;
@@ -207,8 +354,8 @@ void Meter::close_sample_period(std::int64_t at_ns) {
   acc_.sum_vdi = {};
   acc_.n = 0;
   acc_.crossings = 0;
+  if (full) acc_.have_full = true;
   input_powered_ = any_supply;
-  if (input_powered_ && !powered_) power_up(at_ns);
   if (!input_powered_ && powered_) power_down();
 }
 

@@ -26,9 +26,11 @@ BusModel::BusModel(const BusConfig& cfg, std::uint64_t seed, std::uint64_t bus_i
   }
 }
 
-void BusModel::add_frame(std::int64_t start_ns, std::uint32_t source,
-                         const protocol::RawFrame& raw) {
+void BusModel::add_frame(std::int64_t start_ns, std::uint32_t source, const protocol::RawFrame& raw,
+                         std::uint64_t true_mwh, std::uint64_t registered_mwh) {
   Transmission t;
+  t.true_mwh = true_mwh;
+  t.registered_mwh = registered_mwh;
   t.start_ns = start_ns;
   t.source = source;
   t.len = protocol::kFrameSize;
@@ -147,6 +149,8 @@ void BusModel::emit_group(std::size_t begin, std::size_t end, BusOutput& out) {
     r.source = t.source;
     std::copy(t.bytes.begin(), t.bytes.begin() + protocol::kFrameSize, r.raw.begin());
     r.offset = slot_offset_[first];
+    r.true_mwh = t.true_mwh;
+    r.registered_mwh = t.registered_mwh;
     bool collided = false, noisy = false;
     for (std::size_t b = 0; b < t.len; ++b) {
       collided |= slot_users_[first + b] > 1;

@@ -45,6 +45,10 @@ struct Transmission {
   std::uint32_t source = 0;  // meter index in the fleet, or kGarbageSource
   std::uint8_t len = protocol::kFrameSize;
   std::array<std::uint8_t, kMaxTransmissionBytes> bytes{};
+  // Ground truth energies at the frame (milliwatt-hours, truncated): what an exact meter
+  // would have registered from the real load, and what this meter registered.
+  std::uint64_t true_mwh = 0;
+  std::uint64_t registered_mwh = 0;
 };
 
 // One transmitted frame as the meter sent it (ground truth).
@@ -52,8 +56,10 @@ struct TruthRecord {
   std::int64_t t_ns = 0;     // start of its first byte
   std::uint32_t source = 0;  // meter index
   protocol::RawFrame raw{};
-  bool intact = true;        // the bus carried exactly these bytes, alone in their slots
-  std::uint64_t offset = 0;  // offset in the bus stream of its first slot (or where it would be)
+  bool intact = true;          // the bus carried exactly these bytes, alone in their slots
+  std::uint64_t offset = 0;    // offset in the bus stream of its first slot (or where it would be)
+  std::uint64_t true_mwh = 0;  // exact energy of the real load since the start, mWh
+  std::uint64_t registered_mwh = 0;  // the meter's register, mWh
 };
 
 // What the bus put on the wire since the last flush: bytes, their back-to-back runs, and
@@ -87,7 +93,8 @@ class BusModel {
 
   // Transmissions may arrive in any order, but none may start before the last horizon.
   void add(const Transmission& t) { pending_.push_back(t); }
-  void add_frame(std::int64_t start_ns, std::uint32_t source, const protocol::RawFrame& raw);
+  void add_frame(std::int64_t start_ns, std::uint32_t source, const protocol::RawFrame& raw,
+                 std::uint64_t true_mwh = 0, std::uint64_t registered_mwh = 0);
 
   // Every transmission starting before `horizon_ns` has been added: puts on the wire every
   // group that nothing later can overlap, appending to `out`.

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "sim/ct_model.h"
 #include "sim/duration.h"
 
 namespace imsm::sim {
@@ -13,6 +14,7 @@ namespace imsm::sim {
 namespace {
 
 constexpr std::uint64_t kSaltMeter = 0x3E7E;
+constexpr std::uint64_t kSaltError = 0xE440;
 constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
 constexpr std::int64_t kSubintervalNs = 300LL * kNsPerSecond;
 
@@ -41,6 +43,11 @@ struct Fleet::State {
   bool input_dirty = true;
   bool sampled_once = false;
   LoadSample sample;
+  std::unique_ptr<MeterTimeline> timeline;  // --trace: this meter's faces
+  // Ground truth: the real load's energy (an exact meter's registration), fJ.
+  std::uint64_t true_uw = 0;  // net real power of the present input, microwatts
+  meter::Uint128 true_fj = 0;
+  std::int64_t true_t_ns = 0;  // bus time up to which true_fj counts
 };
 
 std::int64_t Fleet::local_ns(std::int64_t bus_ns, double drift_ppm) {
@@ -78,18 +85,22 @@ Fleet::Fleet(const FleetConfig& cfg, std::uint64_t seed) : cfg_(cfg), seed_(seed
 
     meter::MeterOptions opt;
     opt.meter_id = MeterId{spec.id};
+    if (spec.error_model == ErrorModelKind::Class05)  // seeded per meter, fixed for its life
+      opt.error_model = meter::ErrorModel::from_seed(Rng::derive(seed_, kSaltError, i).next());
     opt.demand = spec.demand;
     opt.tx_latency_ns = cfg_.buses[spec.bus_index].tx_latency_ns;
     const int elements = spec.model_config.elements;
     for (int e = 0; e < elements; ++e) {
       auto& w = opt.wiring[static_cast<std::size_t>(e)];
-      w.ct_sets = 1;
+      w.ct_sets =
+          spec.wiring.ct_sets.empty() ? 1 : spec.wiring.ct_sets[static_cast<std::size_t>(e)];
       if (!spec.wiring.ct_on_line.empty()) {
         const int line = spec.wiring.ct_on_line[static_cast<std::size_t>(e)] - 1;
         w.sets[0].line = line == e ? -1 : line;
       }
       w.sets[0].reversed = std::find(spec.wiring.reversed.begin(), spec.wiring.reversed.end(),
                                      e + 1) != spec.wiring.reversed.end();
+      for (int s = 1; s < w.ct_sets; ++s) w.sets[static_cast<std::size_t>(s)] = w.sets[0];
     }
     auto mc = meter::MeterConfig::from_model(spec.model_config, opt);
     if (!mc)
@@ -124,6 +135,21 @@ Fleet::Fleet(const FleetConfig& cfg, std::uint64_t seed) : cfg_(cfg), seed_(seed
 
 Fleet::~Fleet() = default;
 
+bool Fleet::trace(std::uint16_t meter_id, MeterTimeline::Sink sink) {
+  for (auto& m : meters_) {
+    if (m->info.id != meter_id) continue;
+    const double drift = m->info.drift_ppm;
+    m->timeline = std::make_unique<MeterTimeline>(
+        *m->meter, [drift, sink = std::move(sink)](const TimelineEvent& e) {
+          TimelineEvent b = e;
+          b.t_ns = bus_ns_of_local(e.t_ns, drift);
+          sink(b);
+        });
+    return true;
+  }
+  return false;
+}
+
 const MeterInfo& Fleet::info(std::size_t i) const {
   return meters_[i]->info;
 }
@@ -135,30 +161,60 @@ void Fleet::on_transmit(void* ctx, const meter::TxFrame& f) {
   auto* st = static_cast<State*>(ctx);
   std::int64_t t = bus_ns_of_local(f.start_ns, st->info.drift_ppm);
   t = (t + 500) / 1000 * 1000;  // the bus (and its .times sidecar) counts microseconds
-  st->bus->add_frame(t, st->index, f.bytes);
+  const std::int64_t now_bus =
+      bus_ns_of_local(f.start_ns - st->meter->config().tx_latency_ns, st->info.drift_ppm);
+  const meter::Uint128 true_fj =
+      st->true_fj +
+      static_cast<meter::Uint128>(st->true_uw) *
+          static_cast<std::uint64_t>(std::max<std::int64_t>(0, now_bus - st->true_t_ns));
+  constexpr meter::Uint128 kFjPerMwh = 3'600'000'000'000'000ULL;  // 3.6e15
+  st->bus->add_frame(t, st->index, f.bytes, static_cast<std::uint64_t>(true_fj / kFjPerMwh),
+                     static_cast<std::uint64_t>(st->meter->energy_fj() / kFjPerMwh));
+  if (st->timeline) st->timeline->frame(f);
 }
 
-void Fleet::apply_input(State& m, std::int64_t /*t_ns*/) {
+void Fleet::apply_input(State& m, std::int64_t t_ns) {
+  // The true energy so far at the old power, then the new input.
+  m.true_fj += static_cast<meter::Uint128>(m.true_uw) *
+               static_cast<std::uint64_t>(std::max<std::int64_t>(0, t_ns - m.true_t_ns));
+  m.true_t_ns = t_ns;
   meter::PhasorInput in;
   in.frequency_hz = m.sample.frequency_hz;
+  double true_w = 0;
   if (m.supply) {
     const auto& model = m.spec->model_config;
+    const double rated = static_cast<double>(model.ct_primary_a);
     for (int line = 0; line < model.elements; ++line) {
       const auto ul = static_cast<std::size_t>(line);
       in.voltage[ul].rms_v = m.sample.voltage_v[ul];
       in.voltage[ul].angle_deg = meter::service_voltage_angle_deg(model, line);
-      in.current[ul][0].rms_a = m.sample.current_a[ul];
-      const double angle = std::acos(std::clamp(m.sample.pf[ul], 0.0, 1.0)) * 57.29577951308232;
-      in.current[ul][0].lag_deg = m.sample.leading ? -angle : angle;
+      const double pf = std::clamp(m.sample.pf[ul], 0.0, 1.0);
+      const double angle = std::acos(pf) * 57.29577951308232;
+      // The line's load splits evenly over its paralleled conductors, each through its CT.
+      const int sets = m.meter->config().wiring[ul].ct_sets;
+      for (int s = 0; s < sets; ++s) {
+        auto& c = in.current[ul][static_cast<std::size_t>(s)];
+        c.rms_a = ct_output_a(m.sample.current_a[ul] / sets, rated);
+        c.lag_deg = m.sample.leading ? -angle : angle;
+      }
+      true_w += m.sample.voltage_v[ul] * m.sample.current_a[ul] * pf;
     }
   }
+  m.true_uw = static_cast<std::uint64_t>(std::llround(std::max(0.0, true_w) * 1e6));
   m.meter->set_input(in);
+  if (m.timeline) m.timeline->input_changed();
 }
 
 void Fleet::step_to(State& m, std::int64_t t_ns) {
   const std::int64_t target = local_ns(t_ns, m.info.drift_ppm);
   const std::int64_t dt = target - m.meter->now_ns();
-  if (dt > 0) m.meter->step(dt);
+  if (dt > 0) {
+    if (m.timeline) {
+      m.timeline->step(dt);
+    } else {
+      m.meter->step(dt);
+    }
+  }
   m.t_ns = t_ns;
 }
 
@@ -186,11 +242,17 @@ void Fleet::advance_meter(State& m, std::int64_t t_end) {
           }
           break;
         case EventKind::KeyRight:
-          m.meter->set_key_switch(meter::KeyPosition::Right);
+        case EventKind::KeyLocked: {
+          const auto p = m.events[m.next_event].kind == EventKind::KeyRight
+                             ? meter::KeyPosition::Right
+                             : meter::KeyPosition::Locked;
+          if (m.timeline) {
+            m.timeline->key(p);
+          } else {
+            m.meter->set_key_switch(p);
+          }
           break;
-        case EventKind::KeyLocked:
-          m.meter->set_key_switch(meter::KeyPosition::Locked);
-          break;
+        }
       }
       ++m.next_event;
     }

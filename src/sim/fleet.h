@@ -17,6 +17,7 @@
 #include "sim/bus_model.h"
 #include "sim/fleet_config.h"
 #include "sim/load_profile.h"
+#include "sim/meter_timeline.h"
 
 namespace imsm::sim {
 
@@ -46,6 +47,10 @@ class Fleet {
   [[nodiscard]] std::size_t bus_count() const { return buses_.size(); }
   [[nodiscard]] const BusModel& bus(std::size_t b) const { return *buses_[b]; }
   [[nodiscard]] std::int64_t now_ns() const { return now_ns_; }
+
+  // Follows one meter's faces (pulse edges, LEDs, LCD, key, power, frames) from now on;
+  // each event reaches `sink` with t_ns in bus time. False when no meter has this ID.
+  bool trace(std::uint16_t meter_id, MeterTimeline::Sink sink);
 
   // Advances every meter to bus time `t_ns` (> now) and puts on each bus's output what can
   // no longer change. `out` has one entry per bus; it is appended to, not cleared.

@@ -327,6 +327,13 @@ FleetConfig parse_fleet_config(std::string_view toml_text, const std::string& so
                                   parsed.error().position, parsed.error().expected));
     m.model_config = *parsed;
     m.demand = r.boolean("demand");
+    if (auto em = r.string("error_model")) {
+      if (*em == "class-0.5") {
+        m.error_model = ErrorModelKind::Class05;
+      } else if (*em != "exact") {
+        r.fail("error_model", fmt::format("'{}': must be \"exact\" or \"class-0.5\"", *em));
+      }
+    }
     m.power_up_ns = r.seconds("power_up_s");
     if (auto d = r.number("drift_ppm")) {
       if (std::abs(*d) > 1000.0) r.fail("drift_ppm", "must be between -1000 and 1000");
@@ -354,6 +361,13 @@ FleetConfig parse_fleet_config(std::string_view toml_text, const std::string& so
           if (l < 1 || l > elements)
             wr.fail("ct_on_line", fmt::format("line {} does not exist (lines 1..{})", l, elements));
         m.wiring.ct_on_line = *lines;
+      }
+      if (auto sets = wr.ints("ct_sets")) {
+        if (static_cast<int>(sets->size()) != elements)
+          wr.fail("ct_sets", fmt::format("needs {} entries (one per element)", elements));
+        for (int n : *sets)
+          if (n < 1 || n > 3) wr.fail("ct_sets", "each element has 1..3 paralleled CT sets");
+        m.wiring.ct_sets = *sets;
       }
       wr.reject_unknown();
     }

@@ -57,7 +57,11 @@ struct LoadConfig {
 struct WiringConfig {
   std::vector<int> reversed;    // 1-based elements whose CT faces the wrong way
   std::vector<int> ct_on_line;  // per element, 1-based line its CT really sits on
+  std::vector<int> ct_sets;     // per element, paralleled CT sets 1..3 (the load splits evenly)
 };
+
+// A real meter's class error (off by default: exact meters).
+enum class ErrorModelKind : std::uint8_t { Exact, Class05 };
 
 struct KeyPress {
   std::int64_t at_ns = 0;
@@ -80,6 +84,7 @@ struct MeterSpec {
   std::optional<double> drift_ppm;          // default: random in +-max_drift_ppm
   LoadConfig load;
   WiringConfig wiring;
+  ErrorModelKind error_model = ErrorModelKind::Exact;  // error_model = "class-0.5"
   std::vector<KeyPress> key_presses;
   std::vector<Outage> outages;
   int source_line = 0;  // where [[meter]] starts, for later messages

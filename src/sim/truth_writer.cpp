@@ -34,6 +34,10 @@ void append_truth_json(std::string& out, const TruthRecord& r, const std::string
   out.append(r.intact ? "true" : "false");
   out.append(",\"offset\":");
   append_int(out, r.offset);
+  out.append(",\"true_mwh\":");
+  append_int(out, r.true_mwh);
+  out.append(",\"registered_mwh\":");
+  append_int(out, r.registered_mwh);
   out.push_back('}');
 }
 

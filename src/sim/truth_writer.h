@@ -1,5 +1,9 @@
 // Ground truth (--truth PATH): JSON Lines, one per transmitted frame, in bus-time order:
-//   {"t_s":300.000000,"bus":"main","meter_id":2578,"raw":"000a12...0d","intact":true,"offset":0}
+//   {"t_s":300.000000,"bus":"main","meter_id":2578,"raw":"000a12...0d","intact":true,"offset":0,
+//    "true_mwh":1000000,"registered_mwh":1000000}
+// true_mwh: the exact energy of the real load since the start (an exact meter's registration,
+// no CT saturation, no class error); registered_mwh: the meter's own register (they differ
+// when the meter has an error model or its CTs saturate).
 // t_s: start of the frame's first byte, seconds since the start (microseconds);
 // intact: the bus carried exactly these bytes, alone in their byte slots (no collision,
 // no flipped bit, no dropped byte); offset: byte offset of its first slot in that bus's

@@ -38,9 +38,16 @@ double closed_form_wh(const MeterConfig& c, const PhasorInput& in, double second
   return p * seconds / 3600.0;
 }
 
+// The arithmetic of the sample path with ideal samples (no ADC, no filter): exact to 1e-9.
+MeterOptions ideal(MeterOptions o = {}) {
+  o.front_end.adc_bits = 0;
+  o.front_end.hpf_hz = 0;
+  return o;
+}
+
 TEST(SampleMode, AgreesWithPhasorAndClosedFormSine) {
   const auto& fv = imsm::test::frame_vectors().at(0);  // every suite carries the guide vector
-  MeterConfig c = make_config("S2-480-N-01-01-041-01", with_id(fv.meter_id));
+  MeterConfig c = make_config("S2-480-N-01-01-041-01", ideal(with_id(fv.meter_id)));
   for (const double f : {50.0, 60.0}) {
     for (const double lag : {0.0, 60.0, -60.0, 30.0}) {
       for (const double pct : {0.01, 0.5, 1.0, 1.2}) {
@@ -159,16 +166,17 @@ TEST(SampleMode, RejectsRatesBelow2kHz) {
 }
 
 TEST(SampleMode, PowerUpOutageAndCreepFromSamples) {
-  MeterConfig c = make_config("S1-120-N-01-01-011-00");
+  MeterConfig c = make_config("S1-120-N-01-01-011-00", ideal());
   Meter m(c);
   SampleStore store(4000);
-  // 110 % voltage, no current: powers up after the first 100 ms period, registers nothing.
+  // 110 % voltage, no current: the first 100 ms period finds the supply in range and the
+  // meter powers up at its start (issue 13: the first period counts), registers nothing.
   PhasorInput in = PhasorInput::balanced(c, 0.0, 0.0, 60.0, 1.10);
   for (int s = 0; s < 60; ++s) {
     ASSERT_TRUE(m.step_samples(synthesize(in, 4000.0, s, 4000, store.buffers)));
   }
   EXPECT_TRUE(m.powered());
-  EXPECT_EQ(m.power_up_ns(), kSamplePeriodNs);
+  EXPECT_EQ(m.power_up_ns(), 0);
   EXPECT_EQ(m.energy_fj(), 0u);
   // Zero voltage: off at the end of the period, registers kept.
   in = PhasorInput::balanced(c, 10.0, 0.0);
@@ -180,6 +188,22 @@ TEST(SampleMode, PowerUpOutageAndCreepFromSamples) {
   ASSERT_TRUE(m.step_samples(synthesize(off, 4000.0, 61, 4000, store.buffers)));
   EXPECT_FALSE(m.powered());
   EXPECT_TRUE(m.energy_fj() == e);
+}
+
+// Fed only samples from t = 0 (never a phasor input), the meter registers the first 100 ms:
+// 2 s at 50 A, 120 V, PF 1, 60 Hz (whole cycles) is 12000 J = 3.33333 Wh; losing the first
+// period would read 10 % low.
+TEST(SampleMode, FirstPeriodAfterPowerUpRegisters) {
+  MeterConfig c = make_config("S1-120-N-01-01-011-00");
+  Meter m(c);
+  SampleStore store(4000);
+  const PhasorInput in = PhasorInput::balanced(c, 50.0, 0.0, 60.0);
+  for (int s = 0; s < 2; ++s) {
+    ASSERT_TRUE(m.step_samples(synthesize(in, 4000.0, s, 4000, store.buffers)));
+  }
+  m.flush_samples();
+  EXPECT_NEAR(wh_of(m.energy_fj()), 12000.0 / 3600, 12000.0 / 3600 * 50e-6);
+  EXPECT_EQ(m.power_up_ns(), 0);
 }
 
 }  // namespace

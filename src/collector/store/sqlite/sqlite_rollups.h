@@ -38,7 +38,7 @@ class SqliteRollups {
 
  private:
   struct MeterRollup {
-    std::optional<Reading> last;    // the meter's newest reading
+    std::optional<Reading> last;     // the meter's newest reading
     std::optional<HourRollup> open;  // its hour
     bool open_dirty = false;
     std::vector<HourRollup> done;  // hours left behind in this batch

@@ -76,6 +76,7 @@ class MqttSink final : public Sink {
     if (client_.is_connected()) return;
     auto b = mqtt::connect_options_builder()
                  .clean_session(true)
+                 .max_inflight(static_cast<int>(kWindow))
                  .connect_timeout(options_.connect_timeout)
                  .will(mqtt::message(topics_.status(), "offline", kQos, true));
     if (!spec_.user.empty()) b.user_name(spec_.user);

@@ -137,6 +137,15 @@ class Subscriber {
       return false;
     });
   }
+  // Waits until `n` messages arrived on `topic`.
+  bool wait_for_topic_count(const std::string& topic, std::size_t n) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(10), [&] {
+      std::size_t k = 0;
+      for (const auto& m : got_) k += m.first == topic ? 1 : 0;
+      return k >= n;
+    });
+  }
   std::vector<std::uint64_t> seqs() {
     const std::lock_guard lock(mu_);
     std::vector<std::uint64_t> out;
@@ -246,6 +255,48 @@ TEST_F(MqttSinkTest, BrokerRestartLosesNothingAndDuplicatesNothing) {
     EXPECT_EQ(j["meter_id"], 40);
     EXPECT_EQ(j["peak_demand_w"], 1000);  // 50 counts x 20 W (guide 2.5.2)
   }
+}
+
+OutboxItem event_item(std::uint64_t seq, EventKind kind, std::uint16_t meter) {
+  OutboxItem item;
+  item.seq = seq;
+  item.kind = OutboxKind::Event;
+  StoredEvent e;
+  e.e = Event{kT0, kind, meter, 1, EventDetail{}};
+  item.event = e;
+  return item;
+}
+
+// Hand-built items straight into consume(): a withdrawn reading goes to events (its frame
+// has no unwrapped total for HA), silent/back_online move the meter's retained
+// availability, and a clean shutdown leaves the gateway status offline (the LWT covers a
+// crash). consume() answers the last acknowledged seq.
+TEST_F(MqttSinkTest, AvailabilityFollowsSilenceAndShutdown) {
+  imsm::test::MosquittoBroker broker(dir_);
+  Subscriber sub(broker.uri());
+  auto sink = make_sink("mqtt://127.0.0.1:" + std::to_string(broker.port()) + "?gateway=gw");
+  OutboxItem withdrawn;
+  withdrawn.seq = 5;
+  withdrawn.kind = OutboxKind::Reading;
+  withdrawn.withdrawn = true;
+  withdrawn.reading = StoredReading{};
+  withdrawn.reading->r.meter_id = 7;
+  EXPECT_EQ(sink->consume({withdrawn, event_item(6, EventKind::Silent, 7),
+                           event_item(7, EventKind::BackOnline, 7)}),
+            7u);
+  ASSERT_TRUE(sub.wait_for_seq(7));
+  sink.reset();  // says offline, then disconnects cleanly
+  ASSERT_TRUE(sub.wait_for_topic_count("imsmeter/gw/status", 2));  // online, offline
+  std::vector<std::string> availability, status;
+  std::size_t states = 0;
+  for (const auto& [topic, payload] : sub.messages()) {
+    if (topic == "imsmeter/gw/7/availability") availability.push_back(payload);
+    if (topic == "imsmeter/gw/status") status.push_back(payload);
+    states += topic.ends_with("/state") ? 1 : 0;
+  }
+  EXPECT_EQ(states, 0u);
+  EXPECT_EQ(availability, (std::vector<std::string>{"offline", "online"}));
+  EXPECT_EQ(status, (std::vector<std::string>{"online", "offline"}));
 }
 
 }  // namespace

@@ -161,4 +161,14 @@ std::unique_ptr<Sink> make_mqtt_sink(const std::string& target) {
   return make_mqtt_sink(parse_mqtt_spec(target), MqttOptions{});
 }
 
+std::unique_ptr<Sink> make_mqtt_sink(const std::string& target, Store& store) {
+  MqttOptions o;
+  o.meter_info = [&store](std::uint16_t id) -> std::optional<HaMeter> {
+    const auto m = store.meter(id);
+    if (!m) return std::nullopt;
+    return HaMeter{id, m->model, m->label};
+  };
+  return make_mqtt_sink(parse_mqtt_spec(target), std::move(o));
+}
+
 }  // namespace imsm::collector

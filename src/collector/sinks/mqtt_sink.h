@@ -29,5 +29,8 @@ struct MqttOptions {
 // the first consume() does.
 [[nodiscard]] std::unique_ptr<Sink> make_mqtt_sink(const std::string& target);
 [[nodiscard]] std::unique_ptr<Sink> make_mqtt_sink(const MqttSpec& spec, MqttOptions options);
+// As above, naming each HA device after the meter's registry label and model in `store`
+// (read from the pump's thread, in consume(); `store` must outlive the sink).
+[[nodiscard]] std::unique_ptr<Sink> make_mqtt_sink(const std::string& target, Store& store);
 
 }  // namespace imsm::collector

@@ -299,5 +299,37 @@ TEST_F(MqttSinkTest, AvailabilityFollowsSilenceAndShutdown) {
   EXPECT_EQ(status, (std::vector<std::string>{"online", "offline"}));
 }
 
+// With the store: the HA device carries the registry's label and model (meter 40 registered
+// as "Unit 4B", model "IMS 2000"; meter 41 unregistered keeps the generic name).
+TEST_F(MqttSinkTest, DiscoveryNamesTheDeviceFromTheRegistry) {
+  imsm::test::MosquittoBroker broker(dir_);
+  Subscriber sub(broker.uri());
+  SqliteStore s(path_);
+  CollectorConfig c;
+  c.meters.push_back(MeterEntry{40, "IMS 2000", std::nullopt, "Unit 4B", "Acme", "", ""});
+  s.begin();
+  s.save_registry(c);
+  s.commit();
+  auto sink = make_mqtt_sink("//127.0.0.1:" + std::to_string(broker.port()) + "?gateway=gw", s);
+  std::vector<OutboxItem> batch;
+  for (const std::uint16_t meter : {std::uint16_t{40}, std::uint16_t{41}}) {
+    OutboxItem r;
+    r.seq = meter;
+    r.reading = StoredReading{};
+    r.reading->r.meter_id = meter;
+    batch.push_back(r);
+  }
+  EXPECT_EQ(sink->consume(batch), 41u);
+  ASSERT_TRUE(sub.wait_for_seq(41));
+  std::map<std::string, json> devices;
+  for (const auto& [topic, payload] : sub.messages())
+    if (topic.ends_with("_energy/config")) devices[topic] = json::parse(payload)["device"];
+  const auto& d40 = devices.at("homeassistant/sensor/imsmeter_gw_40_energy/config");
+  EXPECT_EQ(d40["name"], "Unit 4B");
+  EXPECT_EQ(d40["model"], "IMS 2000");
+  EXPECT_EQ(devices.at("homeassistant/sensor/imsmeter_gw_41_energy/config")["name"],
+            "IMS meter 41");
+}
+
 }  // namespace
 }  // namespace imsm::collector

@@ -23,10 +23,10 @@ class Sink {
   virtual std::uint64_t consume(const std::vector<OutboxItem>& batch) = 0;
 };
 
-// "jsonl:PATH" (or "jsonl:-" for standard output). Throws std::invalid_argument naming the
-// problem for an unknown kind or a malformed spec.
+// "jsonl:PATH" (or "jsonl:-" for standard output), "mqtt://HOST:PORT?..." (docs/mqtt.md). Throws
+// std::invalid_argument naming the problem for an unknown kind or a malformed spec.
 [[nodiscard]] std::unique_ptr<Sink> make_sink(const std::string& spec);
-// The kinds make_sink knows, for help texts: "jsonl".
+// The kinds make_sink knows, for help texts: "jsonl, mqtt".
 [[nodiscard]] std::string sink_kinds();
 
 }  // namespace imsm::collector

@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "collector/sinks/jsonl_sink.h"
+#include "collector/sinks/mqtt_sink.h"
 #include "collector/sinks/sink.h"
 
 namespace imsm::collector {
@@ -16,6 +17,7 @@ struct SinkKind {
 
 constexpr SinkKind kSinks[] = {
     {"jsonl", make_jsonl_sink},
+    {"mqtt", make_mqtt_sink},
 };
 
 }  // namespace

@@ -22,5 +22,6 @@ Runner setup_report(CLI::App& app);
 Runner setup_rebuild(CLI::App& app);
 Runner setup_simulate(CLI::App& app);
 Runner setup_accuracy(CLI::App& app);
+Runner setup_serve(CLI::App& app);
 
 }  // namespace imsm::cli

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   add(setup_rebuild);
   add(setup_simulate);
   add(setup_accuracy);
+  add(setup_serve);
 
   try {
     app.parse(argc, argv);

@@ -21,7 +21,7 @@ namespace imsm::cli {
 namespace {
 
 struct ServeOptions {
-  std::string db;
+  std::string db, config;
   std::string listen = "127.0.0.1:8080";
   std::string token, token_file;
   std::size_t max_concurrent = 4;
@@ -79,6 +79,11 @@ int run_serve(const ServeOptions& o) {
   parse_listen(o.listen, so);
   so.token = o.token_file.empty() ? o.token : read_token_file(o.token_file);
   so.threads = o.max_concurrent;
+  try {
+    so.config = collector::load_config_or_default(o.config);
+  } catch (const collector::ConfigError& e) {
+    throw UsageError(std::string("serve: ") + e.what());
+  }
   if (!collector::http::is_loopback(so.host) && so.token.empty())
     throw UsageError("serve: --listen " + o.listen +
                      " is not a loopback address: give --http-token or --http-token-file");
@@ -106,6 +111,8 @@ Runner setup_serve(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("serve", "Serve the HTTP API and Prometheus /metrics");
   sub->add_option("--db", opt->db, "SQLite database written by collect (opened read-only)")
       ->required();
+  sub->add_option("--config", opt->config,
+                  "Configuration with the tariffs, tenants and billing time zone of /api/report");
   sub->add_option("--listen", opt->listen,
                   "HOST:PORT to listen on (default 127.0.0.1:8080; port 0: any free port, "
                   "printed at start-up); a non-loopback host needs a token");

@@ -24,8 +24,9 @@ except ImportError:  # a python3 outside Debian's: the package is python3-promet
 BINARY = None
 # A label with a quote, a backslash and a newline (TOML basic-string escapes).
 LABEL = 'Unit "4B" \\ east\nwing'
-CONFIG = '[[meter]]\nid = 11\nlabel = "Unit \\"4B\\" \\\\ east\\nwing"\ntenant = "Acme"\n' \
-         '[[meter]]\nid = 12\nlabel = "Plain"\ntenant = "Bolt"\n'
+CONFIG = '[[tariff]]\nname = "std"\nenergy_per_kwh = "0.1432"\ndemand_per_kw = "12.50"\n' \
+         '[[meter]]\nid = 11\nlabel = "Unit \\"4B\\" \\\\ east\\nwing"\ntenant = "Acme"\n' \
+         'tariff = "std"\n[[meter]]\nid = 12\nlabel = "Plain"\ntenant = "Bolt"\ntariff = "std"\n'
 
 
 class Server:
@@ -65,7 +66,7 @@ class ServeTest(unittest.TestCase):
         cls.tmp = tempfile.TemporaryDirectory()
         d = cls.tmp.name
         cls.db = os.path.join(d, "c.db")
-        cfg = os.path.join(d, "imsmeter.toml")
+        cfg = cls.cfg = os.path.join(d, "imsmeter.toml")
         with open(cfg, "w") as f:
             f.write(CONFIG)
         # Meter 11: 5 readings 300 s apart, 100..104 kWh, a demand reset at the 4th; meter 12: 2.
@@ -77,7 +78,7 @@ class ServeTest(unittest.TestCase):
         p = run(BINARY, "collect", "--source", "file:" + cap, "--db", cls.db, "--config", cfg,
                 "--replay-start", T0_ISO, "--no-fsync")
         assert p.returncode == 0, p.stderr.decode()
-        cls.server = Server(cls.db)
+        cls.server = Server(cls.db, "--config", cfg)
 
     @classmethod
     def tearDownClass(cls):
@@ -163,6 +164,26 @@ class ServeTest(unittest.TestCase):
         resets = jsonl(self.cli("events", "--meter", "11", "--kind", "demand_reset").encode())
         self.assertEqual(len(resets), 1)  # the reset counter went 0 -> 1 at the 4th reading
         self.assertEqual(self.server.json("/api/events?meter=11&kind=demand_reset"), resets)
+
+    def test_report_is_the_same_bill_as_the_cli(self):
+        period = ["--from", "2026-11-01", "--to", "2026-11-02", "--config", self.cfg]
+        q = "/api/report?from=2026-11-01&to=2026-11-02"
+        cli = self.cli("report", *period, "--format", "json")
+        bill = self.server.json(q + "&format=json")
+        self.assertEqual(bill, json.loads(cli))
+        self.assertIn("Acme", cli)  # a bill with both tenants, not an empty one
+        self.assertEqual(self.server.get(q + "&format=csv")[2],
+                         self.cli("report", *period, "--format", "csv"))
+        cli = self.cli("report", *period, "--format", "json", "--tenant", "Bolt",
+                       "--tz", "America/New_York")
+        self.assertEqual(self.server.json(q + "&format=json&tenant=Bolt&tz=America/New_York"),
+                         json.loads(cli))
+        for bad, param in [("&tz=Mars/Olympus", "tz"), ("&tenant=Nobody", "tenant"),
+                           ("&format=pdf", "format")]:
+            status, _, body = self.server.get(q + bad)
+            self.assertEqual((status, json.loads(body)["parameter"]), (400, param), bad)
+        status, _, body = self.server.get("/api/report?to=2026-11-02")
+        self.assertEqual((status, json.loads(body)["parameter"]), (400, "from"))
 
     def test_sources_match_the_cli(self):
         expected = jsonl(self.cli("meters", "--sources").encode())

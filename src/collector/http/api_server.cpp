@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "collector/http/metrics.h"
+#include "collector/http/report_route.h"
 #include "collector/http/routes.h"
 
 namespace imsm::collector::http {
@@ -35,7 +36,9 @@ bool same_token(const std::string& a, const std::string& b) {
 }  // namespace
 
 bool is_loopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  // 127.x.y.z as digits and dots only: a name such as 127.example.org may resolve anywhere.
+  return host == "localhost" || host == "::1" ||
+         (host.rfind("127.", 0) == 0 && host.find_first_not_of("0123456789.") == std::string::npos);
 }
 
 ApiServer::ApiServer(Store& store, ServerOptions options)
@@ -114,6 +117,8 @@ void ApiServer::add_routes() {
   route(R"(/api/meters/([^/]+)/readings)",
         [](Store& s, const Request& r) { return readings_body(s, r.matches[1].str(), r.params); });
   route("/api/events", [](Store& s, const Request& r) { return events_body(s, r.params); });
+  route("/api/report",
+        [this](Store& s, const Request& r) { return report_body(s, options_.config, r.params); });
   route("/api/sources", [](Store& s, const Request&) { return sources_body(s); });
 }
 

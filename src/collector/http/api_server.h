@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 
+#include "collector/config.h"
 #include "collector/store/store.h"
 
 namespace httplib {
@@ -22,9 +23,10 @@ struct ServerOptions {
   std::string token;            // non-empty: every request needs "Authorization: Bearer <token>"
   std::size_t threads = 4;      // requests served at once
   std::size_t max_body = 4096;  // bytes of a request body (the API takes none)
+  CollectorConfig config;       // tariffs, tenants and billing time zone of /api/report
 };
 
-// True for 127.0.0.0/8, ::1 and "localhost".
+// True for 127.0.0.0/8 (as a dotted address), ::1 and "localhost".
 [[nodiscard]] bool is_loopback(const std::string& host);
 
 class ApiServer {

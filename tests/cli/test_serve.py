@@ -224,6 +224,14 @@ class ServeTest(unittest.TestCase):
         finally:
             srv.close()
 
+    def test_request_body_over_the_limit_is_413(self):
+        req = urllib.request.Request(self.server.base + "/api/meters", data=b"x" * 5000,
+                                     method="POST")  # the limit is 4096 bytes (docs/http.md)
+        with self.assertRaises(urllib.error.HTTPError) as cm:
+            urllib.request.urlopen(req, timeout=30)
+        self.assertEqual(cm.exception.code, 413)
+        cm.exception.close()
+
     def test_non_loopback_listen_without_token_is_refused(self):
         p = run(BINARY, "serve", "--db", self.db, "--listen", "0.0.0.0:0")
         self.assertEqual(p.returncode, 2)

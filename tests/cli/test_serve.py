@@ -232,6 +232,23 @@ class ServeTest(unittest.TestCase):
         self.assertEqual(cm.exception.code, 413)
         cm.exception.close()
 
+    def test_token_file_and_token_exclusive(self):
+        path = os.path.join(self.tmp.name, "token")
+        with open(path, "w") as f:
+            f.write("fromfile \n")  # trailing blanks and the newline are not the token
+        srv = Server(self.db, "--http-token-file", path)
+        try:
+            self.assertEqual(srv.get("/healthz")[0], 401)
+            self.assertEqual(srv.get("/healthz", {"Authorization": "Bearer fromfile"})[0], 200)
+        finally:
+            srv.close()
+        p = run(BINARY, "serve", "--db", self.db, "--http-token", "a", "--http-token-file", path)
+        self.assertEqual(p.returncode, 2)
+        p = run(BINARY, "serve", "--db", self.db, "--listen", "0.0.0.0:0",
+                "--http-token-file", os.path.join(self.tmp.name, "missing"))
+        self.assertEqual(p.returncode, 1, p.stderr.decode())
+        self.assertIn("--http-token-file", p.stderr.decode())
+
     def test_non_loopback_listen_without_token_is_refused(self):
         p = run(BINARY, "serve", "--db", self.db, "--listen", "0.0.0.0:0")
         self.assertEqual(p.returncode, 2)

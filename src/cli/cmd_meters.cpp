@@ -27,15 +27,9 @@ struct MetersOptions {
   std::string at;
 };
 
-// The collector's rule (ValidationSettings): silent after 3 missed 5-minute cadences.
-std::int64_t default_silent_after_us() {
-  const collector::ValidationSettings v;
-  return v.cadence_s * v.silent_after_cadences * 1'000'000;
-}
-
 int run_meters(const MetersOptions& o) {
   const collector::ListFormat fmt = list_format("meters", o.format);
-  collector::MeterStatusRule rule{collector::now_utc(), default_silent_after_us()};
+  collector::MeterStatusRule rule = collector::status_rule(collector::now_utc());
   if (!o.at.empty()) {
     const auto t = collector::parse_utc(o.at);
     if (!t) throw UsageError("meters: --at '" + o.at + "': expected ISO 8601");

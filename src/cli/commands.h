@@ -23,5 +23,6 @@ Runner setup_rebuild(CLI::App& app);
 Runner setup_simulate(CLI::App& app);
 Runner setup_accuracy(CLI::App& app);
 Runner setup_meter(CLI::App& app);
+Runner setup_serve(CLI::App& app);
 
 }  // namespace imsm::cli

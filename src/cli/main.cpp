@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
   add(setup_accuracy);
   add(setup_help_dump);
   add(setup_meter);
+  add(setup_serve);
 
   if (const int rc = check_command_word(app, argc, argv); rc != kExitOk) return rc;
   try {

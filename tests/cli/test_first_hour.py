@@ -52,7 +52,7 @@ class FirstHour(unittest.TestCase):
 
     # --- commands ------------------------------------------------------------------------
     def test_unknown_command_exits_2_listing_the_commands(self):
-        for word in ("serve", "foo"):
+        for word in ("servr", "foo"):
             with self.subTest(word=word):
                 p = run(BINARY, word)
                 self.assertEqual(p.returncode, 2)

@@ -38,6 +38,11 @@ struct MeterStatusRule {
   UtcMicros as_of = 0;
   std::int64_t silent_after_us = 0;
 };
+// The collector's rule (ValidationSettings): silent after `silent_after_cadences` cadences.
+[[nodiscard]] inline MeterStatusRule status_rule(UtcMicros as_of,
+                                                 const ValidationSettings& v = {}) {
+  return MeterStatusRule{as_of, v.cadence_s * v.silent_after_cadences * kMicrosPerSecond};
+}
 
 struct MeterSummary {
   MeterInfo info;

@@ -1,0 +1,125 @@
+#include "collector/http/api_server.h"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <stdexcept>
+
+#include "collector/http/metrics.h"
+#include "collector/http/report_route.h"
+#include "collector/http/routes.h"
+
+namespace imsm::collector::http {
+
+namespace {
+
+UtcMicros now_micros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void send_error(httplib::Response& res, int status, const std::string& message,
+                const std::string& parameter) {
+  res.status = status;
+  res.set_content(error_json(message, parameter), "application/json");
+}
+
+// Equal length and bytes, without stopping at the first difference.
+bool same_token(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+}  // namespace
+
+bool is_loopback(const std::string& host) {
+  // 127.x.y.z as digits and dots only: a name such as 127.example.org may resolve anywhere.
+  return host == "localhost" || host == "::1" ||
+         (host.rfind("127.", 0) == 0 && host.find_first_not_of("0123456789.") == std::string::npos);
+}
+
+ApiServer::ApiServer(Store& store, ServerOptions options)
+    : store_(store), options_(std::move(options)), server_(std::make_unique<httplib::Server>()) {
+  const auto threads = options_.threads;
+  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server_->set_payload_max_length(options_.max_body);
+  add_routes();
+}
+
+ApiServer::~ApiServer() {
+  stop();
+}
+
+void ApiServer::bind() {
+  const bool ok = options_.port == 0 ? (port_ = server_->bind_to_any_port(options_.host)) > 0
+                                     : server_->bind_to_port(options_.host, options_.port);
+  if (!ok)
+    throw std::runtime_error("cannot listen on " + options_.host + ":" +
+                             std::to_string(options_.port));
+  if (options_.port != 0) port_ = options_.port;
+}
+
+void ApiServer::run() {
+  server_->listen_after_bind();
+}
+void ApiServer::stop() {
+  if (server_) server_->stop();
+}
+
+void ApiServer::add_routes() {
+  using httplib::Request;
+  using httplib::Response;
+  const auto token = options_.token;
+  server_->set_pre_routing_handler([token](const Request& req, Response& res) {
+    if (token.empty() || same_token(req.get_header_value("Authorization"), "Bearer " + token))
+      return httplib::Server::HandlerResponse::Unhandled;
+    res.set_header("WWW-Authenticate", "Bearer");
+    send_error(res, 401, "missing or wrong Authorization: Bearer token", "");
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  server_->set_error_handler([](const Request& req, Response& res) {
+    if (!res.body.empty()) return;
+    if (res.status == 404) send_error(res, 404, "no such endpoint: " + req.path, "");
+    if (res.status == 413) send_error(res, 413, "request body too large", "");
+  });
+  // Each endpoint: its body from the store (under the mutex), ApiError as its JSON.
+  auto route = [this](const char* pattern, auto body) {
+    server_->Get(pattern, [this, body](const Request& req, Response& res) {
+      try {
+        Body b;
+        {
+          std::lock_guard lock(store_mutex_);
+          b = body(store_, req);
+        }
+        if (!b.next_cursor.empty()) res.set_header("X-Next-Cursor", b.next_cursor);
+        res.set_content(b.text, b.content_type.c_str());
+      } catch (const ApiError& e) {
+        send_error(res, e.status, e.what(), e.parameter);
+      } catch (const std::exception& e) {
+        send_error(res, 500, e.what(), "");
+      }
+    });
+  };
+  route("/healthz", [](Store& s, const Request&) {
+    return Body{"application/json",
+                "{\"status\":\"ok\",\"schema_version\":" + std::to_string(s.schema_version()) + "}",
+                {}};
+  });
+  route("/metrics", [](Store& s, const Request&) {
+    return Body{"text/plain; version=0.0.4; charset=utf-8", metrics_text(s, now_micros()), {}};
+  });
+  route("/api/meters", [](Store& s, const Request&) { return meters_body(s); });
+  route(R"(/api/meters/([^/]+))",
+        [](Store& s, const Request& r) { return meter_body(s, r.matches[1].str()); });
+  route(R"(/api/meters/([^/]+)/readings)",
+        [](Store& s, const Request& r) { return readings_body(s, r.matches[1].str(), r.params); });
+  route("/api/events", [](Store& s, const Request& r) { return events_body(s, r.params); });
+  route("/api/report",
+        [this](Store& s, const Request& r) { return report_body(s, options_.config, r.params); });
+  route("/api/sources", [](Store& s, const Request&) { return sources_body(s); });
+}
+
+}  // namespace imsm::collector::http

@@ -1,0 +1,55 @@
+// The HTTP API and /metrics over a Store (docs/http.md): `imsmeter serve` runs it; the
+// collector can run one beside its ingest loop. Every request holds the store's mutex while
+// it queries, so one Store (SQLite, not thread-safe) serves every worker thread.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "collector/config.h"
+#include "collector/store/store.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace imsm::collector::http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;              // 0: any free port (see bound_port())
+  std::string token;            // non-empty: every request needs "Authorization: Bearer <token>"
+  std::size_t threads = 4;      // requests served at once
+  std::size_t max_body = 4096;  // bytes of a request body (the API takes none)
+  CollectorConfig config;       // tariffs, tenants and billing time zone of /api/report
+};
+
+// True for 127.0.0.0/8 (as a dotted address), ::1 and "localhost".
+[[nodiscard]] bool is_loopback(const std::string& host);
+
+class ApiServer {
+ public:
+  ApiServer(Store& store, ServerOptions options);
+  ~ApiServer();
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+
+  // Binds the listening socket; throws std::runtime_error naming host:port when it cannot.
+  void bind();
+  [[nodiscard]] int bound_port() const { return port_; }
+  // Serves until stop() (from any thread). bind() first.
+  void run();
+  void stop();
+
+ private:
+  void add_routes();
+  Store& store_;
+  std::mutex store_mutex_;
+  ServerOptions options_;
+  std::unique_ptr<httplib::Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace imsm::collector::http

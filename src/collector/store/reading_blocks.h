@@ -58,7 +58,11 @@ class ReadingBlocks {
   // Writes every block changed since the last flush (inside the caller's transaction).
   void flush();
   // Forgets the blocks in memory (after a rollback or when the table was emptied).
-  void forget() { open_.clear(); }
+  // Drops the cached blocks and resets the statements (after a rollback or a failed call).
+  void forget() {
+    open_.clear();
+    for (auto* st : {&upsert_, &erase_, &select_one_, &newest_}) st->tryReset();
+  }
 
   // The meter's blocks in hour order (descending when `newest_first`) with from_hour <= H <=
   // to_hour; `fn(std::vector<Reading>&)` returns false to stop. Call flush() first.

@@ -171,7 +171,8 @@ std::string configured(const std::string& path) {
 }  // namespace
 
 Store::Store(const std::string& path, StoreOptions options)
-    : db_(configured(path), open_flags(options) | SQLITE_OPEN_NOMUTEX, 10'000), options_(options) {
+    : db_(configured(path), open_flags(options) | SQLITE_OPEN_NOMUTEX, options.busy_timeout_ms),
+      options_(options) {
   db_.exec("PRAGMA foreign_keys = ON");
   if (!options_.read_only) {
     // 16 KiB pages for a new database (an existing one keeps its page size): shallower
@@ -270,6 +271,8 @@ void Store::begin() {
   if (in_tx_) return;
   db_.exec("BEGIN IMMEDIATE");
   in_tx_ = true;
+  begin_frame_id_ = next_frame_id_;
+  begin_event_id_ = next_event_id_;
 }
 
 void Store::commit() {
@@ -280,10 +283,17 @@ void Store::commit() {
   in_tx_ = false;
 }
 
+// Back to the state at begin(): a replay of the same calls hands out the same ids.
 void Store::rollback() {
   unwritten_.reset();
   blocks_->forget();
+  // A statement whose step threw is left mid-step: reset it so a replay can bind it again.
+  for (auto* st : {&ins_frame_, &ins_rejected_, &ins_pending_, &del_pending_, &ins_event_,
+                   &retract_events_, &upsert_meter_})
+    if (*st) (*st)->tryReset();
   if (!in_tx_) return;
+  next_frame_id_ = begin_frame_id_;
+  next_event_id_ = begin_event_id_;
   in_tx_ = false;
   db_.exec("ROLLBACK");
 }

@@ -41,6 +41,9 @@ struct StoreOptions {
   bool read_only = false;
   bool synchronous_full = true;  // fsync at every commit (durable against power loss)
   int cache_kib = 2048;          // SQLite page cache: bounds the daemon's memory
+  // How long a statement waits for another connection's lock before SQLITE_BUSY. The
+  // collector's writer keeps it short: it retries with backoff and stays responsive.
+  int busy_timeout_ms = 10'000;
 };
 
 struct MeterInfo {
@@ -137,6 +140,7 @@ class Store {
   std::int64_t next_frame_id_ = 1;
   std::optional<Observation> unwritten_;  // journaled, row not yet written (see journal())
   std::int64_t next_event_id_ = 1;
+  std::int64_t begin_frame_id_ = 1, begin_event_id_ = 1;  // at begin(), for rollback()
   std::unique_ptr<ReadingBlocks> blocks_;
   std::unique_ptr<SQLite::Statement> ins_frame_, ins_rejected_, ins_pending_, del_pending_,
       ins_event_, retract_events_, upsert_meter_;

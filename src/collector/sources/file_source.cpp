@@ -19,6 +19,7 @@ void FileSource::open() {
 }
 
 void FileSource::run() {
+  set_health(service::Health::ok());
   protocol::StreamFramer framer(ctx_.framer);
   std::vector<Event> events;
   const bool timed = reader_->timed();
@@ -26,6 +27,7 @@ void FileSource::run() {
     if (timed && f.time) return ctx_.replay_start + f.time->count() / 1000;
     return now_utc();
   };
+  bool complete = false;
   try {
     auto failure = reader_->run(framer, [&](std::vector<protocol::LocatedFrame>& frames) {
       if (ctx_.stop->load()) throw Stopped{};
@@ -33,9 +35,14 @@ void FileSource::run() {
       update_counters(framer, 0);
     });
     if (failure) spdlog::error("source {}: {}", spec_.name, *failure);
+    complete = !failure;
   } catch (const Stopped&) {
   }
   update_counters(framer, 0);
+  {
+    std::lock_guard lock(counters_mu_);
+    if (complete) end_offset_ = framer.bytes_in();
+  }
   spdlog::info("source {}: done, {} bytes, {} frames, {} bytes skipped", spec_.name,
                framer.bytes_in(), framer.frames_out(), framer.skipped().total());
   finished_ = true;

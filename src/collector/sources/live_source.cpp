@@ -62,6 +62,8 @@ void LiveSource::run() {
   auto utc_of = [&](const protocol::LocatedFrame& f) -> UtcMicros {
     return f.time ? ctx_.clock.to_utc(*f.time) : now_utc();
   };
+  // source_up/source_down in the readings' (scaled) time, not the wall clock.
+  auto event_now = [&] { return ctx_.clock.to_utc(steady_ns()); };
   auto backoff = ctx_.backoff_min;
   std::uint64_t connections = 0;
   bool reported_down = false;
@@ -72,8 +74,9 @@ void LiveSource::run() {
     if (!fd) {
       if (!reported_down) {
         spdlog::warn("source {}: {}; retrying with backoff", spec_.name, error);
-        events.push_back(Event{now_utc(), EventKind::SourceDown, std::nullopt, ctx_.source_id,
+        events.push_back(Event{event_now(), EventKind::SourceDown, std::nullopt, ctx_.source_id,
                                EventDetail{}.add("error", error)});
+        set_health(service::Health::degraded(error));
         deliver(frames, events, utc_of);
         reported_down = true;
       }
@@ -85,9 +88,10 @@ void LiveSource::run() {
     backoff = ctx_.backoff_min;
     spdlog::info("source {}: connected", spec_.name);
     events.push_back(
-        Event{now_utc(), EventKind::SourceUp, std::nullopt, ctx_.source_id,
+        Event{event_now(), EventKind::SourceUp, std::nullopt, ctx_.source_id,
               EventDetail{}.add("connection", static_cast<std::int64_t>(connections))});
     deliver(frames, events, utc_of);
+    set_health(service::Health::ok());
     reported_down = false;
 
     protocol::StreamFramer framer(ctx_.framer);
@@ -131,8 +135,9 @@ void LiveSource::run() {
     }
     if (!lost.empty()) {
       spdlog::warn("source {}: lost ({}); reopening", spec_.name, lost);
-      events.push_back(Event{now_utc(), EventKind::SourceDown, std::nullopt, ctx_.source_id,
+      events.push_back(Event{event_now(), EventKind::SourceDown, std::nullopt, ctx_.source_id,
                              EventDetail{}.add("error", lost)});
+      set_health(service::Health::degraded("lost: " + lost));
       reported_down = true;
     }
     deliver(frames, events, utc_of);

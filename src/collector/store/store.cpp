@@ -327,7 +327,7 @@ void Store::save_source_counters(std::uint32_t id, const SourceCounters& c) {
       db_,
       "UPDATE sources SET bytes_in=?, frames=?, shared_frames=?, skipped_no_stop=?, "
       "skipped_padding=?, skipped_gap=?, skipped_end=?, reconnects=?, "
-      "last_offset=max(last_offset, ?) WHERE id=?");
+      "last_offset=? WHERE id=?");
   int i = 1;
   for (std::uint64_t v :
        {c.bytes_in, c.frames, c.shared_frames, c.skipped_no_stop, c.skipped_padding, c.skipped_gap,

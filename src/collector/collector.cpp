@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <stdexcept>
 #include <thread>
@@ -154,6 +155,20 @@ struct SourceSet {
   bool any_live = false;
 };
 
+// A file shorter than what was journaled from its path is another capture (issue 14: a path
+// alone does not identify a capture): said, and replayed from its start. A content hash
+// stored with the source (schema 4) would also catch a replacement of the same size.
+bool shorter_than_journaled(const SourceSpec& spec, std::uint64_t last_offset) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(spec.path, ec);
+  if (ec || size >= last_offset) return false;
+  spdlog::warn(
+      "source {}: holds {} bytes, less than the {} journaled from this path before: "
+      "a different capture; replaying it from the start",
+      spec.name, size, last_offset);
+  return true;
+}
+
 SourceSet make_sources(Store& store, const std::vector<SourceSpec>& specs,
                        const CollectOptions& options, ObservationQueue& queue,
                        const ClockMap& clock, const std::atomic<bool>& stop) {
@@ -171,9 +186,10 @@ SourceSet make_sources(Store& store, const std::vector<SourceSpec>& specs,
     ctx.framer = framer_options(options.config.validation);
     ctx.replay_start = replay_start;
     ctx.clock_scale = options.clock_scale;
-    const SourceCounters before = store.source_counters(ctx.source_id);
-    set.stored[ctx.source_id] = before;
+    SourceCounters& before = set.stored[ctx.source_id];
+    before = store.source_counters(ctx.source_id);
     if (spec.kind == SourceSpec::Kind::File && spec.path != "-") {
+      if (shorter_than_journaled(spec, before.last_offset)) before.last_offset = 0;
       ctx.resume_offset = before.last_offset;
       if (before.last_offset > 0)
         spdlog::info("source {}: resuming after byte offset {} (journaled earlier)", spec.name,

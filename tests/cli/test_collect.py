@@ -223,6 +223,21 @@ class CollectTest(unittest.TestCase):
         self.assertEqual(src(), first)
         self.assertEqual(query(self.db, "SELECT count(*) FROM frames")[0][0], 4)
 
+    def test_a_shorter_capture_at_a_known_path_is_another_capture_and_is_replayed(self):
+        # Issue 14: rot.bin overwritten with a new, shorter capture (2 frames = 24 bytes, less
+        # than the 48 journaled from that path) must not be skipped as "already journaled".
+        cap = self.path("rot.bin")
+        write_capture(cap, [(i * CADENCE, frame(23, 10 + i)) for i in range(4)])
+        self.collect(cap)
+        write_capture(cap, [(i * CADENCE, frame(24, 50 + i)) for i in range(2)])
+        p = self.collect(cap)
+        self.assertIn(b"a different capture", p.stderr)
+        self.assertEqual([r["meter_id"] for r in self.readings("--meter", "24")], [24, 24])
+        # Replaying it once more finds it consumed: nothing is read or added again.
+        p = self.collect(cap)
+        self.assertIn(b"already consumed", p.stderr)
+        self.assertEqual(query(self.db, "SELECT count(*) FROM frames")[0][0], 6)
+
     def test_kill_9_during_ingest_loses_nothing_committed_and_duplicates_nothing(self):
         n_meters, cycles = 200, 600
         bursts = []

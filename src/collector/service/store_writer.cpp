@@ -223,11 +223,9 @@ bool StoreWriter::finish() {
   });
 }
 
-// finish() is the flush; what is still kept here could not be written.
-void StoreWriter::stop() noexcept {
-  if (kept_frames() > 0)
-    spdlog::error("store: {}; {} frame(s) kept in memory were not written", error_, kept_frames());
-}
+// The owner calls finish() after the sources have stopped (their last batches come first);
+// an unfinished batch is rolled back by the store.
+void StoreWriter::stop() noexcept {}
 
 Health StoreWriter::health() const {
   if (failing_)

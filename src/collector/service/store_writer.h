@@ -35,8 +35,9 @@ struct WriterOptions {
   std::chrono::milliseconds commit_every{1000};
   // Frames kept in memory while the store fails (`store_queue_frames`): open batch + queue.
   std::size_t queue_frames = 1'000'000;
-  // A batch is committed early when it holds this many frames (bounds the replay's memory).
-  std::size_t commit_frames = 1 << 16;
+  // A batch is committed early when it holds this many frames: bounds the write log's
+  // memory (~120 bytes a frame) in a bulk replay, which otherwise commits once a second.
+  std::size_t commit_frames = 1 << 18;
   std::chrono::milliseconds backoff_min{250}, backoff_max{30'000};
 };
 

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
 #include <stdexcept>
 
 namespace imsm::collector {
@@ -13,6 +14,10 @@ struct Stopped {};
 void FileSource::open() {
   if (auto err = io::CaptureReader::open(spec_.path, std::nullopt, true, reader_))
     throw std::runtime_error("source " + spec_.name + ": " + err->message);
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(spec_.path, ec);
+  consumed_ = !ec && spec_.path != "-" && ctx_.resume_offset > 0 && size == ctx_.resume_offset;
+  if (consumed_) return;  // not re-read nor re-framed
   spdlog::info("source {}: replay{}", spec_.name,
                reader_->timed() ? " with arrival times from " + *reader_->times_path()
                                 : " without arrival times (frames stamped as read)");
@@ -20,6 +25,13 @@ void FileSource::open() {
 
 void FileSource::run() {
   set_health(service::Health::ok());
+  if (consumed_) {
+    spdlog::info("source {}: already consumed to its end ({} bytes) by an earlier run", spec_.name,
+                 ctx_.resume_offset);
+    finished_ = true;
+    ctx_.queue->wake();
+    return;
+  }
   protocol::StreamFramer framer(ctx_.framer);
   std::vector<Event> events;
   const bool timed = reader_->timed();

@@ -48,12 +48,11 @@ void ObservationQueue::push(SourceBatch&& batch, const std::atomic<bool>& stop) 
   std::unique_lock lock(mu_);
   while (count_ > 0 && count_ + n > max_ && !stop.load())
     not_full_.wait_for(lock, std::chrono::milliseconds(100));
-  const bool was_empty = items_.empty();
   count_ += n;
   items_.push_back(std::move(batch));
   lock.unlock();
   not_empty_.notify_one();
-  if (was_empty && on_push_) on_push_();
+  if (on_push_) on_push_();
 }
 
 void ObservationQueue::pop(std::vector<SourceBatch>& out, std::chrono::milliseconds timeout) {

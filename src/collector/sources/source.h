@@ -49,8 +49,8 @@ class ObservationQueue {
   // Waits up to `timeout` for batches; appends them to `out`.
   void pop(std::vector<SourceBatch>& out, std::chrono::milliseconds timeout);
   void wake();
-  // Called (from the pushing thread) when a batch arrives in an empty queue: the event loop
-  // posts a turn. Set before sources start.
+  // Called (from the pushing thread) after every push: the event loop posts a turn (one
+  // at a time). Set before sources start.
   void on_push(std::function<void()> fn) { on_push_ = std::move(fn); }
 
  private:

@@ -1,13 +1,10 @@
 #include "collector/sources/live_source.h"
 
-#include <poll.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <thread>
 
+#include "io/fd_transport.h"
 #include "io/serial_port.h"
 #include "io/tcp_client.h"
 
@@ -97,30 +94,15 @@ void LiveSource::run() {
     protocol::StreamFramer framer(ctx_.framer);
     std::string lost;
     while (!ctx_.stop->load()) {
-      pollfd p{fd.get(), POLLIN, 0};
-      const int r = ::poll(&p, 1, 10);
+      const io::ReadResult r = io::read_some(fd.get(), buf, std::chrono::milliseconds(10));
       const auto now = steady_ns();
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        lost = std::strerror(errno);
-        break;
-      }
-      if (r == 0) {
+      if (r.kind == io::ReadResult::Kind::Timeout) {
         framer.idle(now, frames);
+      } else if (r.kind == io::ReadResult::Kind::Data) {
+        framer.push({buf.data(), r.n}, now, protocol::Nanos{0}, frames);
       } else {
-        const ssize_t n = ::read(fd.get(), buf.data(), buf.size());
-        if (n > 0) {
-          framer.push({buf.data(), static_cast<std::size_t>(n)}, now, protocol::Nanos{0}, frames);
-        } else if (n == 0) {
-          lost = "end of stream";
-          break;
-        } else if (errno != EAGAIN && errno != EINTR) {
-          lost = std::strerror(errno);
-          break;
-        } else if ((p.revents & (POLLHUP | POLLERR)) != 0) {
-          lost = "hang-up";
-          break;
-        }
+        lost = r.kind == io::ReadResult::Kind::End ? "end of stream" : r.error;
+        break;
       }
       if (!frames.empty()) deliver(frames, events, utc_of);
       update_counters(framer, connections - 1);

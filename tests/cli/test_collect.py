@@ -533,6 +533,28 @@ class StoreLockTest(unittest.TestCase):
         self.assertEqual(code, 1)  # the flush could not be written: a runtime failure
         self.wait_log("frame(s) not written")
 
+    def test_past_the_memory_bound_frames_are_counted_and_exit_1_only_when_asked(self):
+        # --store-queue-frames 2: with the database locked, the 3rd and 4th frames heard
+        # cannot be kept; --exit-on-store-overflow makes that exit 1, naming the count.
+        self.start("--store-queue-frames", "2", "--exit-on-store-overflow")
+        try:
+            self.send([400])
+            self.assertEqual(self.wait_readings(1), 1)
+            locker = sqlite3.connect(self.db, isolation_level=None, timeout=0)
+            locker.execute("BEGIN IMMEDIATE")
+            self.send([401, 402])
+            self.wait_log("database is locked")
+            self.send([403, 404])
+            code = self.proc.wait(timeout=10)
+            locker.execute("ROLLBACK")
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.conn.close()
+        self.assertEqual(code, 1)
+        self.wait_log("memory queue full")
+        self.wait_log("dropped, exiting as asked")
+
     def test_source_events_are_stamped_in_the_scaled_clock(self):
         self.start()
         try:

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstddef>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -49,6 +50,8 @@ struct CollectCliOptions {
   bool no_fsync = false;
   double clock_scale = 1.0;
   int cache_mib = 0;
+  std::size_t store_queue_frames = 1'000'000;
+  bool exit_on_store_overflow = false;
   std::string log_level = "info";
 };
 
@@ -93,6 +96,8 @@ int run_collect(const CollectCliOptions& o) {
   co.synchronous_full = !o.no_fsync;
   co.clock_scale = o.clock_scale;
   co.cache_kib = o.cache_mib * 1024;  // 0: automatic
+  co.writer.queue_frames = o.store_queue_frames;
+  co.exit_on_overflow = o.exit_on_store_overflow;
   co.reload = [o] {
     auto c = collector::load_config_or_default(o.config);
     return c;
@@ -119,6 +124,9 @@ int run_collect(const CollectCliOptions& o) {
   }
   spdlog::info("collect: {} frame(s), {} reading(s), {} rejected, {} event(s), {} commit(s)",
                stats.observations, stats.readings, stats.rejected, stats.events, stats.commits);
+  if (stats.store_failures > 0)
+    spdlog::warn("collect: {} failed store attempt(s); {} frame(s) dropped (queue full)",
+                 stats.store_failures, stats.dropped_frames);
   spdlog::drop("collect");
   return kExitOk;
 }
@@ -172,9 +180,18 @@ Runner setup_collect(CLI::App& app) {
                   "SQLite page cache, MiB (default: 64 when every source is a file, a bulk "
                   "replay; else 0.5, so the daemon stays small)")
       ->check(CLI::Range(0, 4096));
+  sub->add_option("--store-queue-frames", opt->store_queue_frames,
+                  "Frames kept in memory while the database cannot be written (locked, busy, "
+                  "disk full, read-only); beyond that they are counted and logged (default "
+                  "1000000)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000'000}));
+  sub->add_flag("--exit-on-store-overflow", opt->exit_on_store_overflow,
+                "Exit 1 when frames must be dropped because the database stayed unwritable "
+                "past --store-queue-frames (default: keep running, count them)");
   sub->add_option("--log-level", opt->log_level, "trace|debug|info|warn|error (default info)");
   sub->footer(
       "Signals: SIGTERM/SIGINT flush and exit 0; SIGHUP reloads the configuration.\n"
+      "A database that cannot be written is retried with backoff (frames kept in memory).\n"
       "Exit codes: 0 done, 1 runtime failure (database, unreadable file), 2 bad arguments or "
       "configuration.");
   return [opt] { return run_collect(*opt); };

@@ -2,11 +2,19 @@
 
 #include <spdlog/spdlog.h>
 
+#include <SQLiteCpp/Exception.h>
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <stdexcept>
 #include <thread>
 
+#include "collector/service/event_loop.h"
+#include "collector/service/source_component.h"
 #include "collector/sources/source.h"
 
 namespace imsm::collector {
@@ -46,6 +54,18 @@ void decide(Store& store, Validator& validator, const Observation& o, Decisions&
   d.clear();
 }
 
+CollectStats stats_of(const service::WriterStats& w) {
+  CollectStats s;
+  s.observations = w.observations;
+  s.readings = w.readings;
+  s.rejected = w.rejected;
+  s.events = w.events;
+  s.commits = w.commits;
+  s.dropped_frames = w.dropped_frames;
+  s.store_failures = w.store_failures;
+  return s;
+}
+
 }  // namespace
 
 void register_meters(const CollectorConfig& config, Validator& v) {
@@ -64,8 +84,9 @@ void register_stored_meters(Store& store, const CollectorConfig& config, Validat
   }
 }
 
-CollectStats Collector::run(std::atomic<bool>& stop, std::atomic<bool>& reload) {
-  CollectorConfig& config = options_.config;
+namespace {
+
+std::vector<SourceSpec> parse_specs(const CollectorConfig& config) {
   if (config.database.empty()) throw std::runtime_error("no database (--db or collector.database)");
   if (config.sources.empty()) throw std::runtime_error("no source (--source or collector.sources)");
   std::vector<SourceSpec> specs;
@@ -74,172 +95,219 @@ CollectStats Collector::run(std::atomic<bool>& stop, std::atomic<bool>& reload) 
     if (auto err = parse_source(text, s)) throw std::invalid_argument(*err);
     specs.push_back(s);
   }
+  return specs;
+}
 
-  bool all_files = true;
-  for (const auto& s : specs) all_files = all_files && s.kind == SourceSpec::Kind::File;
-  // Live: 512 KiB keeps the daemon under its 10 MB target with 1,000 meters (9.2 MB measured);
-  // a live bus writes a few readings a second, so cache misses cost nothing that matters.
-  const int cache_kib = options_.cache_kib > 0 ? options_.cache_kib : (all_files ? 65536 : 512);
-  const auto store_ptr =
-      open_store(config.database, StoreOptions{false, options_.synchronous_full, cache_kib});
-  Store& store = *store_ptr;
-  Validator validator(config.validation);
-  CollectStats stats;
-  Decisions d;
+// Start-up work on the store: retried with backoff while another connection holds the lock
+// (logged once), until it works or `stop` is set.
+template <typename F>
+void with_retry(const std::atomic<bool>& stop, F&& f) {
+  auto backoff = std::chrono::milliseconds(100);
+  bool logged = false;
+  for (;;) {
+    try {
+      f();
+      return;
+    } catch (const SQLite::Exception& e) {
+      const int code = e.getErrorCode() & 0xff;
+      if ((code != SQLITE_BUSY && code != SQLITE_LOCKED) || stop.load()) throw;
+      if (!logged) spdlog::warn("store: {} at start-up; retrying with backoff", e.what());
+      logged = true;
+    }
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+  }
+}
 
-  // Configure: registry, then the state the last run left, then its undecided frames.
-  store.begin();
-  store.save_registry(config);
-  store.commit();
+// Configure: registry, then the state the last run left, then its undecided frames.
+void resume_store(Store& store, Validator& validator, const CollectorConfig& config,
+                  const std::atomic<bool>& stop) {
+  with_retry(stop, [&] {
+    store.begin();
+    store.save_registry(config);
+    store.commit();
+  });
   register_meters(config, validator);
   register_stored_meters(store, config, validator);
   for (const auto& s : store.load_meter_states()) validator.restore(s);
-  {
-    auto pending = store.load_pending();
+  auto pending = store.load_pending();
+  Decisions d;
+  with_retry(stop, [&] {
+    Validator trial = validator;  // a failed attempt must not advance the validator
     store.begin();
     for (const auto& o : pending) {
-      validator.process(o, d);
-      store.apply(d, validator);
+      trial.process(o, d);
+      store.apply(d, trial);
       d.clear();
     }
     store.commit();
-    if (!pending.empty())
-      spdlog::info("resumed {} undecided frame(s) from the journal", pending.size());
-  }
+    validator = std::move(trial);
+  });
+  if (!pending.empty())
+    spdlog::info("resumed {} undecided frame(s) from the journal", pending.size());
+  // No count of readings here: it scanned every block at start-up (issue 9).
   spdlog::info("database {}: {} meter(s) known", config.database, validator.meters().size());
+}
 
-  // Start the sources in order.
-  ObservationQueue queue;
-  std::atomic<bool> source_stop{false};
-  ClockMap clock;
-  const UtcMicros replay_start = options_.replay_start.value_or(clock.utc0);
-  std::vector<std::unique_ptr<Source>> sources;
-  std::map<std::uint32_t, SourceCounters> stored_counters;
-  std::map<std::uint32_t, std::uint64_t> next_offset;
+struct SourceSet {
+  std::vector<std::unique_ptr<service::SourceComponent>> components;
+  std::map<std::uint32_t, SourceCounters> stored;  // counters at start-up
+  bool any_live = false;
+};
+
+// A file shorter than what was journaled from its path is another capture (issue 14: a path
+// alone does not identify a capture): said, and replayed from its start. A content hash
+// stored with the source (schema 4) would also catch a replacement of the same size.
+bool shorter_than_journaled(const SourceSpec& spec, std::uint64_t last_offset) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(spec.path, ec);
+  if (ec || size >= last_offset) return false;
+  spdlog::warn(
+      "source {}: holds {} bytes, less than the {} journaled from this path before: "
+      "a different capture; replaying it from the start",
+      spec.name, size, last_offset);
+  return true;
+}
+
+SourceSet make_sources(Store& store, const std::vector<SourceSpec>& specs,
+                       const CollectOptions& options, ObservationQueue& queue,
+                       const ClockMap& clock, const std::atomic<bool>& stop) {
+  SourceSet set;
+  const UtcMicros replay_start = options.replay_start.value_or(clock.utc0);
   for (const auto& spec : specs) {
     SourceContext ctx;
-    store.begin();
-    ctx.source_id = store.source_id(spec.name);
-    store.commit();
+    with_retry(stop, [&] {
+      store.begin();
+      ctx.source_id = store.source_id(spec.name);
+      store.commit();
+    });
     ctx.queue = &queue;
-    ctx.stop = &source_stop;
     ctx.clock = clock;
-    ctx.framer = framer_options(config.validation);
+    ctx.framer = framer_options(options.config.validation);
     ctx.replay_start = replay_start;
-    ctx.clock_scale = options_.clock_scale;
-    const SourceCounters before = store.source_counters(ctx.source_id);
-    stored_counters[ctx.source_id] = before;
+    ctx.clock_scale = options.clock_scale;
+    SourceCounters& before = set.stored[ctx.source_id];
+    before = store.source_counters(ctx.source_id);
     if (spec.kind == SourceSpec::Kind::File && spec.path != "-") {
+      if (shorter_than_journaled(spec, before.last_offset)) before.last_offset = 0;
       ctx.resume_offset = before.last_offset;
       if (before.last_offset > 0)
         spdlog::info("source {}: resuming after byte offset {} (journaled earlier)", spec.name,
                      before.last_offset);
     }
-    auto src = make_source(spec, std::move(ctx));
-    src->open();
-    sources.push_back(std::move(src));
+    set.components.push_back(std::make_unique<service::SourceComponent>(spec, std::move(ctx)));
+    set.any_live = set.any_live || spec.kind != SourceSpec::Kind::File;
   }
-  std::vector<std::thread> threads;
-  for (auto& s : sources) threads.emplace_back([&s] { s->run(); });
+  return set;
+}
 
-  auto save_counters = [&] {
-    for (auto& s : sources) {
-      SourceCounters c = add(stored_counters[s->id()], s->counters());
-      c.last_offset = std::max(c.last_offset, next_offset[s->id()]);
-      store.save_source_counters(s->id(), c);
+// The counters a source's row holds: what earlier runs stored plus this run's (restored, not
+// added again: a resumed file leaves out what it re-read below its resume offset).
+// `all_journaled`: every frame the source delivered is in this batch (the final commit), so a
+// consumed file's end offset may be kept (the next run then need not re-frame it).
+SourceCounters merged_counters(const SourceCounters& stored, const Source& s,
+                               const service::StoreWriter& writer, bool all_journaled) {
+  SourceCounters c = add(stored, s.counters());
+  c.last_offset = std::max(c.last_offset, writer.next_offset(s.id()));
+  if (all_journaled) c.last_offset = std::max(c.last_offset, s.end_offset());
+  const auto rejects = writer.rejects(s.id());
+  for (std::size_t i = 0; i < kRejectReasonCount; ++i)
+    c.rejected[i] = stored.rejected[i] + rejects[i];
+  return c;
+}
+
+}  // namespace
+
+CollectStats Collector::run(std::atomic<bool>& stop, std::atomic<bool>& reload) {
+  CollectorConfig& config = options_.config;
+  const std::vector<SourceSpec> specs = parse_specs(config);
+  bool all_files = true;
+  for (const auto& s : specs) all_files = all_files && s.kind == SourceSpec::Kind::File;
+  // Live: 512 KiB keeps the daemon under its 10 MB target with 1,000 meters (9.2 MB measured);
+  // a live bus writes a few readings a second, so cache misses cost nothing that matters.
+  const int cache_kib = options_.cache_kib > 0 ? options_.cache_kib : (all_files ? 65536 : 512);
+  const auto store_ptr = open_store(
+      config.database,
+      StoreOptions{false, options_.synchronous_full, cache_kib, options_.busy_timeout_ms});
+  Store& store = *store_ptr;
+  Validator validator(config.validation);
+  resume_store(store, validator, config, stop);
+
+  const service::SystemClock system_clock;
+  const service::Clock& clock = options_.clock ? *options_.clock : system_clock;
+  ObservationQueue queue;
+  const ClockMap clock_map;
+  SourceSet sources = make_sources(store, specs, options_, queue, clock_map, stop);
+  service::WriterOptions wopt = options_.writer;
+  wopt.commit_every = std::chrono::milliseconds(config.commit_interval_ms);
+  bool final_commit = false;
+  service::StoreWriter writer(store, validator, clock, wopt, [&](Store& st) {
+    for (auto& c : sources.components) {
+      const Source& s = c->source();
+      st.save_source_counters(s.id(), merged_counters(sources.stored[s.id()], s, writer,
+                                                      final_commit && writer.drained()));
     }
-  };
+  });
+  // Declared last: destroyed first, so every source thread is joined before what it uses.
+  service::EventLoop loop(options_.tick);
+  loop.add(writer);
+  for (auto& c : sources.components) loop.add(*c);
+  queue.on_push([&loop] { loop.wake(); });
+  loop.start_all();
 
-  auto last_commit = std::chrono::steady_clock::now();
-  const auto commit_every = std::chrono::milliseconds(config.commit_interval_ms);
-  UtcMicros clock_now = 0;  // latest arrival seen: the replay clock for file sources
-  UtcMicros last_sweep = 0;
-  bool any_live = false;
-  for (auto& s : sources) any_live = any_live || s->live();
   std::vector<SourceBatch> batches;
-
-  auto sweep = [&](UtcMicros now) {
-    validator.sweep(now, d);
-    if (!d.empty()) {
-      store.begin();
-      stats.events += d.events.size();
-      store.apply(d, validator);
-    }
-    d.clear();
-    last_sweep = now;
-  };
-
-  // The clock moves with the arrivals: silent meters are found before the next frame counts.
-  auto ingest_one = [&](Observation& o) {
-    if (o.received_at > clock_now) {
-      clock_now = o.received_at;
-      if (clock_now - last_sweep >= kSweepEveryUs) sweep(clock_now);
-    }
-    store.journal(o);
-    decide(store, validator, o, d, stats);
-    auto& next = next_offset[o.source_id];
-    next = std::max(next, o.stream_offset + protocol::kFrameSize);
-  };
-  // One batch from a source: its frames, then its events (source_up, source_down).
-  auto ingest_batch = [&](SourceBatch& b) {
-    store.begin();
-    for (auto& o : b.observations) ingest_one(o);
-    for (auto& e : b.events) d.events.push_back(e);
-    stats.events += d.events.size();
-    store.apply(d, validator);
-    d.clear();
-  };
-
-  for (;;) {
+  auto take = [&] {
     batches.clear();
-    queue.pop(batches, std::chrono::milliseconds(50));
-    for (auto& b : batches) ingest_batch(b);
-    if (any_live) {
-      const UtcMicros now =
-          clock.utc0 + static_cast<UtcMicros>(static_cast<double>(now_utc() - clock.utc0) *
+    queue.pop(batches, std::chrono::milliseconds(0));
+    for (auto& b : batches) {
+      if (writer.full() && !writer.failing()) writer.poll();
+      writer.submit(std::move(b));
+    }
+  };
+  auto turn = [&] {
+    // Files wait (backpressure) while the memory queue is full; live buses cannot.
+    if (sources.any_live || !writer.full()) take();
+    if (sources.any_live) {
+      const auto now = clock_map.utc0 +
+                       static_cast<UtcMicros>(static_cast<double>(clock.utc() - clock_map.utc0) *
                                               options_.clock_scale);
-      if (now - last_sweep >= kSweepEveryUs) sweep(std::max(now, clock_now));
+      writer.sweep(now);
     }
-    const auto steady = std::chrono::steady_clock::now();
-    if (store.in_transaction() && steady - last_commit >= commit_every) {
-      save_counters();
-      store.commit();
-      stats.commits++;
-      last_commit = steady;
-    } else if (!store.in_transaction()) {
-      last_commit = steady;
-    }
-    if (reload.exchange(false) && options_.reload) {
-      try {
-        CollectorConfig fresh = options_.reload();
-        store.begin();
-        store.save_registry(fresh);
-        register_meters(fresh, validator);
-        config.meters = fresh.meters;
-        config.tariffs = fresh.tariffs;
-        spdlog::info("configuration reloaded: {} registered meter(s)", fresh.meters.size());
-      } catch (const std::exception& e) {
-        spdlog::error("reload failed, keeping the old configuration: {}", e.what());
-      }
-    }
-    if (stop.load()) break;
-    bool all_done = true;
-    for (auto& s : sources) all_done = all_done && s->finished();
-    if (all_done) break;  // what they queued last is drained below
-  }
-  source_stop = true;
-  queue.wake();
-  for (auto& t : threads) t.join();
+    if (reload.exchange(false) && options_.reload) apply_reload(writer, validator);
+    if (options_.exit_on_overflow && writer.stats().dropped_frames > 0)
+      throw std::runtime_error(fmt::format(
+          "store failing ({}) and the memory queue full: {} frame(s) dropped, exiting as asked",
+          writer.health().reason, writer.stats().dropped_frames));
+  };
+  auto until = [&] {
+    if (stop.load()) return true;
+    for (auto& c : sources.components)
+      if (!c->done()) return false;
+    return !writer.failing();  // what they queued last is drained below
+  };
+  loop.run(turn, until);
+  loop.stop_all();  // joins the source threads
   // Whatever the sources queued while stopping is still journaled: nothing is dropped.
-  batches.clear();
-  queue.pop(batches, std::chrono::milliseconds(0));
-  for (auto& b : batches) ingest_batch(b);
-  if (clock_now > 0) sweep(clock_now);
-  store.begin();
-  save_counters();
-  store.commit();
-  stats.commits++;
-  return stats;
+  take();
+  final_commit = true;
+  if (!writer.finish())
+    throw std::runtime_error(fmt::format("store: {}: {} frame(s) not written",
+                                         writer.health().reason, writer.kept_frames()));
+  return stats_of(writer.stats());
+}
+
+void Collector::apply_reload(service::StoreWriter& writer, Validator& validator) {
+  CollectorConfig& config = options_.config;
+  try {
+    CollectorConfig fresh = options_.reload();
+    writer.reload(fresh);
+    register_meters(fresh, validator);
+    config.meters = fresh.meters;
+    config.tariffs = fresh.tariffs;
+    spdlog::info("configuration reloaded: {} registered meter(s)", fresh.meters.size());
+  } catch (const std::exception& e) {
+    spdlog::error("reload failed, keeping the old configuration: {}", e.what());
+  }
 }
 
 CollectStats rebuild(Store& store, const CollectorConfig& config) {

@@ -124,6 +124,8 @@ struct SourceCounters {
   std::uint64_t skipped_end = 0;
   std::uint64_t reconnects = 0;
   std::uint64_t last_offset = 0;  // highest stream offset journaled + 1 (file sources)
+  // Frames the validator rejected, per RejectReason (counted by the ingest loop).
+  std::array<std::uint64_t, kRejectReasonCount> rejected{};
 };
 
 }  // namespace imsm::collector

@@ -8,20 +8,6 @@
 
 namespace imsm::io {
 
-bool write_all(int fd, const void* buf, std::size_t n) {
-  const auto* p = static_cast<const unsigned char*>(buf);
-  while (n > 0) {
-    const ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    p += w;
-    n -= static_cast<std::size_t>(w);
-  }
-  return true;
-}
-
 namespace {
 
 speed_t to_speed(int baud) {

@@ -205,6 +205,39 @@ class CollectTest(unittest.TestCase):
                                                            (1 << 24) + 1])
         self.assertEqual(query(self.db, "SELECT count(*) FROM pending")[0][0], 0)
 
+    def test_second_replay_of_one_file_restores_the_counters_instead_of_adding_them(self):
+        # 4 frames with 5 bytes of noise between the 2nd and 3rd: 53 bytes in, 4 frames, and
+        # the 5 noise bytes skipped (no stop byte where one is due). A second replay of the
+        # same file journals nothing and must leave every counter as the first run left it.
+        noise = b"\x01\x02\x03\x04\x05"
+        bursts = [(0.0, frame(21, 10)), (CADENCE, frame(21, 11)),
+                  (2 * CADENCE, noise + frame(21, 12)), (3 * CADENCE, frame(21, 13))]
+        cap = self.path("twice.bin")
+        write_capture(cap, bursts)
+        self.collect(cap)
+        src = lambda: jsonl(run(BINARY, "meters", "--db", self.db, "--sources").stdout)[0]
+        first = src()
+        self.assertEqual(first["bytes_in"], 4 * 12 + 5)
+        self.assertEqual(first["frames"], 4)
+        self.collect(cap)
+        self.assertEqual(src(), first)
+        self.assertEqual(query(self.db, "SELECT count(*) FROM frames")[0][0], 4)
+
+    def test_a_shorter_capture_at_a_known_path_is_another_capture_and_is_replayed(self):
+        # Issue 14: rot.bin overwritten with a new, shorter capture (2 frames = 24 bytes, less
+        # than the 48 journaled from that path) must not be skipped as "already journaled".
+        cap = self.path("rot.bin")
+        write_capture(cap, [(i * CADENCE, frame(23, 10 + i)) for i in range(4)])
+        self.collect(cap)
+        write_capture(cap, [(i * CADENCE, frame(24, 50 + i)) for i in range(2)])
+        p = self.collect(cap)
+        self.assertIn(b"a different capture", p.stderr)
+        self.assertEqual([r["meter_id"] for r in self.readings("--meter", "24")], [24, 24])
+        # Replaying it once more finds it consumed: nothing is read or added again.
+        p = self.collect(cap)
+        self.assertIn(b"already consumed", p.stderr)
+        self.assertEqual(query(self.db, "SELECT count(*) FROM frames")[0][0], 6)
+
     def test_kill_9_during_ingest_loses_nothing_committed_and_duplicates_nothing(self):
         n_meters, cycles = 200, 600
         bursts = []
@@ -380,6 +413,168 @@ class LiveTcpTest(unittest.TestCase):
         src = jsonl(run(BINARY, "meters", "--db", db, "--sources").stdout)[0]
         self.assertGreaterEqual(src["reconnects"], 1)
         tmp.cleanup()
+
+
+class StoreLockTest(unittest.TestCase):
+    """Issue 9: another process holding BEGIN IMMEDIATE on the database while `collect` reads a
+    live TCP source. The collector keeps the frames in memory, logs once, retries with
+    backoff, writes everything once the lock is gone, and SIGTERM still exits 0 within 2 s.
+    Every step waits on a handshake (a log line, a row count), not on a fixed sleep."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.db = os.path.join(self.tmp.name, "lock.db")
+        self.cfg = os.path.join(self.tmp.name, "c.toml")
+        with open(self.cfg, "w") as f:
+            f.write("[[meter]]\nid = 62\n")
+        self.srv = socket.socket()
+        self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(1)
+        self.srv.settimeout(10)
+        self.lines = []
+        self.cond = threading.Condition()
+
+    def tearDown(self):
+        self.reader.join(timeout=10)
+        self.proc.stderr.close()
+        self.srv.close()
+        self.tmp.cleanup()
+
+    def start(self, *extra):
+        port = self.srv.getsockname()[1]
+        self.proc = subprocess.Popen(
+            [BINARY, "collect", "--source", "tcp:127.0.0.1:%d" % port, "--db", self.db,
+             "--config", self.cfg, "--commit-interval-ms", "50", "--clock-scale", "1000",
+             "--log-level", "debug", *extra],
+            env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.reader = threading.Thread(target=self.read_log, daemon=True)
+        self.reader.start()
+        self.conn, _ = self.srv.accept()
+
+    def read_log(self):
+        for line in self.proc.stderr:
+            with self.cond:
+                self.lines.append(line.decode(errors="replace"))
+                self.cond.notify_all()
+
+    def wait_log(self, text, count=1, timeout=10):
+        with self.cond:
+            ok = self.cond.wait_for(lambda: sum(text in l for l in self.lines) >= count, timeout)
+        self.assertTrue(ok, "no %r in the log:\n%s" % (text, "".join(self.lines)))
+
+    def send(self, kwh_values):
+        # 60 ms apart: more than the 20 ms idle gap, so each frame is a burst of its own;
+        # 60 s apart at --clock-scale 1000, a plausible cadence for 1 kWh steps.
+        for k in kwh_values:
+            self.conn.sendall(frame(62, k))
+            time.sleep(0.06)
+
+    def wait_readings(self, n, timeout=10):
+        deadline = time.time() + timeout
+        got = -1
+        while time.time() < deadline:
+            got = query(self.db, "SELECT count(*) FROM readings")[0][0]
+            if got >= n:
+                break
+            time.sleep(0.02)
+        return got
+
+    def test_a_held_write_lock_is_waited_out_and_nothing_heard_meanwhile_is_lost(self):
+        self.start()
+        try:
+            self.send(range(100, 103))
+            self.assertEqual(self.wait_readings(3), 3)
+            locker = sqlite3.connect(self.db, isolation_level=None, timeout=0)
+            locker.execute("BEGIN IMMEDIATE")
+            self.send(range(103, 108))  # heard while the database is locked
+            self.wait_log("database is locked")
+            self.wait_log("still failing", count=3)  # retried with backoff, still running
+            self.assertIsNone(self.proc.poll())
+            self.assertEqual(locker.execute("SELECT count(*) FROM readings").fetchone()[0], 3)
+            locker.execute("ROLLBACK")
+            locker.close()
+            self.wait_log("writable again")
+            self.assertEqual(self.wait_readings(8), 8)
+            self.send(range(108, 110))  # and the collector carries on
+            self.assertEqual(self.wait_readings(10), 10)
+            t0 = time.time()
+            self.proc.send_signal(signal.SIGTERM)
+            self.assertEqual(self.proc.wait(timeout=10), 0)
+            self.assertLess(time.time() - t0, 2.0, "SIGTERM must flush and exit within 2 s")
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.conn.close()
+        self.assertEqual(sum("keeping frames in memory" in l for l in self.lines), 1,
+                         "the error is logged once (retries at debug level)")
+        kwh = [r[0] for r in query(self.db, "SELECT total_kwh FROM readings ORDER BY "
+                                            "received_at_us")]
+        self.assertEqual(kwh, list(range(100, 110)))
+
+    def test_sigterm_while_the_lock_is_held_exits_within_2_s_naming_what_was_lost(self):
+        self.start()
+        try:
+            self.send([200])
+            self.assertEqual(self.wait_readings(1), 1)
+            locker = sqlite3.connect(self.db, isolation_level=None, timeout=0)
+            locker.execute("BEGIN IMMEDIATE")
+            self.send([201, 202])
+            self.wait_log("database is locked")
+            t0 = time.time()
+            self.proc.send_signal(signal.SIGTERM)
+            code = self.proc.wait(timeout=10)
+            self.assertLess(time.time() - t0, 2.0)
+            locker.execute("ROLLBACK")
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.conn.close()
+        self.assertEqual(code, 1)  # the flush could not be written: a runtime failure
+        self.wait_log("frame(s) not written")
+
+    def test_past_the_memory_bound_frames_are_counted_and_exit_1_only_when_asked(self):
+        # --store-queue-frames 2: with the database locked, the 3rd and 4th frames heard
+        # cannot be kept; --exit-on-store-overflow makes that exit 1, naming the count.
+        self.start("--store-queue-frames", "2", "--exit-on-store-overflow")
+        try:
+            self.send([400])
+            self.assertEqual(self.wait_readings(1), 1)
+            locker = sqlite3.connect(self.db, isolation_level=None, timeout=0)
+            locker.execute("BEGIN IMMEDIATE")
+            self.send([401, 402])
+            self.wait_log("database is locked")
+            self.send([403, 404])
+            code = self.proc.wait(timeout=10)
+            locker.execute("ROLLBACK")
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.conn.close()
+        self.assertEqual(code, 1)
+        self.wait_log("memory queue full")
+        self.wait_log("dropped, exiting as asked")
+
+    def test_source_events_are_stamped_in_the_scaled_clock(self):
+        self.start()
+        try:
+            self.send([300, 301])
+            self.assertEqual(self.wait_readings(2), 2)
+            self.conn.close()  # the converter drops the link: source_down
+            self.wait_log("lost (end of stream)")
+            self.proc.send_signal(signal.SIGTERM)
+            self.assertEqual(self.proc.wait(timeout=10), 0)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+        ev = {e["kind"]: e["at"] for e in jsonl(run(BINARY, "events", "--db", self.db).stdout)}
+        rows = jsonl(run(BINARY, "readings", "--db", self.db).stdout)
+        last_reading = rows[-1]["received_at"]
+        # The link dropped after the second frame: in the readings' clock (x1000) at least
+        # 60 s after the first reading, and never before the last one. In wall-clock time
+        # it would be only ~0.1 s after source_up, before the readings' scaled times.
+        self.assertGreaterEqual(ev["source_down"], last_reading)
+        self.assertLessEqual(ev["source_up"], rows[0]["received_at"])
 
 
 if __name__ == "__main__":

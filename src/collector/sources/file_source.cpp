@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
 #include <stdexcept>
 
 namespace imsm::collector {
@@ -20,12 +21,24 @@ void FileSource::open() {
   if (reader_->empty_times())
     spdlog::warn("source {}: {} holds no timing line: replayed without arrival times", spec_.name,
                  *reader_->empty_times());
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(spec_.path, ec);
+  consumed_ = !ec && spec_.path != "-" && ctx_.resume_offset > 0 && size == ctx_.resume_offset;
+  if (consumed_) return;  // not re-read nor re-framed
   spdlog::info("source {}: replay{}", spec_.name,
                reader_->timed() ? " with arrival times from " + *reader_->times_path()
                                 : " without arrival times (frames stamped as read)");
 }
 
 void FileSource::run() {
+  set_health(service::Health::ok());
+  if (consumed_) {
+    spdlog::info("source {}: already consumed to its end ({} bytes) by an earlier run", spec_.name,
+                 ctx_.resume_offset);
+    finished_ = true;
+    ctx_.queue->wake();
+    return;
+  }
   protocol::StreamFramer framer(ctx_.framer);
   std::vector<Event> events;
   const bool timed = reader_->timed();
@@ -33,6 +46,7 @@ void FileSource::run() {
     if (timed && f.time) return ctx_.replay_start + f.time->count() / 1000;
     return now_utc();
   };
+  bool complete = false;
   try {
     auto failure = reader_->run(framer, [&](std::vector<protocol::LocatedFrame>& frames) {
       if (ctx_.stop->load()) throw Stopped{};
@@ -40,9 +54,14 @@ void FileSource::run() {
       update_counters(framer, 0);
     });
     if (failure) spdlog::error("source {}: {}", spec_.name, *failure);
+    complete = !failure;
   } catch (const Stopped&) {
   }
   update_counters(framer, 0);
+  {
+    std::lock_guard lock(counters_mu_);
+    if (complete) end_offset_ = framer.bytes_in();
+  }
   spdlog::info("source {}: done, {} bytes, {} frames, {} bytes skipped", spec_.name,
                framer.bytes_in(), framer.frames_out(), framer.skipped().total());
   finished_ = true;

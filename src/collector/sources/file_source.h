@@ -20,6 +20,7 @@ class FileSource : public Source {
 
  private:
   std::optional<io::CaptureReader> reader_;
+  bool consumed_ = false;  // an earlier run read it to its end: nothing to do
 };
 
 }  // namespace imsm::collector

@@ -1,13 +1,10 @@
 #include "collector/sources/live_source.h"
 
-#include <poll.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <thread>
 
+#include "io/fd_transport.h"
 #include "io/serial_port.h"
 #include "io/tcp_client.h"
 
@@ -62,6 +59,8 @@ void LiveSource::run() {
   auto utc_of = [&](const protocol::LocatedFrame& f) -> UtcMicros {
     return f.time ? ctx_.clock.to_utc(*f.time) : now_utc();
   };
+  // source_up/source_down in the readings' (scaled) time, not the wall clock.
+  auto event_now = [&] { return ctx_.clock.to_utc(steady_ns()); };
   auto backoff = ctx_.backoff_min;
   std::uint64_t connections = 0;
   bool reported_down = false;
@@ -72,8 +71,9 @@ void LiveSource::run() {
     if (!fd) {
       if (!reported_down) {
         spdlog::warn("source {}: {}; retrying with backoff", spec_.name, error);
-        events.push_back(Event{now_utc(), EventKind::SourceDown, std::nullopt, ctx_.source_id,
+        events.push_back(Event{event_now(), EventKind::SourceDown, std::nullopt, ctx_.source_id,
                                EventDetail{}.add("error", error)});
+        set_health(service::Health::degraded(error));
         deliver(frames, events, utc_of);
         reported_down = true;
       }
@@ -85,38 +85,24 @@ void LiveSource::run() {
     backoff = ctx_.backoff_min;
     spdlog::info("source {}: connected", spec_.name);
     events.push_back(
-        Event{now_utc(), EventKind::SourceUp, std::nullopt, ctx_.source_id,
+        Event{event_now(), EventKind::SourceUp, std::nullopt, ctx_.source_id,
               EventDetail{}.add("connection", static_cast<std::int64_t>(connections))});
     deliver(frames, events, utc_of);
+    set_health(service::Health::ok());
     reported_down = false;
 
     protocol::StreamFramer framer(ctx_.framer);
     std::string lost;
     while (!ctx_.stop->load()) {
-      pollfd p{fd.get(), POLLIN, 0};
-      const int r = ::poll(&p, 1, 10);
+      const io::ReadResult r = io::read_some(fd.get(), buf, std::chrono::milliseconds(10));
       const auto now = steady_ns();
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        lost = std::strerror(errno);
-        break;
-      }
-      if (r == 0) {
+      if (r.kind == io::ReadResult::Kind::Timeout) {
         framer.idle(now, frames);
+      } else if (r.kind == io::ReadResult::Kind::Data) {
+        framer.push({buf.data(), r.n}, now, protocol::Nanos{0}, frames);
       } else {
-        const ssize_t n = ::read(fd.get(), buf.data(), buf.size());
-        if (n > 0) {
-          framer.push({buf.data(), static_cast<std::size_t>(n)}, now, protocol::Nanos{0}, frames);
-        } else if (n == 0) {
-          lost = "end of stream";
-          break;
-        } else if (errno != EAGAIN && errno != EINTR) {
-          lost = std::strerror(errno);
-          break;
-        } else if ((p.revents & (POLLHUP | POLLERR)) != 0) {
-          lost = "hang-up";
-          break;
-        }
+        lost = r.kind == io::ReadResult::Kind::End ? "end of stream" : r.error;
+        break;
       }
       if (!frames.empty()) deliver(frames, events, utc_of);
       update_counters(framer, connections - 1);
@@ -131,8 +117,9 @@ void LiveSource::run() {
     }
     if (!lost.empty()) {
       spdlog::warn("source {}: lost ({}); reopening", spec_.name, lost);
-      events.push_back(Event{now_utc(), EventKind::SourceDown, std::nullopt, ctx_.source_id,
+      events.push_back(Event{event_now(), EventKind::SourceDown, std::nullopt, ctx_.source_id,
                              EventDetail{}.add("error", lost)});
+      set_health(service::Health::degraded("lost: " + lost));
       reported_down = true;
     }
     deliver(frames, events, utc_of);

@@ -52,6 +52,7 @@ void ObservationQueue::push(SourceBatch&& batch, const std::atomic<bool>& stop) 
   items_.push_back(std::move(batch));
   lock.unlock();
   not_empty_.notify_one();
+  if (on_push_) on_push_();
 }
 
 void ObservationQueue::pop(std::vector<SourceBatch>& out, std::chrono::milliseconds timeout) {
@@ -66,6 +67,7 @@ void ObservationQueue::pop(std::vector<SourceBatch>& out, std::chrono::milliseco
 
 void ObservationQueue::wake() {
   not_empty_.notify_all();
+  not_full_.notify_all();
 }
 
 SourceCounters Source::counters() const {
@@ -73,16 +75,37 @@ SourceCounters Source::counters() const {
   return counters_;
 }
 
+service::Health Source::health() const {
+  std::lock_guard lock(counters_mu_);
+  return health_;
+}
+
+void Source::set_health(service::Health h) {
+  std::lock_guard lock(counters_mu_);
+  health_ = std::move(h);
+}
+
+std::uint64_t Source::end_offset() const {
+  std::lock_guard lock(counters_mu_);
+  return end_offset_;
+}
+
+// Bytes and frames below the resume offset are left out exactly; skipped bytes as of the
+// last block that ended at or before it (a resumed run re-frames the file from offset 0).
 void Source::update_counters(const protocol::StreamFramer& framer, std::uint64_t reconnects) {
   std::lock_guard lock(counters_mu_);
   const auto& s = framer.skipped();
-  counters_.bytes_in = base_.bytes_in + framer.bytes_in();
-  counters_.frames = base_.frames + framer.frames_out();
+  const std::uint64_t resume = ctx_.resume_offset;
+  if (resume > 0 && framer.bytes_in() <= resume) resumed_skipped_ = s;
+  const auto& r = resumed_skipped_;
+  auto skipped = [&](protocol::SkipReason why) { return s[why] - r[why]; };
+  counters_.bytes_in = base_.bytes_in + framer.bytes_in() - std::min(framer.bytes_in(), resume);
+  counters_.frames = base_.frames + framer.frames_out() - resumed_frames_;
   counters_.shared_frames = shared_frames_;
-  counters_.skipped_no_stop = base_.skipped_no_stop + s[protocol::SkipReason::NoStopByte];
-  counters_.skipped_padding = base_.skipped_padding + s[protocol::SkipReason::NonZeroPadding];
-  counters_.skipped_gap = base_.skipped_gap + s[protocol::SkipReason::CutByGap];
-  counters_.skipped_end = base_.skipped_end + s[protocol::SkipReason::CutAtEnd];
+  counters_.skipped_no_stop = base_.skipped_no_stop + skipped(protocol::SkipReason::NoStopByte);
+  counters_.skipped_padding = base_.skipped_padding + skipped(protocol::SkipReason::NonZeroPadding);
+  counters_.skipped_gap = base_.skipped_gap + skipped(protocol::SkipReason::CutByGap);
+  counters_.skipped_end = base_.skipped_end + skipped(protocol::SkipReason::CutAtEnd);
   counters_.reconnects = reconnects;
 }
 
@@ -91,8 +114,12 @@ void Source::deliver(std::vector<protocol::LocatedFrame>& frames, std::vector<Ev
   SourceBatch batch;
   batch.observations.reserve(frames.size());
   for (const auto& f : frames) {
+    if (f.offset < ctx_.resume_offset) {  // journaled (and counted) by an earlier run
+      std::lock_guard lock(counters_mu_);
+      ++resumed_frames_;
+      continue;
+    }
     if (f.burst == protocol::Burst::Shared) ++shared_frames_;
-    if (f.offset < ctx_.resume_offset) continue;  // journaled by an earlier run
     Observation o;
     o.source_id = ctx_.source_id;
     o.received_at = utc_of(f);

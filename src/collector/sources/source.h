@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "collector/observation.h"
+#include "collector/service/health.h"
 #include "collector/store/store.h"
 #include "collector/validate/validator.h"
 
@@ -48,6 +49,9 @@ class ObservationQueue {
   // Waits up to `timeout` for batches; appends them to `out`.
   void pop(std::vector<SourceBatch>& out, std::chrono::milliseconds timeout);
   void wake();
+  // Called (from the pushing thread) after every push: the event loop posts a turn (one
+  // at a time). Set before sources start.
+  void on_push(std::function<void()> fn) { on_push_ = std::move(fn); }
 
  private:
   std::mutex mu_;
@@ -55,6 +59,7 @@ class ObservationQueue {
   std::vector<SourceBatch> items_;
   std::size_t count_ = 0;
   std::size_t max_;
+  std::function<void()> on_push_;
 };
 
 // Maps the monotonic clock to UTC, once, at start-up.
@@ -104,13 +109,19 @@ class Source {
   [[nodiscard]] bool finished() const { return finished_.load(); }
   // Live sources never finish by themselves.
   [[nodiscard]] virtual bool live() const = 0;
+  // This run's counters (what an earlier run of a resumed file counted is left out).
   [[nodiscard]] SourceCounters counters() const;
+  // File sources, once finished: the bytes consumed (the next run resumes there).
+  [[nodiscard]] std::uint64_t end_offset() const;
+  // ok while reading (a live source connected), degraded with the error while reopening.
+  [[nodiscard]] service::Health health() const;
 
  protected:
   // Converts framed output to observations and queues them with any events.
   void deliver(std::vector<protocol::LocatedFrame>& frames, std::vector<Event>& events,
                const std::function<UtcMicros(const protocol::LocatedFrame&)>& utc_of);
   void update_counters(const protocol::StreamFramer& framer, std::uint64_t reconnects);
+  void set_health(service::Health h);
 
   SourceSpec spec_;
   SourceContext ctx_;
@@ -120,6 +131,12 @@ class Source {
   std::uint64_t shared_frames_ = 0;
   // Counters from earlier connections' framers (live sources start a framer per connection).
   SourceCounters base_;
+  service::Health health_;
+  // File sources resumed after `resume_offset`: what this run framed below it was counted
+  // by an earlier run (restored, not added again).
+  std::uint64_t resumed_frames_ = 0;
+  protocol::SkipCounts resumed_skipped_;
+  std::uint64_t end_offset_ = 0;  // file sources: bytes consumed when finished
 };
 
 [[nodiscard]] std::unique_ptr<Source> make_source(const SourceSpec& spec, SourceContext ctx);

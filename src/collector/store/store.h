@@ -35,6 +35,9 @@ struct StoreOptions {
   bool read_only = false;
   bool synchronous_full = true;  // fsync at every commit (durable against power loss)
   int cache_kib = 2048;          // SQLite page cache: bounds the daemon's memory
+  // How long a statement waits for another connection's lock before SQLITE_BUSY. The
+  // collector's writer keeps it short: it retries with backoff and stays responsive.
+  int busy_timeout_ms = 10'000;
 };
 
 struct MeterInfo {

@@ -220,6 +220,8 @@ void SqliteRollups::flush() {
 void SqliteRollups::forget() {
   meters_.clear();
   recompute_.clear();
+  for (auto* st : {&upsert_, &select_hour_, &before_, &after_, &range_, &delete_range_})
+    st->tryReset();
 }
 
 // From the hour of the reading before the change to the hour of the reading after it (a late

@@ -35,18 +35,19 @@ SQLite::Database open_database(const std::string& path, const StoreOptions& o) {
   static const bool once = configure_sqlite();
   static_cast<void>(once);
   if (!o.read_only)
-    return SQLite::Database(
-        path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLITE_OPEN_NOMUTEX, 10'000);
+    return SQLite::Database(path,
+                            SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                            o.busy_timeout_ms);
   if (!std::filesystem::exists(path))
     throw std::runtime_error(fmt::format("{}: no such database", path));
   try {
-    SQLite::Database db(path, SQLite::OPEN_READONLY | SQLITE_OPEN_NOMUTEX, 10'000);
+    SQLite::Database db(path, SQLite::OPEN_READONLY | SQLITE_OPEN_NOMUTEX, o.busy_timeout_ms);
     db.execAndGet("PRAGMA user_version");  // the first read opens the WAL index
     return db;
   } catch (const SQLite::Exception&) {
     const std::string uri = "file:" + path + "?immutable=1";
     return SQLite::Database(uri, SQLite::OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
-                            10'000);
+                            o.busy_timeout_ms);
   }
 }
 
@@ -315,6 +316,10 @@ void SqliteStore::commit() {
 void SqliteStore::rollback() {
   unwritten_.reset();
   if (rollups_) rollups_->forget();
+  // A statement whose step threw is left mid-step: reset it so a replay can bind it again.
+  for (auto* st : {&ins_frame_, &ins_reading_, &del_reading_, &ins_rejected_, &ins_pending_,
+                   &del_pending_, &ins_event_, &retract_events_, &upsert_meter_, &ins_outbox_})
+    if (*st) (*st)->tryReset();
   next_ = at_begin_;
   if (!in_tx_) return;
   in_tx_ = false;
@@ -341,8 +346,19 @@ SourceCounters SqliteStore::source_counters(std::uint32_t id) {
   SourceCounters c;
   if (q.executeStep()) {
     auto u = [&](int i) { return static_cast<std::uint64_t>(q.getColumn(i).getInt64()); };
-    c = SourceCounters{u(0), u(1), u(2), u(3), u(4), u(5), u(6), u(7), u(8)};
+    c = SourceCounters{u(0), u(1), u(2), u(3), u(4), u(5), u(6), u(7), u(8), {}};
   }
+  // Rejects per reason are derived from the rejections themselves (always consistent with
+  // them, also after a rebuild), by the source of each rejected frame.
+  SQLite::Statement r(
+      db_,
+      "SELECT r.reason, count(*) FROM rejected r JOIN frames f ON f.id = r.frame_id "
+      "WHERE f.source_id = ? GROUP BY r.reason");
+  r.bind(1, static_cast<std::int64_t>(id));
+  while (r.executeStep())
+    if (const auto reason = parse_reject_reason(r.getColumn(0).getString()))
+      c.rejected[static_cast<std::size_t>(*reason)] =
+          static_cast<std::uint64_t>(r.getColumn(1).getInt64());
   return c;
 }
 
@@ -351,7 +367,7 @@ void SqliteStore::save_source_counters(std::uint32_t id, const SourceCounters& c
       db_,
       "UPDATE sources SET bytes_in=?, frames=?, shared_frames=?, skipped_no_stop=?, "
       "skipped_padding=?, skipped_gap=?, skipped_end=?, reconnects=?, "
-      "last_offset=max(last_offset, ?) WHERE id=?");
+      "last_offset=? WHERE id=?");
   int i = 1;
   for (std::uint64_t v :
        {c.bytes_in, c.frames, c.shared_frames, c.skipped_no_stop, c.skipped_padding, c.skipped_gap,

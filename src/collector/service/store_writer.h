@@ -1,0 +1,132 @@
+// The store writer (a Component): journals what the sources heard, lets the Validator
+// decide, stores the decisions and commits at least once per commit interval. A database
+// error (busy, locked, disk full, read-only) is a state, not a crash (issue 9): the open
+// batch is rolled back and kept (WriteLog), source batches keep arriving into a bounded
+// memory queue, the error is logged once, the batch is retried with exponential backoff
+// while health() says degraded, and once the store works everything kept is written in
+// order. Past `queue_frames` the frames that cannot be kept are counted and logged.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "collector/config.h"
+#include "collector/model.h"
+#include "collector/service/clock.h"
+#include "collector/service/component.h"
+#include "collector/service/write_log.h"
+#include "collector/sources/source.h"
+
+namespace imsm::collector {
+class Store;
+class Validator;
+}  // namespace imsm::collector
+
+namespace imsm::collector::service {
+
+struct WriterOptions {
+  std::chrono::milliseconds commit_every{1000};
+  // Frames kept in memory while the store fails (`store_queue_frames`): open batch + queue.
+  std::size_t queue_frames = 1'000'000;
+  // A batch is committed early when it holds this many frames: bounds the write log's
+  // memory (~120 bytes a frame) in a bulk replay, which otherwise commits once a second.
+  std::size_t commit_frames = 1 << 18;
+  std::chrono::milliseconds backoff_min{250}, backoff_max{30'000};
+};
+
+struct WriterStats {
+  std::uint64_t observations = 0;
+  std::uint64_t readings = 0;
+  std::uint64_t rejected = 0;
+  std::uint64_t events = 0;
+  std::uint64_t commits = 0;
+  std::uint64_t store_failures = 0;  // failed attempts (first failure and retries)
+  std::uint64_t dropped_frames = 0;  // could not be kept: the queue was full
+};
+
+using RejectCounts = std::array<std::uint64_t, kRejectReasonCount>;
+
+class StoreWriter final : public Component {
+ public:
+  // Called inside every batch just before its commit: saves the sources' counters.
+  using SaveCounters = std::function<void(Store&)>;
+  StoreWriter(Store& store, Validator& validator, const Clock& clock, WriterOptions options,
+              SaveCounters save_counters);
+
+  [[nodiscard]] std::string name() const override { return "store"; }
+  // Writes queued batches and commits at the cadence; after a failure, retries when due.
+  void poll() override;
+  void stop() noexcept override;
+  [[nodiscard]] Health health() const override;
+
+  // A source batch (frames, then its events); dropped and counted when the queue is full.
+  void submit(SourceBatch&& batch);
+  // The validator's sweep at `now` (silent meters), at most every 10 s; skipped while the
+  // store fails (it runs again with the clock when the store is back).
+  void sweep(UtcMicros now);
+  // Stores a reloaded registry (kept with the batch while the store fails).
+  void reload(const CollectorConfig& config);
+  // Writes everything kept, a last sweep at the latest arrival, and commits. One attempt
+  // when the store is failing; false if it still fails.
+  bool finish();
+  // Called after every successful commit (sinks read the outbox from here).
+  void after_commit(std::function<void()> fn) { after_commit_.push_back(std::move(fn)); }
+
+  [[nodiscard]] bool failing() const { return failing_; }
+  [[nodiscard]] bool full() const { return kept_frames() >= options_.queue_frames; }
+  [[nodiscard]] bool idle() const { return kept_frames() == 0 && queued_.empty(); }
+  // Nothing queued beyond the open batch.
+  [[nodiscard]] bool drained() const { return queued_.empty(); }
+  [[nodiscard]] std::size_t kept_frames() const { return log_.frames() + queued_frames_; }
+  [[nodiscard]] const WriterStats& stats() const { return stats_; }
+  // Per source: highest stream offset journaled + 1, and rejections per reason.
+  [[nodiscard]] std::uint64_t next_offset(std::uint32_t source) const;
+  [[nodiscard]] RejectCounts rejects(std::uint32_t source) const;
+
+ private:
+  void drain();
+  void ingest(Observation& o);
+  void sweep_now(UtcMicros now);
+  void apply_logged();
+  void count(std::uint32_t source, std::int64_t frame_id);
+  void maybe_commit(bool force);
+  void commit_now();
+  bool recover();
+  void fail(const char* what);
+  template <typename F>
+  bool guarded(F&& f);
+
+  Store& store_;
+  Validator& validator_;
+  const Clock& clock_;
+  WriterOptions options_;
+  SaveCounters save_counters_;
+  WriteLog log_;
+  Decisions d_;
+  std::deque<SourceBatch> queued_;
+  std::size_t queued_frames_ = 0;
+  std::size_t pos_ = 0;  // frames of queued_.front() already in the log
+  UtcMicros clock_now_ = 0, last_sweep_ = 0;
+  Clock::Steady last_commit_;
+  // Failure state.
+  bool failing_ = false;
+  std::string error_;
+  Clock::Steady failed_at_, retry_at_;
+  std::chrono::milliseconds backoff_{0};
+  bool drop_logged_ = false;
+  std::uint64_t dropped_this_outage_ = 0;
+  std::map<std::uint32_t, std::uint64_t> next_offset_;
+  std::map<std::uint32_t, RejectCounts> rejects_;
+  std::unordered_map<std::int64_t, std::uint32_t> pending_source_;  // held frame -> source
+  std::vector<std::function<void()>> after_commit_;
+  WriterStats stats_;
+};
+
+}  // namespace imsm::collector::service

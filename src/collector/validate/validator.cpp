@@ -135,6 +135,7 @@ void Validator::reject(const Observation& obs, RejectReason reason, std::string 
 
 void Validator::hold(MeterState& m, const Observation& obs, const Check& why, Decisions& out) {
   m.held = obs;
+  m.held_suspect = false;
   m.held_reason = why.reason;
   m.held_detail = why.detail;
   out.held.push_back(obs.frame_id);
@@ -406,15 +407,18 @@ void Validator::process_known(MeterState& m, const Observation& obs, Decisions& 
   }
 
   const auto c = check_against_last(m, obs);
+  if (m.held && m.held_suspect) {
+    resolve_suspect(m, obs, c, out);
+    return;
+  }
   if (m.held) {
     const Observation h = *m.held;
     if (!c) {
       // The old state goes on: the held frame was wrong.
-      m.held.reset();
-      out.released.push_back(h.frame_id);
+      release_held(m, out);
       reject(h, m.held_reason, m.held_detail + "; the next frame agreed with the last reading",
              out);
-      accept(m, obs, out);
+      decide_free(m, obs, c, out);
       return;
     }
     if (!obs.alone()) {
@@ -424,8 +428,7 @@ void Validator::process_known(MeterState& m, const Observation& obs, Decisions& 
     const protocol::Frame hf = h.frame();
     const auto ch = check(hf.total_kwh.value, hf.peak_demand.value, hf.demand_resets.value,
                           h.received_at, f, obs.received_at, m.max_power_w);
-    m.held.reset();
-    out.released.push_back(h.frame_id);
+    release_held(m, out);
     if (!ch && m.prev_reading) {
       // Do both agree with the reading before the last one? Then the last one was a one-off
       // corrupted frame (a bit error or a merge that looked plausible): retract it.
@@ -469,13 +472,73 @@ void Validator::process_known(MeterState& m, const Observation& obs, Decisions& 
     hold(m, obs, *c, out);
     return;
   }
+  decide_free(m, obs, c, out);
+}
+
+std::optional<Validator::Check> Validator::suspect(const MeterState& m, const Observation& obs) {
+  const protocol::Frame f = obs.frame();
+  if (f.demand_resets.value != m.last_resets)
+    return Check{RejectReason::HeldNotConfirmed,
+                 fmt::format("reset counter {} -> {} awaits the next frame", m.last_resets,
+                             f.demand_resets.value)};
+  if (f.peak_demand.value > m.last_peak)
+    return Check{RejectReason::HeldNotConfirmed,
+                 fmt::format("peak demand {} -> {} counts awaits the next frame", m.last_peak,
+                             f.peak_demand.value)};
+  if (!obs.alone() && f.total_kwh.value != m.last_kwh24)
+    return Check{RejectReason::HeldNotConfirmed,
+                 fmt::format("kWh {} -> {} from a shared burst awaits the next frame", m.last_kwh24,
+                             f.total_kwh.value)};
+  return std::nullopt;
+}
+
+void Validator::decide_free(MeterState& m, const Observation& obs, const std::optional<Check>& c,
+                            Decisions& out) {
   if (!c) {
-    accept(m, obs, out);
+    if (auto s = suspect(m, obs)) {
+      hold(m, obs, *s, out);
+      m.held_suspect = true;
+    } else {
+      accept(m, obs, out);
+    }
   } else if (obs.alone()) {
     hold(m, obs, *c, out);
   } else {
     reject(obs, c->reason, c->detail + " (shared burst)", out);
   }
+}
+
+void Validator::release_held(MeterState& m, Decisions& out) {
+  out.released.push_back(m.held->frame_id);
+  m.held.reset();
+  m.held_suspect = false;
+}
+
+void Validator::resolve_suspect(MeterState& m, const Observation& obs,
+                                const std::optional<Check>& c, Decisions& out) {
+  const Observation h = *m.held;
+  const protocol::Frame hf = h.frame();
+  const auto ch = check(hf.total_kwh.value, hf.peak_demand.value, hf.demand_resets.value,
+                        h.received_at, obs.frame(), obs.received_at, m.max_power_w);
+  if (!ch) {  // the next frame continues the held one: confirmed
+    release_held(m, out);
+    accept(m, h, out);
+    decide_free(m, obs, check_against_last(m, obs), out);
+    return;
+  }
+  if (!c || obs.alone()) {
+    // The next frame agrees with the last reading (or, alone in its burst, with neither): the
+    // held frame's change was not the meter's.
+    release_held(m, out);
+    reject(h, RejectReason::HeldNotConfirmed,
+           fmt::format("{}; the next frame (frame {}) did not confirm it: {}", m.held_detail,
+                       obs.frame_id, ch->detail),
+           out);
+    decide_free(m, obs, c, out);
+    return;
+  }
+  // From a shared burst and agreeing with neither: noise; the held frame waits on.
+  reject(obs, c->reason, c->detail + " (shared burst)", out);
 }
 
 void Validator::anchor(MeterState& m, const Observation& obs, Decisions& out) {

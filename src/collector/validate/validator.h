@@ -13,7 +13,15 @@
 // the state is held until the next frame decides: if the next one agrees with the old state
 // the held one is rejected; if it agrees with the held one, the meter was replaced (or its
 // register otherwise jumped): a new epoch begins, audited by an event. A frame from a shared
-// burst is never held, never confirms a meter and never starts an epoch.
+// burst that contradicts the state is rejected; it never confirms a meter and never starts an
+// epoch.
+//
+// Hindsight: a plausible frame that advances the reset counter, raises the peak, or comes from
+// a shared burst with any field changed is held (pending) until the meter's next frame: it
+// becomes a reading when that frame is plausible after it, and is rejected
+// (`held_not_confirmed`) when that frame agrees with the last reading instead. A reset-counter
+// jump is a physical event (a key turned, guide 3.8) that the meter's next frames repeat; a
+// neighbour's stop byte (0x0D) or a flipped bit in that byte is not.
 //
 // Lock-step collisions: two meters transmitting within a byte time put one OR-merged frame on
 // the bus, alone in its burst, whose ID is the OR of theirs. A frame whose ID is the OR of the
@@ -71,6 +79,10 @@ struct MeterState {
   std::optional<Observation> held;
   RejectReason held_reason = RejectReason::HeldNotConfirmed;
   std::string held_detail;
+  // The held frame is plausible against the last reading but changes what a bill trusts
+  // without hindsight (its reset counter, a rise of its peak, or anything from a shared burst):
+  // it waits for the meter's next frame to confirm it (docs/collector.md "Hindsight").
+  bool held_suspect = false;
   // Before the first reading: frames from shared bursts, oldest first (pending). A shared
   // burst never starts an epoch: they wait for a frame alone in its burst, then those that
   // chain to it become readings (docs/collector.md "Validation").
@@ -130,6 +142,16 @@ class Validator {
   void start_epoch(MeterState& m, const Observation& obs, Decisions& out, bool replacement,
                    const std::string& why);
   void hold(MeterState& m, const Observation& obs, const Check& why, Decisions& out);
+  // Hindsight (docs/collector.md "Hindsight"): what a plausible frame changes that needs the
+  // meter's next frame to confirm it; nullopt when it can be accepted at once.
+  [[nodiscard]] static std::optional<Check> suspect(const MeterState& m, const Observation& obs);
+  // A frame with no held frame before it, `c` its check against the last reading.
+  void decide_free(MeterState& m, const Observation& obs, const std::optional<Check>& c,
+                   Decisions& out);
+  // The meter's next frame decides its held suspect frame.
+  void resolve_suspect(MeterState& m, const Observation& obs, const std::optional<Check>& c,
+                       Decisions& out);
+  void release_held(MeterState& m, Decisions& out);
   void reject(const Observation& obs, RejectReason reason, std::string detail, Decisions& out);
   void process_unknown(const Observation& obs, Decisions& out);
   void drop_candidate(Candidate& c, Decisions& out);

@@ -1,0 +1,137 @@
+// Hindsight (docs/collector.md "Hindsight"; SPEC "Validation beyond structure"): a plausible
+// frame that changes the reset counter, raises the peak, or comes from a shared burst with a
+// changed field waits for the meter's next frame, which confirms it or shows it was not the
+// meter's. Hand-built frames; each expectation is derived in the comment beside it.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "collector/config.h"
+#include "collector/validate/validator.h"
+#include "helpers.h"
+
+namespace imsm::collector {
+namespace {
+
+using protocol::Burst;
+using test::kMinute;
+using test::kT0;
+using test::obs;
+
+// 120 V x 100 A x 1.1 = 13,200 W (S1-120, 100:0.1 CTs): at most floor(1.1) + 1 = 2 kWh per
+// 5 minutes.
+constexpr std::int64_t kSmallMeterW = 13'200;
+
+std::size_t count(const Decisions& d, EventKind k) {
+  return static_cast<std::size_t>(
+      std::count_if(d.events.begin(), d.events.end(), [k](const Event& e) { return e.kind == k; }));
+}
+
+TEST(ValidatorHindsight, Guide3_8_ResetJumpNotRepeatedByTheNextFrameIsNoise) {
+  // A neighbour's stop byte 0x0D lands in byte 6 of a merged window: counter 0 -> 13. Over
+  // 25 minutes 13 key presses are possible (one per 19 s), so plausibility alone accepts it.
+  Validator v(ValidationSettings{});
+  v.register_meter(7, kSmallMeterW);
+  Decisions d;
+  v.process(obs(1, 7, 50, 300, 0, kT0), d);
+  d.clear();
+  v.process(obs(2, 7, 52, 300, 0x0D, kT0 + 25 * kMinute, Burst::Shared), d);
+  EXPECT_TRUE(d.readings.empty());
+  EXPECT_EQ(d.held, std::vector<std::int64_t>{2});
+  // The meter's next frame still says 0: 13 -> 0 is backwards, 0 -> 0 continues frame 1.
+  v.process(obs(3, 7, 53, 300, 0, kT0 + 30 * kMinute), d);
+  ASSERT_EQ(d.rejections.size(), 1u);
+  EXPECT_EQ(d.rejections[0].frame_id, 2);
+  EXPECT_EQ(d.rejections[0].reason, RejectReason::HeldNotConfirmed);
+  ASSERT_EQ(d.readings.size(), 1u);
+  EXPECT_EQ(d.readings[0].frame_id, 3);
+  EXPECT_EQ(d.readings[0].demand_resets, 0);
+  EXPECT_EQ(count(d, EventKind::DemandReset), 0u);
+  EXPECT_EQ(v.meter(7)->last_resets, 0);
+}
+
+TEST(ValidatorHindsight, Guide3_8_RealDemandResetIsConfirmedByTheNextFrame) {
+  // Key switch: counter 4 -> 5 and the peak cleared (300 -> 0 counts); the next frame keeps
+  // counter 5 with a new small peak (0 -> 20 counts, needs 20 x 20 W x 0.25 h = 0.1 kWh).
+  Validator v(ValidationSettings{});
+  v.register_meter(7, kSmallMeterW);
+  Decisions d;
+  v.process(obs(1, 7, 50, 300, 4, kT0), d);
+  d.clear();
+  v.process(obs(2, 7, 51, 0, 5, kT0 + 5 * kMinute), d);
+  EXPECT_TRUE(d.readings.empty());
+  v.process(obs(3, 7, 52, 0, 5, kT0 + 10 * kMinute), d);
+  ASSERT_EQ(d.readings.size(), 2u);
+  EXPECT_EQ(d.readings[0].frame_id, 2);
+  EXPECT_EQ(d.readings[0].demand_resets, 5);
+  EXPECT_EQ(d.readings[1].frame_id, 3);
+  EXPECT_EQ(count(d, EventKind::DemandReset), 1u);
+  EXPECT_TRUE(d.rejections.empty());
+  // A rise of the peak after the reset waits in turn, and the frame after confirms it.
+  d.clear();
+  v.process(obs(4, 7, 53, 20, 5, kT0 + 15 * kMinute), d);
+  EXPECT_TRUE(d.readings.empty());
+  v.process(obs(5, 7, 54, 20, 5, kT0 + 20 * kMinute), d);
+  ASSERT_EQ(d.readings.size(), 2u);
+  EXPECT_EQ(d.readings[0].peak_demand_counts, 20);
+}
+
+TEST(ValidatorHindsight, TrueFramesInSharedBurstsAfterAFalseJumpAreReadings) {
+  // The false jump is held, not accepted, so the meter's true frames that follow, all from
+  // shared bursts (a neighbour transmitting back to back), are never refused because of it:
+  // each continues the last reading (+1 kWh per 5 minutes) and is confirmed by the next.
+  Validator v(ValidationSettings{});
+  v.register_meter(7, kSmallMeterW);
+  Decisions d;
+  v.process(obs(1, 7, 50, 300, 0, kT0), d);
+  v.process(obs(2, 7, 51, 0x1B7, 0x0D, kT0 + 5 * kMinute), d);  // peak and counter merged
+  d.clear();
+  for (int k = 0; k < 5; ++k)
+    v.process(obs(3 + k, 7, 52 + static_cast<std::uint32_t>(k), 300, 0,
+                  kT0 + (10 + 5 * k) * kMinute, Burst::Shared),
+              d);
+  // Frame 2 rejected by frame 3; frames 3..6 confirmed by their successors; 7 still waits.
+  ASSERT_EQ(d.rejections.size(), 1u);
+  EXPECT_EQ(d.rejections[0].frame_id, 2);
+  ASSERT_EQ(d.readings.size(), 4u);
+  for (int k = 0; k < 4; ++k) EXPECT_EQ(d.readings[static_cast<std::size_t>(k)].frame_id, 3 + k);
+  EXPECT_EQ(v.meter(7)->held->frame_id, 7);
+}
+
+TEST(ValidatorHindsight, KwhThatReallyJumpsAfterAnOutageIsAcceptedAtOnce) {
+  // Three hours without frames (an outage of the collector's line), then +39 kWh: 13.2 kW x
+  // 3 h = 39.6 kWh, so at most 40. A frame alone in its burst that only advances kWh needs no
+  // hindsight: it is a reading at once.
+  Validator v(ValidationSettings{});
+  v.register_meter(7, kSmallMeterW);
+  Decisions d;
+  v.process(obs(1, 7, 100, 0, 0, kT0), d);
+  d.clear();
+  v.process(obs(2, 7, 139, 0, 0, kT0 + 180 * kMinute), d);
+  ASSERT_EQ(d.readings.size(), 1u);
+  EXPECT_EQ(d.readings[0].total_kwh, 139);
+  EXPECT_TRUE(d.held.empty());
+}
+
+TEST(ValidatorHindsight, SharedFrameAgreeingWithNeitherLeavesTheHeldFrameWaiting) {
+  // Held: a rise 300 -> 310 counts. Next, a shared-burst merge with kWh 50 -> 9000 (too fast
+  // after both): rejected as noise; the held frame waits for the meter's next frame.
+  Validator v(ValidationSettings{});
+  v.register_meter(7, kSmallMeterW);
+  Decisions d;
+  v.process(obs(1, 7, 50, 300, 0, kT0), d);
+  v.process(obs(2, 7, 51, 310, 0, kT0 + 5 * kMinute), d);
+  d.clear();
+  v.process(obs(3, 7, 9000, 310, 0, kT0 + 10 * kMinute, Burst::Shared), d);
+  ASSERT_EQ(d.rejections.size(), 1u);
+  EXPECT_EQ(d.rejections[0].frame_id, 3);
+  EXPECT_EQ(d.rejections[0].reason, RejectReason::KwhTooFast);
+  EXPECT_EQ(v.meter(7)->held->frame_id, 2);
+  v.process(obs(4, 7, 52, 310, 0, kT0 + 15 * kMinute), d);
+  ASSERT_EQ(d.readings.size(), 2u);
+  EXPECT_EQ(d.readings[0].frame_id, 2);
+  EXPECT_EQ(d.readings[1].frame_id, 4);
+}
+
+}  // namespace
+}  // namespace imsm::collector

@@ -348,6 +348,34 @@ std::optional<Validator::Phantom> Validator::collision_phantom(const MeterState*
   return p;
 }
 
+std::optional<Validator::Phantom> Validator::merge_of_known(const Observation& obs) const {
+  const protocol::Frame f = obs.frame();
+  const std::uint16_t x = f.meter_id.value;
+  std::vector<const MeterState*> subs;
+  for (const auto& [id, a] : meters_)
+    if (id != x && (id & ~x) == 0 && a.has_last && phase_at(a, obs.received_at) != Phase::NotDue &&
+        a.last_peak <= f.peak_demand.value && a.last_kwh24 <= f.total_kwh.value &&
+        (a.last_resets & ~f.demand_resets.value) == 0)
+      subs.push_back(&a);
+  for (std::size_t i = 0; i < subs.size(); ++i)
+    for (std::size_t j = i + 1; j < subs.size(); ++j) {
+      const MeterState& a = *subs[i];
+      const MeterState& b = *subs[j];
+      if ((a.id | b.id) != x || (a.last_resets | b.last_resets) != f.demand_resets.value) continue;
+      Phantom p{Check{RejectReason::CollisionPhantom,
+                      fmt::format("ID {} = {} | {}, reset counter {} = {} | {}: a merge of two "
+                                  "known meters not heard elsewhere in this cycle",
+                                  x, std::min(a.id, b.id), std::max(a.id, b.id),
+                                  f.demand_resets.value, a.last_resets, b.last_resets)},
+                {},
+                2};
+      p.parts[0] = std::min(a.id, b.id);
+      p.parts[1] = std::max(a.id, b.id);
+      return p;
+    }
+  return std::nullopt;
+}
+
 void Validator::reject_phantom(const MeterState* self, const Observation& obs, Phantom p,
                                Decisions& out) {
   // The merge is evidence that its parts transmitted at this moment: their phases move here,
@@ -520,6 +548,19 @@ void Validator::resolve_suspect(MeterState& m, const Observation& obs,
   const protocol::Frame hf = h.frame();
   const auto ch = check(hf.total_kwh.value, hf.peak_demand.value, hf.demand_resets.value,
                         h.received_at, obs.frame(), obs.received_at, m.max_power_w);
+  // A shared-burst frame whose peak or reset counter changed may be a merge with a neighbour
+  // in near lock-step, whose next merge repeats it: only a frame alone in its burst confirms it.
+  const bool needs_alone = !h.alone() && (hf.peak_demand.value != m.last_peak ||
+                                          hf.demand_resets.value != m.last_resets);
+  if (!ch && needs_alone && !obs.alone()) {
+    release_held(m, out);
+    reject(h, RejectReason::HeldNotConfirmed,
+           fmt::format("{}; the next frame (frame {}) is from a shared burst too", m.held_detail,
+                       obs.frame_id),
+           out);
+    decide_free(m, obs, c, out);
+    return;
+  }
   if (!ch) {  // the next frame continues the held one: confirmed
     release_held(m, out);
     accept(m, h, out);
@@ -609,6 +650,10 @@ void Validator::process_unknown(const Observation& obs, Decisions& out) {
   }
   if (settings_.collision_window_ms > 0) {
     if (auto p = collision_phantom(nullptr, obs)) {
+      reject_phantom(nullptr, obs, std::move(*p), out);
+      return;
+    }
+    if (auto p = merge_of_known(obs)) {
       reject_phantom(nullptr, obs, std::move(*p), out);
       return;
     }

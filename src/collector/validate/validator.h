@@ -167,6 +167,11 @@ class Validator {
   [[nodiscard]] std::optional<Phantom> collision_phantom(const MeterState* self,
                                                          const Observation& obs) const;
   void reject_phantom(const MeterState* self, const Observation& obs, Phantom p, Decisions& out);
+  // An unknown ID that is the OR of two known meters' IDs, neither known to be elsewhere in its
+  // cycle (due, or its phase lost while its frames were merged), whose reset counter is the OR
+  // of theirs and whose peak and kWh are at least theirs: a lock-step merge (docs/collector.md
+  // "Collision phantoms").
+  [[nodiscard]] std::optional<Phantom> merge_of_known(const Observation& obs) const;
   void anchor(MeterState& m, const Observation& obs, Decisions& out);
   void process_known(MeterState& m, const Observation& obs, Decisions& out);
   void place(MeterState& m);

@@ -597,10 +597,27 @@ TEST(Validator, CollisionCheckForgetsAPhaseOlderThanTheHorizon) {
   v.process(obs(1, 12, 256, 0, 0, kT0), d);
   v.process(obs(2, 3, 255, 0, 0, kT0 + kMs / 2), d);
   d.clear();
-  // Three cadences later the phases are no longer trusted: an ordinary provisional ID.
-  v.process(obs(3, 15, 511, 0, 0, kT0 + 3 * kCycle), d);
+  // Three cadences later the phases are no longer trusted: an ordinary provisional ID (its
+  // reset counter 4 is not 0 | 0, so its bytes do not corroborate a merge of 12 and 3 either).
+  v.process(obs(3, 15, 511, 0, 4, kT0 + 3 * kCycle), d);
   EXPECT_TRUE(d.rejections.empty());
   EXPECT_EQ(d.held, std::vector<std::int64_t>{3});
+}
+
+TEST(Validator, MergeOfTwoKnownMetersWhosePhasesWereLostIsAPhantom) {
+  // 12 and 3 drift into lock-step: their own frames stop (all merged) and their phases age past
+  // the horizon. The merge carries ID 12 | 3 = 15, reset counter 1 | 2 = 3, peak 40 >= 30, 10
+  // and kWh 511 >= 256, 255: the bytes corroborate it; 15 never becomes a meter.
+  Validator v = two_cadence_horizon({12, 3});
+  Decisions d;
+  v.process(obs(1, 12, 256, 30, 1, kT0), d);
+  v.process(obs(2, 3, 255, 10, 2, kT0 + kMs / 2), d);
+  d.clear();
+  for (int k = 3; k <= 6; ++k) v.process(obs(k, 15, 511, 40, 3, kT0 + k * kCycle), d);
+  ASSERT_EQ(d.rejections.size(), 4u);
+  for (const auto& r : d.rejections) EXPECT_EQ(r.reason, RejectReason::CollisionPhantom);
+  EXPECT_EQ(v.meter(15), nullptr);
+  EXPECT_EQ(v.provisional_ids(), 0u);
 }
 
 TEST(Validator, ARunOfCleanMergesLongerThanTheHorizonStaysRecognised) {

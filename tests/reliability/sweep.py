@@ -174,10 +174,9 @@ def judge(truth, readings, events, retracted, misses):
         diffs = field_diffs(raw[2:], raws[best])
         for d in diffs:
             r["false_" + d] += 1
-        if "kwh" in diffs:
-            j = bisect.bisect_left(ts, at)
-            lo = kwh(raws[j - 1]) if j > 0 else 0
-            hi = kwh(raws[j]) if j < len(ts) else 1 << 24
+        if "kwh" in diffs:  # the true frames before and after the ones sent within 2 s
+            lo = kwh(raws[idx.start - 1]) if idx.start > 0 else 0
+            hi = kwh(raws[idx.stop]) if idx.stop < len(ts) else 1 << 24
             if not lo <= kwh(raw[2:]) <= hi:
                 r["false_kwh_outside"] += 1
     # Recovered intact frames, and why the others were missed.

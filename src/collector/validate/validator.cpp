@@ -540,46 +540,76 @@ void Validator::release_held(MeterState& m, Decisions& out) {
   out.released.push_back(m.held->frame_id);
   m.held.reset();
   m.held_suspect = false;
+  m.shared_chain.clear();
 }
+
+namespace {
+bool continues(const Observation& a, const Observation& b, std::int64_t max_power_w) {
+  const protocol::Frame af = a.frame();
+  return !Validator::check(af.total_kwh.value, af.peak_demand.value, af.demand_resets.value,
+                           a.received_at, b.frame(), b.received_at, max_power_w);
+}
+}  // namespace
 
 void Validator::resolve_suspect(MeterState& m, const Observation& obs,
                                 const std::optional<Check>& c, Decisions& out) {
   const Observation h = *m.held;
   const protocol::Frame hf = h.frame();
-  const auto ch = check(hf.total_kwh.value, hf.peak_demand.value, hf.demand_resets.value,
-                        h.received_at, obs.frame(), obs.received_at, m.max_power_w);
+  auto& chain = m.shared_chain;
+  const Observation& tail = chain.empty() ? h : chain.back();
   // A shared-burst frame whose peak or reset counter changed may be a merge with a neighbour
   // in near lock-step, whose next merge repeats it: only a frame alone in its burst confirms it.
+  // The shared frames that continue it wait with it (a chain).
   const bool needs_alone = !h.alone() && (hf.peak_demand.value != m.last_peak ||
                                           hf.demand_resets.value != m.last_resets);
-  if (!ch && needs_alone && !obs.alone()) {
-    release_held(m, out);
-    reject(h, RejectReason::HeldNotConfirmed,
-           fmt::format("{}; the next frame (frame {}) is from a shared burst too", m.held_detail,
-                       obs.frame_id),
-           out);
-    decide_free(m, obs, c, out);
+  if (needs_alone && !obs.alone() && chain.size() < MeterState::kMaxSharedChain) {
+    if (continues(tail, obs, m.max_power_w)) {
+      chain.push_back(obs);
+      out.held.push_back(obs.frame_id);
+      return;
+    }
+    // The chain's last frame may be the merge: obs continues the one before it instead.
+    const Observation* before = chain.size() >= 2 ? &chain[chain.size() - 2] : &h;
+    if (!chain.empty() && continues(*before, obs, m.max_power_w)) {
+      out.released.push_back(chain.back().frame_id);
+      reject(chain.back(), RejectReason::HeldNotConfirmed,
+             fmt::format("shared-burst frame not continued by frame {}", obs.frame_id), out);
+      chain.back() = obs;
+      out.held.push_back(obs.frame_id);
+      return;
+    }
+  }
+  // The newest of the held frames that `obs` continues (0: the held frame, i: chain[i - 1]).
+  std::size_t n_ok = 0;
+  if (!needs_alone || obs.alone())
+    for (std::size_t i = chain.size() + 1; i > 0 && n_ok == 0; --i)
+      if (continues(i == 1 ? h : chain[i - 2], obs, m.max_power_w)) n_ok = i;
+  // Alone and agreeing with neither the held frame nor the last reading: noise (or a new
+  // meter); a held frame alone in its burst is then decided on its plausibility.
+  if (n_ok == 0 && c && obs.alone() && !needs_alone) n_ok = 1;
+  if (n_ok == 0 && c && !obs.alone()) {  // shared noise: the held frames wait on
+    reject(obs, c->reason, c->detail + " (shared burst)", out);
     return;
   }
-  if (!ch) {  // the next frame continues the held one: confirmed
-    release_held(m, out);
-    accept(m, h, out);
-    decide_free(m, obs, check_against_last(m, obs), out);
-    return;
+  std::vector<Observation> held = std::move(chain);
+  held.insert(held.begin(), h);
+  const std::string detail = m.held_detail;
+  release_held(m, out);
+  for (std::size_t i = 0; i < held.size(); ++i) {
+    if (i > 0) out.released.push_back(held[i].frame_id);
+    if (i < n_ok) {
+      accept(m, held[i], out);
+    } else {
+      reject(held[i], RejectReason::HeldNotConfirmed,
+             i == 0 ? fmt::format("{}; the next frame (frame {}) did not confirm it", detail,
+                                  obs.frame_id)
+                    : fmt::format("shared-burst frame after held frame {}, not confirmed by "
+                                  "frame {}",
+                                  h.frame_id, obs.frame_id),
+             out);
+    }
   }
-  if (!c || obs.alone()) {
-    // The next frame agrees with the last reading (or, alone in its burst, with neither): the
-    // held frame's change was not the meter's.
-    release_held(m, out);
-    reject(h, RejectReason::HeldNotConfirmed,
-           fmt::format("{}; the next frame (frame {}) did not confirm it: {}", m.held_detail,
-                       obs.frame_id, ch->detail),
-           out);
-    decide_free(m, obs, c, out);
-    return;
-  }
-  // From a shared burst and agreeing with neither: noise; the held frame waits on.
-  reject(obs, c->reason, c->detail + " (shared burst)", out);
+  decide_free(m, obs, check_against_last(m, obs), out);
 }
 
 void Validator::anchor(MeterState& m, const Observation& obs, Decisions& out) {

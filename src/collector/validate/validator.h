@@ -83,6 +83,10 @@ struct MeterState {
   // without hindsight (its reset counter, a rise of its peak, or anything from a shared burst):
   // it waits for the meter's next frame to confirm it (docs/collector.md "Hindsight").
   bool held_suspect = false;
+  // Frames from shared bursts after a held suspect frame from a shared burst, each plausible
+  // after the one before: they wait with it for a frame alone in its burst (pending).
+  std::vector<Observation> shared_chain;
+  static constexpr std::size_t kMaxSharedChain = 288;  // a day of 5-minute frames
   // Before the first reading: frames from shared bursts, oldest first (pending). A shared
   // burst never starts an epoch: they wait for a frame alone in its burst, then those that
   // chain to it become readings (docs/collector.md "Validation").

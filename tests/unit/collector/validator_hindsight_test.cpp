@@ -133,5 +133,49 @@ TEST(ValidatorHindsight, SharedFrameAgreeingWithNeitherLeavesTheHeldFrameWaiting
   EXPECT_EQ(d.readings[1].frame_id, 4);
 }
 
+TEST(ValidatorHindsight, PeakRiseInARunOfSharedBurstsWaitsForAFrameAloneInItsBurst) {
+  // A neighbour transmits back to back with meter 7 for four cycles: its true frames are in
+  // shared bursts. The first raises the peak 300 -> 306 counts; the next three repeat it (+1 kWh
+  // each). None confirms a shared frame's peak; the frame alone after them does (peak 306, kWh
+  // +1): all five are readings, in order.
+  Validator v(ValidationSettings{});
+  v.register_meter(7, kSmallMeterW);
+  Decisions d;
+  v.process(obs(1, 7, 50, 300, 0, kT0), d);
+  d.clear();
+  for (int k = 0; k < 4; ++k)
+    v.process(obs(2 + k, 7, 51 + static_cast<std::uint32_t>(k), 306, 0, kT0 + (5 + 5 * k) * kMinute,
+                  Burst::Shared),
+              d);
+  EXPECT_TRUE(d.readings.empty());
+  EXPECT_EQ(d.held.size(), 4u);
+  v.process(obs(6, 7, 55, 306, 0, kT0 + 25 * kMinute), d);
+  ASSERT_EQ(d.readings.size(), 5u);
+  for (int k = 0; k < 5; ++k) EXPECT_EQ(d.readings[static_cast<std::size_t>(k)].frame_id, 2 + k);
+  EXPECT_TRUE(d.rejections.empty());
+}
+
+TEST(ValidatorHindsight, RunOfMergesRepeatingAFalsePeakIsRejectedByTheNextFrameAlone) {
+  // A neighbour in near lock-step ORs its stop byte into meter 7's peak on four cycles:
+  // 300 | 0x0D = 0x12C | 0x0D = 0x12D = 301 counts each time, mutually consistent. The next frame
+  // alone carries the true peak 300: a fall without a reset after the merges, a continuation of
+  // frame 1. The merges are rejected, never published.
+  Validator v(ValidationSettings{});
+  v.register_meter(7, kSmallMeterW);
+  Decisions d;
+  v.process(obs(1, 7, 50, 300, 0, kT0), d);
+  d.clear();
+  for (int k = 0; k < 4; ++k)
+    v.process(obs(2 + k, 7, 51 + static_cast<std::uint32_t>(k), 300 | 0x0D, 0,
+                  kT0 + (5 + 5 * k) * kMinute, Burst::Shared),
+              d);
+  v.process(obs(6, 7, 55, 300, 0, kT0 + 25 * kMinute), d);
+  ASSERT_EQ(d.readings.size(), 1u);
+  EXPECT_EQ(d.readings[0].frame_id, 6);
+  ASSERT_EQ(d.rejections.size(), 4u);
+  for (const auto& r : d.rejections) EXPECT_EQ(r.reason, RejectReason::HeldNotConfirmed);
+  EXPECT_TRUE(d.retracted.empty());
+}
+
 }  // namespace
 }  // namespace imsm::collector

@@ -276,7 +276,7 @@ HEADER = ("| meters | BER | registry | days | intact | recovered | false accepts
 def markdown_row(c):
     misses = ", ".join("%s %d" % kv for kv in list(c["miss_reasons"].items())[:4]) or "-"
     return ("| %d | %g | %s | %g | %d | %.4f%% | %d | %d | %d | %d | %d (%d) | %d | %d | %d | %s "
-            "| %.0f + %.0f |" % (
+            "| %.1f + %.1f |" % (
                 c["meters"], c["ber"], "yes" if c["registry"] else "no", c["days"], c["intact"],
                 c["recovered_pct"], c.get("false_accepts", 0), c.get("false_id", 0),
                 c.get("false_resets", 0), c.get("false_peak", 0), c.get("false_kwh", 0),

@@ -85,6 +85,7 @@ void Validator::restore(const MeterState& state) {
   m = state;
   m.phase_bucket = bucket;
   place(m);
+  arm(m);
   if (registered) {  // the configuration wins over what the store remembered
     m.registered = true;
     m.max_power_w = max_w;
@@ -398,6 +399,7 @@ void Validator::process(const Observation& obs, Decisions& out) {
   auto it = meters_.find(f.meter_id.value);
   if (it == meters_.end()) {
     process_unknown(obs, out);
+    if (auto m = meters_.find(f.meter_id.value); m != meters_.end()) arm(m->second);
     return;
   }
   MeterState& m = it->second;
@@ -409,6 +411,7 @@ void Validator::process(const Observation& obs, Decisions& out) {
   }
   process_known(m, obs, out);
   place(m);
+  arm(m);
 }
 
 void Validator::process_known(MeterState& m, const Observation& obs, Decisions& out) {
@@ -714,6 +717,7 @@ void Validator::process_unknown(const Observation& obs, Decisions& out) {
   match->chain.push_back(obs);
   if (match->chain.size() < static_cast<std::size_t>(settings_.confirm_frames)) {
     out.held.push_back(obs.frame_id);
+    arm_candidate(f.meter_id.value, obs.received_at);
     return;
   }
   // Confirmed: the meter is known from now on; its consistent frames become readings.
@@ -732,25 +736,56 @@ void Validator::process_unknown(const Observation& obs, Decisions& out) {
   place(m);
 }
 
+void Validator::mark_silent(MeterState& m, Decisions& out) {
+  m.silent = true;
+  out.events.push_back(Event{m.last_at + silent_us(), EventKind::Silent, m.id, std::nullopt,
+                             EventDetail{}
+                                 .add("last_reading_at_us", m.last_at)
+                                 .add("after_s", silent_us() / kMicrosPerSecond)});
+  out.meters_changed.push_back(m.id);
+}
+
+void Validator::expire_candidates(std::uint16_t id, UtcMicros now, Decisions& out) {
+  auto it = provisional_.find(id);
+  if (it == provisional_.end()) return;
+  for (auto& c : it->second)
+    if (now - c.chain.back().received_at > silent_us()) drop_candidate(c, out);
+  std::erase_if(it->second, [](const Candidate& c) { return c.chain.empty(); });
+  if (it->second.empty()) provisional_.erase(it);
+}
+
+void Validator::arm(const MeterState& m) {
+  if (m.has_last && !m.silent) silent_due_.emplace(m.last_at + silent_us(), m.id);
+}
+
+void Validator::arm_candidate(std::uint16_t id, UtcMicros last_frame_at) {
+  candidate_due_.emplace(last_frame_at + silent_us(), id);
+}
+
 void Validator::sweep(UtcMicros now, Decisions& out) {
-  const std::int64_t silent_us =
-      settings_.cadence_s * settings_.silent_after_cadences * kMicrosPerSecond;
-  for (auto& [id, m] : meters_) {
-    if (m.has_last && !m.silent && now - m.last_at > silent_us) {
-      m.silent = true;
-      out.events.push_back(Event{m.last_at + silent_us, EventKind::Silent, id, std::nullopt,
-                                 EventDetail{}
-                                     .add("last_reading_at_us", m.last_at)
-                                     .add("after_s", silent_us / kMicrosPerSecond)});
-      out.meters_changed.push_back(id);
-    }
+  // A meter is silent when now - last_at > silent_us, i.e. its deadline lies before now.
+  while (!silent_due_.empty() && silent_due_.top().first < now) {
+    const auto [due, id] = silent_due_.top();
+    silent_due_.pop();
+    auto it = meters_.find(id);
+    if (it == meters_.end()) continue;
+    MeterState& m = it->second;
+    // Stale entries (the meter read again since, or already silent) are skipped.
+    if (m.has_last && !m.silent && m.last_at + silent_us() == due) mark_silent(m, out);
   }
-  for (auto it = provisional_.begin(); it != provisional_.end();) {
-    for (auto& c : it->second)
-      if (now - c.chain.back().received_at > silent_us) drop_candidate(c, out);
-    std::erase_if(it->second, [](const Candidate& c) { return c.chain.empty(); });
-    it = it->second.empty() ? provisional_.erase(it) : std::next(it);
+  while (!candidate_due_.empty() && candidate_due_.top().first < now) {
+    const std::uint16_t id = candidate_due_.top().second;
+    candidate_due_.pop();
+    expire_candidates(id, now, out);
   }
+}
+
+void Validator::sweep_all(UtcMicros now, Decisions& out) {
+  for (auto& [id, m] : meters_)
+    if (m.has_last && !m.silent && now - m.last_at > silent_us()) mark_silent(m, out);
+  std::vector<std::uint16_t> ids;
+  for (const auto& [id, cands] : provisional_) ids.push_back(id);
+  for (std::uint16_t id : ids) expire_candidates(id, now, out);
 }
 
 }  // namespace imsm::collector

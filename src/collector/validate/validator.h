@@ -35,8 +35,10 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
+#include <queue>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -113,8 +115,12 @@ class Validator {
   // Decides one journaled observation (frame_id set). Observations of one meter must come
   // in arrival order.
   void process(const Observation& obs, Decisions& out);
-  // The clock reached `now`: silent meters and stale provisional IDs.
+  // The clock reached `now`: silent meters and stale provisional IDs. Proportional to what
+  // is due: deadlines wait in min-heaps, each entry checked when its time comes.
   void sweep(UtcMicros now, Decisions& out);
+  // The same decisions by a scan of every meter and candidate (the reference for tests and the
+  // benchmark's baseline; the order of events may differ).
+  void sweep_all(UtcMicros now, Decisions& out);
 
   [[nodiscard]] const MeterState* meter(std::uint16_t id) const;
   [[nodiscard]] const std::unordered_map<std::uint16_t, MeterState>& meters() const {
@@ -180,6 +186,20 @@ class Validator {
   void process_known(MeterState& m, const Observation& obs, Decisions& out);
   void place(MeterState& m);
   [[nodiscard]] std::optional<UtcMicros> phase_ref(const MeterState& m) const;
+
+  // Deadline bookkeeping (docs/collector.md "Sweep"): an entry per change, stale entries
+  // skipped when they come due.
+  void arm(const MeterState& m);
+  void arm_candidate(std::uint16_t id, UtcMicros last_frame_at);
+  void mark_silent(MeterState& m, Decisions& out);
+  void expire_candidates(std::uint16_t id, UtcMicros now, Decisions& out);
+  [[nodiscard]] std::int64_t silent_us() const {
+    return settings_.cadence_s * settings_.silent_after_cadences * kMicrosPerSecond;
+  }
+  using Deadline = std::pair<UtcMicros, std::uint16_t>;
+  using DeadlineHeap = std::priority_queue<Deadline, std::vector<Deadline>, std::greater<Deadline>>;
+  DeadlineHeap silent_due_;     // (last reading + silent span, meter)
+  DeadlineHeap candidate_due_;  // (newest candidate frame + silent span, unknown ID)
 
   ValidationSettings settings_;
   std::unordered_map<std::uint16_t, MeterState> meters_;

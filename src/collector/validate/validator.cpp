@@ -547,10 +547,20 @@ void Validator::release_held(MeterState& m, Decisions& out) {
 }
 
 namespace {
-bool continues(const Observation& a, const Observation& b, std::int64_t max_power_w) {
+// `b` continues `a` as the meter's next frame confirming it: plausible after it, and its reset
+// counter repeats `a`'s or advances by at most one per cadence between them (a held counter
+// change is confirmed by the frames that repeat it; over a long gap the 19 s bound alone would
+// read a counter that went back by a little as a large advance).
+bool continues(const Observation& a, const Observation& b, std::int64_t max_power_w,
+               std::int64_t cadence_us) {
   const protocol::Frame af = a.frame();
-  return !Validator::check(af.total_kwh.value, af.peak_demand.value, af.demand_resets.value,
-                           a.received_at, b.frame(), b.received_at, max_power_w);
+  const protocol::Frame bf = b.frame();
+  if (Validator::check(af.total_kwh.value, af.peak_demand.value, af.demand_resets.value,
+                       a.received_at, bf, b.received_at, max_power_w))
+    return false;
+  const unsigned d = static_cast<std::uint8_t>(bf.demand_resets.value - af.demand_resets.value);
+  const std::int64_t dt = std::max<std::int64_t>(0, b.received_at - a.received_at);
+  return static_cast<std::int64_t>(d) <= 1 + dt / cadence_us;
 }
 }  // namespace
 
@@ -559,6 +569,7 @@ void Validator::resolve_suspect(MeterState& m, const Observation& obs,
   const Observation h = *m.held;
   const protocol::Frame hf = h.frame();
   auto& chain = m.shared_chain;
+  const std::int64_t cadence_us = settings_.cadence_s * kMicrosPerSecond;
   const Observation& tail = chain.empty() ? h : chain.back();
   // A shared-burst frame whose peak or reset counter changed may be a merge with a neighbour
   // in near lock-step, whose next merge repeats it: only a frame alone in its burst confirms it.
@@ -566,14 +577,14 @@ void Validator::resolve_suspect(MeterState& m, const Observation& obs,
   const bool needs_alone = !h.alone() && (hf.peak_demand.value != m.last_peak ||
                                           hf.demand_resets.value != m.last_resets);
   if (needs_alone && !obs.alone() && chain.size() < MeterState::kMaxSharedChain) {
-    if (continues(tail, obs, m.max_power_w)) {
+    if (continues(tail, obs, m.max_power_w, cadence_us)) {
       chain.push_back(obs);
       out.held.push_back(obs.frame_id);
       return;
     }
     // The chain's last frame may be the merge: obs continues the one before it instead.
     const Observation* before = chain.size() >= 2 ? &chain[chain.size() - 2] : &h;
-    if (!chain.empty() && continues(*before, obs, m.max_power_w)) {
+    if (!chain.empty() && continues(*before, obs, m.max_power_w, cadence_us)) {
       out.released.push_back(chain.back().frame_id);
       reject(chain.back(), RejectReason::HeldNotConfirmed,
              fmt::format("shared-burst frame not continued by frame {}", obs.frame_id), out);
@@ -586,7 +597,7 @@ void Validator::resolve_suspect(MeterState& m, const Observation& obs,
   std::size_t n_ok = 0;
   if (!needs_alone || obs.alone())
     for (std::size_t i = chain.size() + 1; i > 0 && n_ok == 0; --i)
-      if (continues(i == 1 ? h : chain[i - 2], obs, m.max_power_w)) n_ok = i;
+      if (continues(i == 1 ? h : chain[i - 2], obs, m.max_power_w, cadence_us)) n_ok = i;
   // Alone and agreeing with neither the held frame nor the last reading: noise (or a new
   // meter); a held frame alone in its burst is then decided on its plausibility.
   if (n_ok == 0 && c && obs.alone() && !needs_alone) n_ok = 1;

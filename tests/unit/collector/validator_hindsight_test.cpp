@@ -177,5 +177,26 @@ TEST(ValidatorHindsight, RunOfMergesRepeatingAFalsePeakIsRejectedByTheNextFrameA
   EXPECT_TRUE(d.retracted.empty());
 }
 
+TEST(ValidatorHindsight, Guide3_8_CounterThatWentBackIsNotReadAsAnAdvanceOverALongGap) {
+  // Held: counter 0 -> 117 after 45 minutes (plausible: 2700 s / 19 s + 1 = 143 presses). The
+  // meter's next frame comes 90 minutes later with counter 0: 0 - 117 = 139 (mod 256), which
+  // the 19 s bound would allow (5400 / 19 + 1 = 285) as an advance; but a confirming frame
+  // repeats the counter or advances it by at most one per cadence (1 + 5400 / 300 = 19): not
+  // confirmed. Frame 3 continues frame 1 (+10 kWh in 135 minutes at 13.2 kW: at most 30).
+  Validator v(ValidationSettings{});
+  v.register_meter(7, kSmallMeterW);
+  Decisions d;
+  v.process(obs(1, 7, 50, 300, 0, kT0), d);
+  d.clear();
+  v.process(obs(2, 7, 51, 300, 117, kT0 + 45 * kMinute), d);
+  EXPECT_TRUE(d.readings.empty());
+  v.process(obs(3, 7, 60, 300, 0, kT0 + 135 * kMinute), d);
+  ASSERT_EQ(d.rejections.size(), 1u);
+  EXPECT_EQ(d.rejections[0].frame_id, 2);
+  ASSERT_EQ(d.readings.size(), 1u);
+  EXPECT_EQ(d.readings[0].frame_id, 3);
+  EXPECT_EQ(count(d, EventKind::DemandReset), 0u);
+}
+
 }  // namespace
 }  // namespace imsm::collector

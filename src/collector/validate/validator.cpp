@@ -592,6 +592,19 @@ void Validator::resolve_suspect(MeterState& m, const Observation& obs,
       out.held.push_back(obs.frame_id);
       return;
     }
+    // Continuing neither. When it continues the last reading with its peak and counter
+    // unchanged, the held change was not the meter's (decided below); else it is noise.
+    const protocol::Frame of = obs.frame();
+    const bool as_before =
+        !c && of.peak_demand.value == m.last_peak && of.demand_resets.value == m.last_resets;
+    if (!as_before) {
+      reject(obs, RejectReason::HeldNotConfirmed,
+             fmt::format("shared-burst frame continuing neither held frame {} and the shared "
+                         "frames after it{}",
+                         h.frame_id, c ? "; " + c->detail : std::string{}),
+             out);
+      return;
+    }
   }
   // The newest of the held frames that `obs` continues (0: the held frame, i: chain[i - 1]).
   std::size_t n_ok = 0;

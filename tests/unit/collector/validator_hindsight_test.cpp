@@ -198,5 +198,48 @@ TEST(ValidatorHindsight, Guide3_8_CounterThatWentBackIsNotReadAsAnAdvanceOverALo
   EXPECT_EQ(count(d, EventKind::DemandReset), 0u);
 }
 
+TEST(ValidatorHindsight, SharedMergeContinuingNeitherTheChainNorItsHeadIsNoise) {
+  // Held from shared bursts: a rise 300 -> 306 counts (frames 2, 3). Frame 4, shared, carries a
+  // neighbour's 0x0D in the counter: 0 -> 13 in 5 minutes after frame 3 (a confirming frame
+  // advances the counter by at most 1 + 300 / 300 = 2) and in 10 after frame 2 (at most 3):
+  // noise, rejected; the chain waits on and the frame alone after it confirms both.
+  Validator v(ValidationSettings{});
+  v.register_meter(7, kSmallMeterW);
+  Decisions d;
+  v.process(obs(1, 7, 50, 300, 0, kT0), d);
+  d.clear();
+  v.process(obs(2, 7, 51, 306, 0, kT0 + 5 * kMinute, Burst::Shared), d);
+  v.process(obs(3, 7, 52, 306, 0, kT0 + 10 * kMinute, Burst::Shared), d);
+  v.process(obs(4, 7, 53, 306, 0x0D, kT0 + 15 * kMinute, Burst::Shared), d);
+  ASSERT_EQ(d.rejections.size(), 1u);
+  EXPECT_EQ(d.rejections[0].frame_id, 4);
+  v.process(obs(5, 7, 54, 306, 0, kT0 + 20 * kMinute), d);
+  ASSERT_EQ(d.readings.size(), 3u);
+  EXPECT_EQ(d.readings[0].frame_id, 2);
+  EXPECT_EQ(d.readings[1].frame_id, 3);
+  EXPECT_EQ(d.readings[2].frame_id, 5);
+}
+
+TEST(ValidatorHindsight, SharedFrameAsBeforeTheHeldChangeRejectsIt) {
+  // Held from a shared burst: counter 0 -> 13 (a merge). The meter's next frame, shared too,
+  // has counter 0 and peak 300 as the last reading and +1 kWh: it does not continue the held
+  // frame (13 -> 0 is back) but continues the last reading unchanged, so the held change was
+  // not the meter's. The frame itself (shared, kWh changed) waits for the next one in turn.
+  Validator v(ValidationSettings{});
+  v.register_meter(7, kSmallMeterW);
+  Decisions d;
+  v.process(obs(1, 7, 50, 300, 0, kT0), d);
+  d.clear();
+  v.process(obs(2, 7, 51, 300, 0x0D, kT0 + 5 * kMinute, Burst::Shared), d);
+  v.process(obs(3, 7, 52, 300, 0, kT0 + 10 * kMinute, Burst::Shared), d);
+  ASSERT_EQ(d.rejections.size(), 1u);
+  EXPECT_EQ(d.rejections[0].frame_id, 2);
+  EXPECT_EQ(v.meter(7)->held->frame_id, 3);
+  v.process(obs(4, 7, 53, 300, 0, kT0 + 15 * kMinute), d);
+  ASSERT_EQ(d.readings.size(), 2u);
+  EXPECT_EQ(d.readings[0].frame_id, 3);
+  EXPECT_EQ(count(d, EventKind::DemandReset), 0u);
+}
+
 }  // namespace
 }  // namespace imsm::collector

@@ -295,7 +295,15 @@ def main(argv):
     ap.add_argument("--workdir", default=None)
     ap.add_argument("--json", default=None, help="append one JSON line per cell here")
     ap.add_argument("--check-goal", action="store_true", help="exit 1 when a cell misses the goal")
+    ap.add_argument("--render", default=None, metavar="JSONL",
+                    help="print the table of cells saved with --json, run nothing")
     a = ap.parse_args(argv)
+    if a.render:
+        print(HEADER)
+        with open(a.render) as f:
+            for line in f:
+                print(markdown_row(json.loads(line)))
+        return 0
     regs = {"both": [False, True], "yes": [True], "no": [False]}[a.registry]
     print(HEADER, flush=True)
     failed = False

@@ -159,22 +159,38 @@ class CollectTest(unittest.TestCase):
         self.assertEqual(ev[0]["detail"]["reason"], "kwh_backwards")
         self.assertEqual(ev[0]["at"], iso(T0_S + 4 * CADENCE))
 
-    def test_a_retracted_reading_marks_its_demand_reset_event_retracted(self):
-        # Frame 2 carries a flipped reset-counter bit: plausible alone (a demand reset), then
-        # contradicted by the next two, which agree with frame 1.
-        resets = [0, 1, 0, 0]
-        bursts = [(i * CADENCE, frame(17, 100 + i - (i >= 2), resets=r))
-                  for i, r in enumerate(resets)]
+    def test_a_retracted_reading_marks_its_rollover_event_retracted(self):
+        # Frame 2 carries a one-off kWh wrap (0xFFFFFE -> 0x000000, +2: plausible alone, a
+        # rollover), then contradicted by the next two (0xFFFFFF), which agree with frame 1.
+        kwhs = [0xFFFFFE, 0x000000, 0xFFFFFF, 0xFFFFFF]
+        bursts = [(i * CADENCE, frame(17, k)) for i, k in enumerate(kwhs)]
         cap = self.path("r.bin")
         write_capture(cap, bursts)
         cfg = self.config('[[meter]]\nid = 17\nmodel = "S2-480-N-01-01-041-01"\n')
         self.collect(cap, "--config", cfg)
-        self.assertEqual([r["total_kwh"] for r in self.readings()], [100, 101, 102])
+        self.assertEqual([r["total_kwh"] for r in self.readings()],
+                         [0xFFFFFE, 0xFFFFFF, 0xFFFFFF])
         ev = {e["kind"]: e for e in self.events("--meter", "17")}
-        self.assertTrue(ev["demand_reset"]["retracted"])
-        self.assertEqual(ev["demand_reset"]["at"], iso(T0_S + CADENCE))
+        self.assertTrue(ev["rollover"]["retracted"])
+        self.assertEqual(ev["rollover"]["at"], iso(T0_S + CADENCE))
         self.assertFalse(ev["retracted"]["retracted"])
         self.assertFalse(ev["discovered"]["retracted"])
+
+    def test_a_reset_counter_jump_the_next_frame_does_not_repeat_is_never_published(self):
+        # Frame 2 carries a flipped reset-counter bit (0 -> 1): plausible alone, but held until
+        # the next frame, which says 0 again: rejected, no demand_reset event, nothing retracted
+        # (docs/collector.md "Hindsight").
+        resets = [0, 1, 0, 0]
+        bursts = [(i * CADENCE, frame(17, 100 + i - (i >= 2), resets=r))
+                  for i, r in enumerate(resets)]
+        cap = self.path("j.bin")
+        write_capture(cap, bursts)
+        cfg = self.config('[[meter]]\nid = 17\nmodel = "S2-480-N-01-01-041-01"\n')
+        self.collect(cap, "--config", cfg)
+        self.assertEqual([r["total_kwh"] for r in self.readings()], [100, 101, 102])
+        kinds = [e["kind"] for e in self.events("--meter", "17")]
+        self.assertEqual(kinds, ["discovered"])
+        self.assertEqual(query(self.db, "SELECT reason FROM rejected"), [("held_not_confirmed",)])
         p = run(BINARY, "events", "--db", self.db, "--format", "csv")
         self.assertIn(",retracted", p.stdout.decode().splitlines()[0])
 

@@ -70,7 +70,10 @@ class ServeTest(unittest.TestCase):
         with open(cfg, "w") as f:
             f.write(CONFIG)
         # Meter 11: 5 readings 300 s apart, 100..104 kWh, a demand reset at the 4th; meter 12: 2.
-        bursts = [(10 + 300 * i, frame(11, 100 + i, peak=40 + i, resets=1 if i >= 3 else 0))
+        # The peak rises to the 4th and stays: a rise (or a reset) is held until the meter's
+        # next frame confirms it (validator hindsight), so the last frame must not change them.
+        bursts = [(10 + 300 * i, frame(11, 100 + i, peak=40 + min(i, 3),
+                                       resets=1 if i >= 3 else 0))
                   for i in range(5)]
         bursts += [(20 + 300 * i, frame(12, 7000 + i, peak=5)) for i in range(2)]
         cap = os.path.join(d, "c.bin")

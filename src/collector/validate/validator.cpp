@@ -85,6 +85,7 @@ void Validator::restore(const MeterState& state) {
   m = state;
   m.phase_bucket = bucket;
   place(m);
+  arm(m);
   if (registered) {  // the configuration wins over what the store remembered
     m.registered = true;
     m.max_power_w = max_w;
@@ -135,6 +136,7 @@ void Validator::reject(const Observation& obs, RejectReason reason, std::string 
 
 void Validator::hold(MeterState& m, const Observation& obs, const Check& why, Decisions& out) {
   m.held = obs;
+  m.held_suspect = false;
   m.held_reason = why.reason;
   m.held_detail = why.detail;
   out.held.push_back(obs.frame_id);
@@ -347,6 +349,34 @@ std::optional<Validator::Phantom> Validator::collision_phantom(const MeterState*
   return p;
 }
 
+std::optional<Validator::Phantom> Validator::merge_of_known(const Observation& obs) const {
+  const protocol::Frame f = obs.frame();
+  const std::uint16_t x = f.meter_id.value;
+  std::vector<const MeterState*> subs;
+  for (const auto& [id, a] : meters_)
+    if (id != x && (id & ~x) == 0 && a.has_last && phase_at(a, obs.received_at) != Phase::NotDue &&
+        a.last_peak <= f.peak_demand.value && a.last_kwh24 <= f.total_kwh.value &&
+        (a.last_resets & ~f.demand_resets.value) == 0)
+      subs.push_back(&a);
+  for (std::size_t i = 0; i < subs.size(); ++i)
+    for (std::size_t j = i + 1; j < subs.size(); ++j) {
+      const MeterState& a = *subs[i];
+      const MeterState& b = *subs[j];
+      if ((a.id | b.id) != x || (a.last_resets | b.last_resets) != f.demand_resets.value) continue;
+      Phantom p{Check{RejectReason::CollisionPhantom,
+                      fmt::format("ID {} = {} | {}, reset counter {} = {} | {}: a merge of two "
+                                  "known meters not heard elsewhere in this cycle",
+                                  x, std::min(a.id, b.id), std::max(a.id, b.id),
+                                  f.demand_resets.value, a.last_resets, b.last_resets)},
+                {},
+                2};
+      p.parts[0] = std::min(a.id, b.id);
+      p.parts[1] = std::max(a.id, b.id);
+      return p;
+    }
+  return std::nullopt;
+}
+
 void Validator::reject_phantom(const MeterState* self, const Observation& obs, Phantom p,
                                Decisions& out) {
   // The merge is evidence that its parts transmitted at this moment: their phases move here,
@@ -369,6 +399,7 @@ void Validator::process(const Observation& obs, Decisions& out) {
   auto it = meters_.find(f.meter_id.value);
   if (it == meters_.end()) {
     process_unknown(obs, out);
+    if (auto m = meters_.find(f.meter_id.value); m != meters_.end()) arm(m->second);
     return;
   }
   MeterState& m = it->second;
@@ -380,6 +411,7 @@ void Validator::process(const Observation& obs, Decisions& out) {
   }
   process_known(m, obs, out);
   place(m);
+  arm(m);
 }
 
 void Validator::process_known(MeterState& m, const Observation& obs, Decisions& out) {
@@ -406,15 +438,18 @@ void Validator::process_known(MeterState& m, const Observation& obs, Decisions& 
   }
 
   const auto c = check_against_last(m, obs);
+  if (m.held && m.held_suspect) {
+    resolve_suspect(m, obs, c, out);
+    return;
+  }
   if (m.held) {
     const Observation h = *m.held;
     if (!c) {
       // The old state goes on: the held frame was wrong.
-      m.held.reset();
-      out.released.push_back(h.frame_id);
+      release_held(m, out);
       reject(h, m.held_reason, m.held_detail + "; the next frame agreed with the last reading",
              out);
-      accept(m, obs, out);
+      decide_free(m, obs, c, out);
       return;
     }
     if (!obs.alone()) {
@@ -424,8 +459,7 @@ void Validator::process_known(MeterState& m, const Observation& obs, Decisions& 
     const protocol::Frame hf = h.frame();
     const auto ch = check(hf.total_kwh.value, hf.peak_demand.value, hf.demand_resets.value,
                           h.received_at, f, obs.received_at, m.max_power_w);
-    m.held.reset();
-    out.released.push_back(h.frame_id);
+    release_held(m, out);
     if (!ch && m.prev_reading) {
       // Do both agree with the reading before the last one? Then the last one was a one-off
       // corrupted frame (a bit error or a merge that looked plausible): retract it.
@@ -469,13 +503,140 @@ void Validator::process_known(MeterState& m, const Observation& obs, Decisions& 
     hold(m, obs, *c, out);
     return;
   }
+  decide_free(m, obs, c, out);
+}
+
+std::optional<Validator::Check> Validator::suspect(const MeterState& m, const Observation& obs) {
+  const protocol::Frame f = obs.frame();
+  if (f.demand_resets.value != m.last_resets)
+    return Check{RejectReason::HeldNotConfirmed,
+                 fmt::format("reset counter {} -> {} awaits the next frame", m.last_resets,
+                             f.demand_resets.value)};
+  if (f.peak_demand.value > m.last_peak)
+    return Check{RejectReason::HeldNotConfirmed,
+                 fmt::format("peak demand {} -> {} counts awaits the next frame", m.last_peak,
+                             f.peak_demand.value)};
+  if (!obs.alone() && f.total_kwh.value != m.last_kwh24)
+    return Check{RejectReason::HeldNotConfirmed,
+                 fmt::format("kWh {} -> {} from a shared burst awaits the next frame", m.last_kwh24,
+                             f.total_kwh.value)};
+  return std::nullopt;
+}
+
+void Validator::decide_free(MeterState& m, const Observation& obs, const std::optional<Check>& c,
+                            Decisions& out) {
   if (!c) {
-    accept(m, obs, out);
+    if (auto s = suspect(m, obs)) {
+      hold(m, obs, *s, out);
+      m.held_suspect = true;
+    } else {
+      accept(m, obs, out);
+    }
   } else if (obs.alone()) {
     hold(m, obs, *c, out);
   } else {
     reject(obs, c->reason, c->detail + " (shared burst)", out);
   }
+}
+
+void Validator::release_held(MeterState& m, Decisions& out) {
+  out.released.push_back(m.held->frame_id);
+  m.held.reset();
+  m.held_suspect = false;
+  m.shared_chain.clear();
+}
+
+namespace {
+// `b` continues `a` as the meter's next frame confirming it: plausible after it, and its reset
+// counter repeats `a`'s or advances by at most one per cadence between them (a held counter
+// change is confirmed by the frames that repeat it; over a long gap the 19 s bound alone would
+// read a counter that went back by a little as a large advance).
+bool continues(const Observation& a, const Observation& b, std::int64_t max_power_w,
+               std::int64_t cadence_us) {
+  const protocol::Frame af = a.frame();
+  const protocol::Frame bf = b.frame();
+  if (Validator::check(af.total_kwh.value, af.peak_demand.value, af.demand_resets.value,
+                       a.received_at, bf, b.received_at, max_power_w))
+    return false;
+  const unsigned d = static_cast<std::uint8_t>(bf.demand_resets.value - af.demand_resets.value);
+  const std::int64_t dt = std::max<std::int64_t>(0, b.received_at - a.received_at);
+  return static_cast<std::int64_t>(d) <= 1 + dt / cadence_us;
+}
+}  // namespace
+
+void Validator::resolve_suspect(MeterState& m, const Observation& obs,
+                                const std::optional<Check>& c, Decisions& out) {
+  const Observation h = *m.held;
+  const protocol::Frame hf = h.frame();
+  auto& chain = m.shared_chain;
+  const std::int64_t cadence_us = settings_.cadence_s * kMicrosPerSecond;
+  const Observation& tail = chain.empty() ? h : chain.back();
+  // A shared-burst frame whose peak or reset counter changed may be a merge with a neighbour
+  // in near lock-step, whose next merge repeats it: only a frame alone in its burst confirms it.
+  // The shared frames that continue it wait with it (a chain).
+  const bool needs_alone = !h.alone() && (hf.peak_demand.value != m.last_peak ||
+                                          hf.demand_resets.value != m.last_resets);
+  if (needs_alone && !obs.alone() && chain.size() < MeterState::kMaxSharedChain) {
+    if (continues(tail, obs, m.max_power_w, cadence_us)) {
+      chain.push_back(obs);
+      out.held.push_back(obs.frame_id);
+      return;
+    }
+    // The chain's last frame may be the merge: obs continues the one before it instead.
+    const Observation* before = chain.size() >= 2 ? &chain[chain.size() - 2] : &h;
+    if (!chain.empty() && continues(*before, obs, m.max_power_w, cadence_us)) {
+      out.released.push_back(chain.back().frame_id);
+      reject(chain.back(), RejectReason::HeldNotConfirmed,
+             fmt::format("shared-burst frame not continued by frame {}", obs.frame_id), out);
+      chain.back() = obs;
+      out.held.push_back(obs.frame_id);
+      return;
+    }
+    // Continuing neither. When it continues the last reading with its peak and counter
+    // unchanged, the held change was not the meter's (decided below); else it is noise.
+    const protocol::Frame of = obs.frame();
+    const bool as_before =
+        !c && of.peak_demand.value == m.last_peak && of.demand_resets.value == m.last_resets;
+    if (!as_before) {
+      reject(obs, RejectReason::HeldNotConfirmed,
+             fmt::format("shared-burst frame continuing neither held frame {} and the shared "
+                         "frames after it{}",
+                         h.frame_id, c ? "; " + c->detail : std::string{}),
+             out);
+      return;
+    }
+  }
+  // The newest of the held frames that `obs` continues (0: the held frame, i: chain[i - 1]).
+  std::size_t n_ok = 0;
+  if (!needs_alone || obs.alone())
+    for (std::size_t i = chain.size() + 1; i > 0 && n_ok == 0; --i)
+      if (continues(i == 1 ? h : chain[i - 2], obs, m.max_power_w, cadence_us)) n_ok = i;
+  // Alone and agreeing with neither the held frame nor the last reading: noise (or a new
+  // meter); a held frame alone in its burst is then decided on its plausibility.
+  if (n_ok == 0 && c && obs.alone() && !needs_alone) n_ok = 1;
+  if (n_ok == 0 && c && !obs.alone()) {  // shared noise: the held frames wait on
+    reject(obs, c->reason, c->detail + " (shared burst)", out);
+    return;
+  }
+  std::vector<Observation> held = std::move(chain);
+  held.insert(held.begin(), h);
+  const std::string detail = m.held_detail;
+  release_held(m, out);
+  for (std::size_t i = 0; i < held.size(); ++i) {
+    if (i > 0) out.released.push_back(held[i].frame_id);
+    if (i < n_ok) {
+      accept(m, held[i], out);
+    } else {
+      reject(held[i], RejectReason::HeldNotConfirmed,
+             i == 0 ? fmt::format("{}; the next frame (frame {}) did not confirm it", detail,
+                                  obs.frame_id)
+                    : fmt::format("shared-burst frame after held frame {}, not confirmed by "
+                                  "frame {}",
+                                  h.frame_id, obs.frame_id),
+             out);
+    }
+  }
+  decide_free(m, obs, check_against_last(m, obs), out);
 }
 
 void Validator::anchor(MeterState& m, const Observation& obs, Decisions& out) {
@@ -549,6 +710,10 @@ void Validator::process_unknown(const Observation& obs, Decisions& out) {
       reject_phantom(nullptr, obs, std::move(*p), out);
       return;
     }
+    if (auto p = merge_of_known(obs)) {
+      reject_phantom(nullptr, obs, std::move(*p), out);
+      return;
+    }
   }
   const std::int64_t stale_us =
       settings_.cadence_s * settings_.silent_after_cadences * kMicrosPerSecond;
@@ -576,6 +741,7 @@ void Validator::process_unknown(const Observation& obs, Decisions& out) {
   match->chain.push_back(obs);
   if (match->chain.size() < static_cast<std::size_t>(settings_.confirm_frames)) {
     out.held.push_back(obs.frame_id);
+    arm_candidate(f.meter_id.value, obs.received_at);
     return;
   }
   // Confirmed: the meter is known from now on; its consistent frames become readings.
@@ -594,25 +760,56 @@ void Validator::process_unknown(const Observation& obs, Decisions& out) {
   place(m);
 }
 
+void Validator::mark_silent(MeterState& m, Decisions& out) {
+  m.silent = true;
+  out.events.push_back(Event{m.last_at + silent_us(), EventKind::Silent, m.id, std::nullopt,
+                             EventDetail{}
+                                 .add("last_reading_at_us", m.last_at)
+                                 .add("after_s", silent_us() / kMicrosPerSecond)});
+  out.meters_changed.push_back(m.id);
+}
+
+void Validator::expire_candidates(std::uint16_t id, UtcMicros now, Decisions& out) {
+  auto it = provisional_.find(id);
+  if (it == provisional_.end()) return;
+  for (auto& c : it->second)
+    if (now - c.chain.back().received_at > silent_us()) drop_candidate(c, out);
+  std::erase_if(it->second, [](const Candidate& c) { return c.chain.empty(); });
+  if (it->second.empty()) provisional_.erase(it);
+}
+
+void Validator::arm(const MeterState& m) {
+  if (m.has_last && !m.silent) silent_due_.emplace(m.last_at + silent_us(), m.id);
+}
+
+void Validator::arm_candidate(std::uint16_t id, UtcMicros last_frame_at) {
+  candidate_due_.emplace(last_frame_at + silent_us(), id);
+}
+
 void Validator::sweep(UtcMicros now, Decisions& out) {
-  const std::int64_t silent_us =
-      settings_.cadence_s * settings_.silent_after_cadences * kMicrosPerSecond;
-  for (auto& [id, m] : meters_) {
-    if (m.has_last && !m.silent && now - m.last_at > silent_us) {
-      m.silent = true;
-      out.events.push_back(Event{m.last_at + silent_us, EventKind::Silent, id, std::nullopt,
-                                 EventDetail{}
-                                     .add("last_reading_at_us", m.last_at)
-                                     .add("after_s", silent_us / kMicrosPerSecond)});
-      out.meters_changed.push_back(id);
-    }
+  // A meter is silent when now - last_at > silent_us, i.e. its deadline lies before now.
+  while (!silent_due_.empty() && silent_due_.top().first < now) {
+    const auto [due, id] = silent_due_.top();
+    silent_due_.pop();
+    auto it = meters_.find(id);
+    if (it == meters_.end()) continue;
+    MeterState& m = it->second;
+    // Stale entries (the meter read again since, or already silent) are skipped.
+    if (m.has_last && !m.silent && m.last_at + silent_us() == due) mark_silent(m, out);
   }
-  for (auto it = provisional_.begin(); it != provisional_.end();) {
-    for (auto& c : it->second)
-      if (now - c.chain.back().received_at > silent_us) drop_candidate(c, out);
-    std::erase_if(it->second, [](const Candidate& c) { return c.chain.empty(); });
-    it = it->second.empty() ? provisional_.erase(it) : std::next(it);
+  while (!candidate_due_.empty() && candidate_due_.top().first < now) {
+    const std::uint16_t id = candidate_due_.top().second;
+    candidate_due_.pop();
+    expire_candidates(id, now, out);
   }
+}
+
+void Validator::sweep_all(UtcMicros now, Decisions& out) {
+  for (auto& [id, m] : meters_)
+    if (m.has_last && !m.silent && now - m.last_at > silent_us()) mark_silent(m, out);
+  std::vector<std::uint16_t> ids;
+  for (const auto& [id, cands] : provisional_) ids.push_back(id);
+  for (std::uint16_t id : ids) expire_candidates(id, now, out);
 }
 
 }  // namespace imsm::collector

@@ -13,7 +13,15 @@
 // the state is held until the next frame decides: if the next one agrees with the old state
 // the held one is rejected; if it agrees with the held one, the meter was replaced (or its
 // register otherwise jumped): a new epoch begins, audited by an event. A frame from a shared
-// burst is never held, never confirms a meter and never starts an epoch.
+// burst that contradicts the state is rejected; it never confirms a meter and never starts an
+// epoch.
+//
+// Hindsight: a plausible frame that advances the reset counter, raises the peak, or comes from
+// a shared burst with any field changed is held (pending) until the meter's next frame: it
+// becomes a reading when that frame is plausible after it, and is rejected
+// (`held_not_confirmed`) when that frame agrees with the last reading instead. A reset-counter
+// jump is a physical event (a key turned, guide 3.8) that the meter's next frames repeat; a
+// neighbour's stop byte (0x0D) or a flipped bit in that byte is not.
 //
 // Lock-step collisions: two meters transmitting within a byte time put one OR-merged frame on
 // the bus, alone in its burst, whose ID is the OR of theirs. A frame whose ID is the OR of the
@@ -27,8 +35,10 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
+#include <queue>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -71,6 +81,14 @@ struct MeterState {
   std::optional<Observation> held;
   RejectReason held_reason = RejectReason::HeldNotConfirmed;
   std::string held_detail;
+  // The held frame is plausible against the last reading but changes what a bill trusts
+  // without hindsight (its reset counter, a rise of its peak, or anything from a shared burst):
+  // it waits for the meter's next frame to confirm it (docs/collector.md "Hindsight").
+  bool held_suspect = false;
+  // Frames from shared bursts after a held suspect frame from a shared burst, each plausible
+  // after the one before: they wait with it for a frame alone in its burst (pending).
+  std::vector<Observation> shared_chain;
+  static constexpr std::size_t kMaxSharedChain = 288;  // a day of 5-minute frames
   // Before the first reading: frames from shared bursts, oldest first (pending). A shared
   // burst never starts an epoch: they wait for a frame alone in its burst, then those that
   // chain to it become readings (docs/collector.md "Validation").
@@ -97,8 +115,12 @@ class Validator {
   // Decides one journaled observation (frame_id set). Observations of one meter must come
   // in arrival order.
   void process(const Observation& obs, Decisions& out);
-  // The clock reached `now`: silent meters and stale provisional IDs.
+  // The clock reached `now`: silent meters and stale provisional IDs. Proportional to what
+  // is due: deadlines wait in min-heaps, each entry checked when its time comes.
   void sweep(UtcMicros now, Decisions& out);
+  // The same decisions by a scan of every meter and candidate (the reference for tests and the
+  // benchmark's baseline; the order of events may differ).
+  void sweep_all(UtcMicros now, Decisions& out);
 
   [[nodiscard]] const MeterState* meter(std::uint16_t id) const;
   [[nodiscard]] const std::unordered_map<std::uint16_t, MeterState>& meters() const {
@@ -130,6 +152,16 @@ class Validator {
   void start_epoch(MeterState& m, const Observation& obs, Decisions& out, bool replacement,
                    const std::string& why);
   void hold(MeterState& m, const Observation& obs, const Check& why, Decisions& out);
+  // Hindsight (docs/collector.md "Hindsight"): what a plausible frame changes that needs the
+  // meter's next frame to confirm it; nullopt when it can be accepted at once.
+  [[nodiscard]] static std::optional<Check> suspect(const MeterState& m, const Observation& obs);
+  // A frame with no held frame before it, `c` its check against the last reading.
+  void decide_free(MeterState& m, const Observation& obs, const std::optional<Check>& c,
+                   Decisions& out);
+  // The meter's next frame decides its held suspect frame.
+  void resolve_suspect(MeterState& m, const Observation& obs, const std::optional<Check>& c,
+                       Decisions& out);
+  void release_held(MeterState& m, Decisions& out);
   void reject(const Observation& obs, RejectReason reason, std::string detail, Decisions& out);
   void process_unknown(const Observation& obs, Decisions& out);
   void drop_candidate(Candidate& c, Decisions& out);
@@ -145,10 +177,29 @@ class Validator {
   [[nodiscard]] std::optional<Phantom> collision_phantom(const MeterState* self,
                                                          const Observation& obs) const;
   void reject_phantom(const MeterState* self, const Observation& obs, Phantom p, Decisions& out);
+  // An unknown ID that is the OR of two known meters' IDs, neither known to be elsewhere in its
+  // cycle (due, or its phase lost while its frames were merged), whose reset counter is the OR
+  // of theirs and whose peak and kWh are at least theirs: a lock-step merge (docs/collector.md
+  // "Collision phantoms").
+  [[nodiscard]] std::optional<Phantom> merge_of_known(const Observation& obs) const;
   void anchor(MeterState& m, const Observation& obs, Decisions& out);
   void process_known(MeterState& m, const Observation& obs, Decisions& out);
   void place(MeterState& m);
   [[nodiscard]] std::optional<UtcMicros> phase_ref(const MeterState& m) const;
+
+  // Deadline bookkeeping (docs/collector.md "Sweep"): an entry per change, stale entries
+  // skipped when they come due.
+  void arm(const MeterState& m);
+  void arm_candidate(std::uint16_t id, UtcMicros last_frame_at);
+  void mark_silent(MeterState& m, Decisions& out);
+  void expire_candidates(std::uint16_t id, UtcMicros now, Decisions& out);
+  [[nodiscard]] std::int64_t silent_us() const {
+    return settings_.cadence_s * settings_.silent_after_cadences * kMicrosPerSecond;
+  }
+  using Deadline = std::pair<UtcMicros, std::uint16_t>;
+  using DeadlineHeap = std::priority_queue<Deadline, std::vector<Deadline>, std::greater<Deadline>>;
+  DeadlineHeap silent_due_;     // (last reading + silent span, meter)
+  DeadlineHeap candidate_due_;  // (newest candidate frame + silent span, unknown ID)
 
   ValidationSettings settings_;
   std::unordered_map<std::uint16_t, MeterState> meters_;

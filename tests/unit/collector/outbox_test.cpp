@@ -106,18 +106,19 @@ TEST_F(OutboxTest, ARetractionFollowsTheReadingItWithdraws) {
   store_->save_registry(c);
   store_->commit();
   register_meters(c, v_);
-  // Derivation as in StoreTest.EventsOfARetractedReadingAreMarkedRetracted: the 2nd frame's
-  // reset counter is a bit error; the next two agree with the first, so it is retracted.
-  ingest({test::obs(0, 17, 100, 199, 0, kT0), test::obs(0, 17, 101, 199, 1, kT0 + 5 * kMinute),
-          test::obs(0, 17, 101, 199, 0, kT0 + 10 * kMinute),
-          test::obs(0, 17, 102, 199, 0, kT0 + 15 * kMinute)});
+  // Derivation as in StoreTest.EventsOfARetractedReadingAreMarkedRetracted: a one-off kWh
+  // wrap (0xFFFFFE -> 0x000000) is accepted; the next two frames (0xFFFFFF) agree with the one
+  // before it, so it is retracted.
+  ingest({test::obs(0, 17, 0xFFFFFE, 199, 0, kT0), test::obs(0, 17, 0, 199, 0, kT0 + 5 * kMinute),
+          test::obs(0, 17, 0xFFFFFF, 199, 0, kT0 + 10 * kMinute),
+          test::obs(0, 17, 0xFFFFFF, 199, 0, kT0 + 15 * kMinute)});
   std::int64_t published = 0, withdrawn = 0;
   for (const auto& it : store_->outbox_after(0, 100)) {
-    if (it.kind == OutboxKind::Reading && it.reading->r.demand_resets == 1)
+    if (it.kind == OutboxKind::Reading && it.reading->r.kwh24 == 0)
       published = it.reading->r.frame_id;
     if (it.kind == OutboxKind::Retraction) {
       withdrawn = it.reading->r.frame_id;
-      EXPECT_EQ(it.reading->r.demand_resets, 1);
+      EXPECT_EQ(it.reading->r.kwh24, 0u);
       EXPECT_EQ(it.reading->r.meter_id, 17);
     }
   }

@@ -133,11 +133,19 @@ TEST(Validator, ResetCounterAndPeakDemandRules) {
   EXPECT_TRUE(d.readings.empty());
   EXPECT_EQ(d.held.size(), 1u);
   d.clear();
-  // Reset counter wraps 255 -> 0 with the peak cleared: a demand reset, accepted.
+  // Reset counter wraps 255 -> 0 with the peak cleared: plausible (a demand reset), but a
+  // reset-counter change waits for the meter's next frame (hindsight); the held frame 2 is
+  // rejected, since frame 3 agrees with the last reading (frame 1).
   v.process(obs(3, 5, 11, 0, 0, kT0 + 10 * kMinute), d);
-  ASSERT_EQ(d.readings.size(), 1u);
+  EXPECT_TRUE(d.readings.empty());
   ASSERT_EQ(d.rejections.size(), 1u);
   EXPECT_EQ(d.rejections[0].reason, RejectReason::PeakFell);
+  EXPECT_EQ(d.held.back(), 3);
+  // The next frame repeats counter 0: the reset is confirmed, both become readings.
+  v.process(obs(4, 5, 11, 0, 0, kT0 + 15 * kMinute), d);
+  ASSERT_EQ(d.readings.size(), 2u);
+  EXPECT_EQ(d.readings[0].frame_id, 3);
+  EXPECT_EQ(d.readings[1].frame_id, 4);
   bool reset_event = false;
   for (const auto& e : d.events) reset_event = reset_event || e.kind == EventKind::DemandReset;
   EXPECT_TRUE(reset_event);
@@ -195,10 +203,16 @@ TEST(Validator, CollisionGarbageOfAKnownMeterIsRejectedNotHeldAndNeverStartsAnEp
   EXPECT_TRUE(d.held.empty());
   EXPECT_EQ(d.rejections.size(), 5u);
   EXPECT_EQ(v.meter(17)->epoch, 0u);
-  // A plausible frame in a shared burst is a true reading.
+  // A plausible frame in a shared burst is a true reading once the meter's next frame
+  // continues it (101 -> 102 kWh in 5 minutes at 13.2 kW: at most +2).
   d.clear();
   v.process(obs(10, 17, 101, 10, 0, kT0 + 30 * kMinute, Burst::Shared), d);
-  EXPECT_EQ(d.readings.size(), 1u);
+  EXPECT_TRUE(d.readings.empty());
+  EXPECT_EQ(d.held, std::vector<std::int64_t>{10});
+  v.process(obs(11, 17, 102, 10, 0, kT0 + 35 * kMinute), d);
+  ASSERT_EQ(d.readings.size(), 2u);
+  EXPECT_EQ(d.readings[0].frame_id, 10);
+  EXPECT_EQ(d.readings[1].frame_id, 11);
 }
 
 TEST(Validator, UnconfirmedCandidateExpiresAsRejected) {
@@ -237,14 +251,16 @@ TEST(Validator, OneOffCorruptedReadingIsRetractedWhenTheNextTwoAgreeWithTheOneBe
   v.register_meter(17, kSmallMeterW);
   Decisions d;
   v.process(obs(1, 17, 100, 199, 0, kT0), d);
-  // A bit error raising the peak looks plausible on its own (peak may rise)...
-  v.process(obs(2, 17, 101, 199 | 0x100, 0, kT0 + 5 * kMinute), d);
+  // A bit error in kWh (true 101 = 0b1100101, bit 1 flipped: 103) looks plausible on its own:
+  // +3 kWh in 10 minutes at 13.2 kW is at most floor(2.2) + 1 = 3.
+  v.process(obs(2, 17, 103, 199, 0, kT0 + 10 * kMinute), d);
   EXPECT_EQ(d.readings.size(), 2u);
   d.clear();
-  // ...but the next frames carry the true peak: held, then confirmed with the one before.
-  v.process(obs(3, 17, 101, 199, 0, kT0 + 10 * kMinute), d);
+  // ...but the next frames carry the true register: 101 is backwards from 103 (held), then
+  // 102 continues 101, and 101 continues frame 1 (+1 in 15 minutes): frame 2 is retracted.
+  v.process(obs(3, 17, 101, 199, 0, kT0 + 15 * kMinute), d);
   EXPECT_EQ(d.held.size(), 1u);
-  v.process(obs(4, 17, 102, 199, 0, kT0 + 15 * kMinute), d);
+  v.process(obs(4, 17, 102, 199, 0, kT0 + 20 * kMinute), d);
   ASSERT_EQ(d.retracted.size(), 1u);
   EXPECT_EQ(d.retracted[0].frame_id, 2);
   ASSERT_EQ(d.rejections.size(), 1u);
@@ -253,6 +269,27 @@ TEST(Validator, OneOffCorruptedReadingIsRetractedWhenTheNextTwoAgreeWithTheOneBe
   EXPECT_EQ(d.readings[0].frame_id, 3);
   EXPECT_EQ(d.readings[1].frame_id, 4);
   EXPECT_EQ(v.meter(17)->epoch, 0u);  // not a replacement
+}
+
+TEST(Validator, HindsightBitErrorRaisingThePeakIsHeldAndRejectedByTheNextFrame) {
+  Validator v(settings());
+  v.register_meter(17, kSmallMeterW);
+  Decisions d;
+  v.process(obs(1, 17, 100, 199, 0, kT0), d);
+  d.clear();
+  // 199 | 0x100 = 455 counts: plausible (a peak may rise), so it waits for the next frame.
+  v.process(obs(2, 17, 101, 199 | 0x100, 0, kT0 + 5 * kMinute), d);
+  EXPECT_TRUE(d.readings.empty());
+  EXPECT_EQ(d.held, std::vector<std::int64_t>{2});
+  // The next frame carries 199 again: a fall from 455 without a reset, so frame 2 was not the
+  // meter's; frame 3 continues frame 1 and is a reading. Nothing was published to withdraw.
+  v.process(obs(3, 17, 101, 199, 0, kT0 + 10 * kMinute), d);
+  ASSERT_EQ(d.readings.size(), 1u);
+  EXPECT_EQ(d.readings[0].frame_id, 3);
+  ASSERT_EQ(d.rejections.size(), 1u);
+  EXPECT_EQ(d.rejections[0].frame_id, 2);
+  EXPECT_EQ(d.rejections[0].reason, RejectReason::HeldNotConfirmed);
+  EXPECT_TRUE(d.retracted.empty());
 }
 
 TEST(Validator, PeakAboveTheModelsMaximumPowerIsImplausible) {
@@ -281,8 +318,13 @@ TEST(Validator, Guide3_7_NewPeakDemandNeedsTheEnergyOf15Minutes) {
   auto bad = obs(21, 17, 114, 2201, 0, kT0 + 35 * kMinute);
   Validator copy = v;
   d.clear();
+  // A new peak within the bound is plausible; as a rise it waits for the next frame (hindsight),
+  // which repeats it (+2 kWh in 5 minutes): both readings.
   copy.process(ok, d);
-  EXPECT_EQ(d.readings.size(), 1u);
+  EXPECT_TRUE(d.readings.empty());
+  EXPECT_TRUE(copy.meter(17)->held_suspect);
+  copy.process(obs(22, 17, 116, 2200, 0, kT0 + 40 * kMinute), d);
+  EXPECT_EQ(d.readings.size(), 2u);
   d.clear();
   v.process(bad, d);
   EXPECT_TRUE(d.readings.empty());
@@ -555,10 +597,27 @@ TEST(Validator, CollisionCheckForgetsAPhaseOlderThanTheHorizon) {
   v.process(obs(1, 12, 256, 0, 0, kT0), d);
   v.process(obs(2, 3, 255, 0, 0, kT0 + kMs / 2), d);
   d.clear();
-  // Three cadences later the phases are no longer trusted: an ordinary provisional ID.
-  v.process(obs(3, 15, 511, 0, 0, kT0 + 3 * kCycle), d);
+  // Three cadences later the phases are no longer trusted: an ordinary provisional ID (its
+  // reset counter 4 is not 0 | 0, so its bytes do not corroborate a merge of 12 and 3 either).
+  v.process(obs(3, 15, 511, 0, 4, kT0 + 3 * kCycle), d);
   EXPECT_TRUE(d.rejections.empty());
   EXPECT_EQ(d.held, std::vector<std::int64_t>{3});
+}
+
+TEST(Validator, MergeOfTwoKnownMetersWhosePhasesWereLostIsAPhantom) {
+  // 12 and 3 drift into lock-step: their own frames stop (all merged) and their phases age past
+  // the horizon. The merge carries ID 12 | 3 = 15, reset counter 1 | 2 = 3, peak 40 >= 30, 10
+  // and kWh 511 >= 256, 255: the bytes corroborate it; 15 never becomes a meter.
+  Validator v = two_cadence_horizon({12, 3});
+  Decisions d;
+  v.process(obs(1, 12, 256, 30, 1, kT0), d);
+  v.process(obs(2, 3, 255, 10, 2, kT0 + kMs / 2), d);
+  d.clear();
+  for (int k = 3; k <= 6; ++k) v.process(obs(k, 15, 511, 40, 3, kT0 + k * kCycle), d);
+  ASSERT_EQ(d.rejections.size(), 4u);
+  for (const auto& r : d.rejections) EXPECT_EQ(r.reason, RejectReason::CollisionPhantom);
+  EXPECT_EQ(v.meter(15), nullptr);
+  EXPECT_EQ(v.provisional_ids(), 0u);
 }
 
 TEST(Validator, ARunOfCleanMergesLongerThanTheHorizonStaysRecognised) {

@@ -1,0 +1,76 @@
+"""The short CI cell of the reliability sweep (docs/reliability.md): 64 meters x 2 simulated
+days x bit error rate 1e-4, with and without every meter registered, simulated, collected and
+judged against the simulator's truth by the SPEC definitions (tests/reliability/sweep.py).
+
+The issue's goal is asserted exactly where the validator meets it (no false accept in the meter
+ID or the reset counter, no phantom meter, no false demand_reset/rollover/replaced/discovered
+event, no kWh outside the envelope of the meter's true neighbours with a registry). Where it does not yet (a flipped bit that lowers a rising peak, kWh bit
+errors inside the envelope, unregistered meters' first frames from shared bursts, a few true
+shared-burst frames refused by hindsight), the measured figure is a ceiling that may only fall,
+named as a gap in the message.
+Skips, saying why, when this build has no `simulate` command."""
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sweep  # noqa: E402
+
+BINARY = None
+METERS, DAYS, BER = 64, 2, 1e-4
+SEED = 20261201 + METERS  # the seed scripts/reliability uses for 64 meters
+
+# Ceilings for the parts of the goal not met yet (measured at commit time; see
+# docs/reliability.md "Gaps"). The goal for each is 0 (kWh inside: <= 1 per million frames).
+GAP_CEILINGS = {
+    False: {"false_peak": 1, "kwh_inside": 6, "false_kwh_outside": 1, "missed": 30},
+    True: {"false_peak": 1, "kwh_inside": 6, "false_kwh_outside": 0, "missed": 4},
+}
+
+
+class ReliabilityCell(unittest.TestCase):
+    def setUp(self):
+        p = subprocess.run([BINARY, "simulate", "--help"], capture_output=True)
+        if p.returncode != 0:
+            self.skipTest("this imsmeter has no 'simulate' command: the sweep needs the simulator")
+        self.tmp = tempfile.TemporaryDirectory()
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def cell(self, registry):
+        c = sweep.run_cell(BINARY, METERS, DAYS, BER, registry, SEED, self.tmp.name)
+        print(sweep.markdown_row(c), file=sys.stderr)
+        return c
+
+    def check(self, registry):
+        c = self.cell(registry)
+        # Sanity: the bus collided and the noise corrupted frames (else the cell proves little):
+        # 64 meters x 2 days x 288 frames = 36,864 sent; at BER 1e-4 a 120-bit frame survives
+        # with probability 0.9999^120 = 98.8%, so at least a few hundred are not intact.
+        self.assertGreater(c["intact"], 30_000)
+        self.assertLess(c["intact"], 36_864 - 200)
+        for k in ("false_id", "false_resets", "phantom_ids", "false_events", "false_replaced",
+                  "false_rollover", "false_demand_reset", "false_discovered", "phantom_silent"):
+            self.assertEqual(c.get(k, 0), 0, "goal: %s must be 0 (registry=%s)" % (k, registry))
+        gaps = {"false_peak": c.get("false_peak", 0),
+                "kwh_inside": c.get("false_kwh", 0) - c.get("false_kwh_outside", 0),
+                "false_kwh_outside": c.get("false_kwh_outside", 0),
+                "missed": c["intact"] - c["recovered"]}
+        for k, ceiling in GAP_CEILINGS[registry].items():
+            self.assertLessEqual(gaps[k], ceiling,
+                                 "%s = %d above its ceiling %d (goal 0; registry=%s; misses %s)"
+                                 % (k, gaps[k], ceiling, registry, c["miss_reasons"]))
+
+    def test_cell_with_every_meter_registered(self):
+        self.check(True)
+
+    def test_cell_discovering_every_meter(self):
+        self.check(False)
+
+
+if __name__ == "__main__":
+    BINARY = sys.argv.pop(1)
+    unittest.main()

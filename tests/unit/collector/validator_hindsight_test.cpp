@@ -1,0 +1,245 @@
+// Hindsight (docs/collector.md "Hindsight"; SPEC "Validation beyond structure"): a plausible
+// frame that changes the reset counter, raises the peak, or comes from a shared burst with a
+// changed field waits for the meter's next frame, which confirms it or shows it was not the
+// meter's. Hand-built frames; each expectation is derived in the comment beside it.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "collector/config.h"
+#include "collector/validate/validator.h"
+#include "helpers.h"
+
+namespace imsm::collector {
+namespace {
+
+using protocol::Burst;
+using test::kMinute;
+using test::kT0;
+using test::obs;
+
+// 120 V x 100 A x 1.1 = 13,200 W (S1-120, 100:0.1 CTs): at most floor(1.1) + 1 = 2 kWh per
+// 5 minutes.
+constexpr std::int64_t kSmallMeterW = 13'200;
+
+std::size_t count(const Decisions& d, EventKind k) {
+  return static_cast<std::size_t>(
+      std::count_if(d.events.begin(), d.events.end(), [k](const Event& e) { return e.kind == k; }));
+}
+
+TEST(ValidatorHindsight, Guide3_8_ResetJumpNotRepeatedByTheNextFrameIsNoise) {
+  // A neighbour's stop byte 0x0D lands in byte 6 of a merged window: counter 0 -> 13. Over
+  // 25 minutes 13 key presses are possible (one per 19 s), so plausibility alone accepts it.
+  Validator v(ValidationSettings{});
+  v.register_meter(7, kSmallMeterW);
+  Decisions d;
+  v.process(obs(1, 7, 50, 300, 0, kT0), d);
+  d.clear();
+  v.process(obs(2, 7, 52, 300, 0x0D, kT0 + 25 * kMinute, Burst::Shared), d);
+  EXPECT_TRUE(d.readings.empty());
+  EXPECT_EQ(d.held, std::vector<std::int64_t>{2});
+  // The meter's next frame still says 0: 13 -> 0 is backwards, 0 -> 0 continues frame 1.
+  v.process(obs(3, 7, 53, 300, 0, kT0 + 30 * kMinute), d);
+  ASSERT_EQ(d.rejections.size(), 1u);
+  EXPECT_EQ(d.rejections[0].frame_id, 2);
+  EXPECT_EQ(d.rejections[0].reason, RejectReason::HeldNotConfirmed);
+  ASSERT_EQ(d.readings.size(), 1u);
+  EXPECT_EQ(d.readings[0].frame_id, 3);
+  EXPECT_EQ(d.readings[0].demand_resets, 0);
+  EXPECT_EQ(count(d, EventKind::DemandReset), 0u);
+  EXPECT_EQ(v.meter(7)->last_resets, 0);
+}
+
+TEST(ValidatorHindsight, Guide3_8_RealDemandResetIsConfirmedByTheNextFrame) {
+  // Key switch: counter 4 -> 5 and the peak cleared (300 -> 0 counts); the next frame keeps
+  // counter 5 with a new small peak (0 -> 20 counts, needs 20 x 20 W x 0.25 h = 0.1 kWh).
+  Validator v(ValidationSettings{});
+  v.register_meter(7, kSmallMeterW);
+  Decisions d;
+  v.process(obs(1, 7, 50, 300, 4, kT0), d);
+  d.clear();
+  v.process(obs(2, 7, 51, 0, 5, kT0 + 5 * kMinute), d);
+  EXPECT_TRUE(d.readings.empty());
+  v.process(obs(3, 7, 52, 0, 5, kT0 + 10 * kMinute), d);
+  ASSERT_EQ(d.readings.size(), 2u);
+  EXPECT_EQ(d.readings[0].frame_id, 2);
+  EXPECT_EQ(d.readings[0].demand_resets, 5);
+  EXPECT_EQ(d.readings[1].frame_id, 3);
+  EXPECT_EQ(count(d, EventKind::DemandReset), 1u);
+  EXPECT_TRUE(d.rejections.empty());
+  // A rise of the peak after the reset waits in turn, and the frame after confirms it.
+  d.clear();
+  v.process(obs(4, 7, 53, 20, 5, kT0 + 15 * kMinute), d);
+  EXPECT_TRUE(d.readings.empty());
+  v.process(obs(5, 7, 54, 20, 5, kT0 + 20 * kMinute), d);
+  ASSERT_EQ(d.readings.size(), 2u);
+  EXPECT_EQ(d.readings[0].peak_demand_counts, 20);
+}
+
+TEST(ValidatorHindsight, TrueFramesInSharedBurstsAfterAFalseJumpAreReadings) {
+  // The false jump is held, not accepted, so the meter's true frames that follow, all from
+  // shared bursts (a neighbour transmitting back to back), are never refused because of it:
+  // each continues the last reading (+1 kWh per 5 minutes) and is confirmed by the next.
+  Validator v(ValidationSettings{});
+  v.register_meter(7, kSmallMeterW);
+  Decisions d;
+  v.process(obs(1, 7, 50, 300, 0, kT0), d);
+  v.process(obs(2, 7, 51, 0x1B7, 0x0D, kT0 + 5 * kMinute), d);  // peak and counter merged
+  d.clear();
+  for (int k = 0; k < 5; ++k)
+    v.process(obs(3 + k, 7, 52 + static_cast<std::uint32_t>(k), 300, 0,
+                  kT0 + (10 + 5 * k) * kMinute, Burst::Shared),
+              d);
+  // Frame 2 rejected by frame 3; frames 3..6 confirmed by their successors; 7 still waits.
+  ASSERT_EQ(d.rejections.size(), 1u);
+  EXPECT_EQ(d.rejections[0].frame_id, 2);
+  ASSERT_EQ(d.readings.size(), 4u);
+  for (int k = 0; k < 4; ++k) EXPECT_EQ(d.readings[static_cast<std::size_t>(k)].frame_id, 3 + k);
+  EXPECT_EQ(v.meter(7)->held->frame_id, 7);
+}
+
+TEST(ValidatorHindsight, KwhThatReallyJumpsAfterAnOutageIsAcceptedAtOnce) {
+  // Three hours without frames (an outage of the collector's line), then +39 kWh: 13.2 kW x
+  // 3 h = 39.6 kWh, so at most 40. A frame alone in its burst that only advances kWh needs no
+  // hindsight: it is a reading at once.
+  Validator v(ValidationSettings{});
+  v.register_meter(7, kSmallMeterW);
+  Decisions d;
+  v.process(obs(1, 7, 100, 0, 0, kT0), d);
+  d.clear();
+  v.process(obs(2, 7, 139, 0, 0, kT0 + 180 * kMinute), d);
+  ASSERT_EQ(d.readings.size(), 1u);
+  EXPECT_EQ(d.readings[0].total_kwh, 139);
+  EXPECT_TRUE(d.held.empty());
+}
+
+TEST(ValidatorHindsight, SharedFrameAgreeingWithNeitherLeavesTheHeldFrameWaiting) {
+  // Held: a rise 300 -> 310 counts. Next, a shared-burst merge with kWh 50 -> 9000 (too fast
+  // after both): rejected as noise; the held frame waits for the meter's next frame.
+  Validator v(ValidationSettings{});
+  v.register_meter(7, kSmallMeterW);
+  Decisions d;
+  v.process(obs(1, 7, 50, 300, 0, kT0), d);
+  v.process(obs(2, 7, 51, 310, 0, kT0 + 5 * kMinute), d);
+  d.clear();
+  v.process(obs(3, 7, 9000, 310, 0, kT0 + 10 * kMinute, Burst::Shared), d);
+  ASSERT_EQ(d.rejections.size(), 1u);
+  EXPECT_EQ(d.rejections[0].frame_id, 3);
+  EXPECT_EQ(d.rejections[0].reason, RejectReason::KwhTooFast);
+  EXPECT_EQ(v.meter(7)->held->frame_id, 2);
+  v.process(obs(4, 7, 52, 310, 0, kT0 + 15 * kMinute), d);
+  ASSERT_EQ(d.readings.size(), 2u);
+  EXPECT_EQ(d.readings[0].frame_id, 2);
+  EXPECT_EQ(d.readings[1].frame_id, 4);
+}
+
+TEST(ValidatorHindsight, PeakRiseInARunOfSharedBurstsWaitsForAFrameAloneInItsBurst) {
+  // A neighbour transmits back to back with meter 7 for four cycles: its true frames are in
+  // shared bursts. The first raises the peak 300 -> 306 counts; the next three repeat it (+1 kWh
+  // each). None confirms a shared frame's peak; the frame alone after them does (peak 306, kWh
+  // +1): all five are readings, in order.
+  Validator v(ValidationSettings{});
+  v.register_meter(7, kSmallMeterW);
+  Decisions d;
+  v.process(obs(1, 7, 50, 300, 0, kT0), d);
+  d.clear();
+  for (int k = 0; k < 4; ++k)
+    v.process(obs(2 + k, 7, 51 + static_cast<std::uint32_t>(k), 306, 0, kT0 + (5 + 5 * k) * kMinute,
+                  Burst::Shared),
+              d);
+  EXPECT_TRUE(d.readings.empty());
+  EXPECT_EQ(d.held.size(), 4u);
+  v.process(obs(6, 7, 55, 306, 0, kT0 + 25 * kMinute), d);
+  ASSERT_EQ(d.readings.size(), 5u);
+  for (int k = 0; k < 5; ++k) EXPECT_EQ(d.readings[static_cast<std::size_t>(k)].frame_id, 2 + k);
+  EXPECT_TRUE(d.rejections.empty());
+}
+
+TEST(ValidatorHindsight, RunOfMergesRepeatingAFalsePeakIsRejectedByTheNextFrameAlone) {
+  // A neighbour in near lock-step ORs its stop byte into meter 7's peak on four cycles:
+  // 300 | 0x0D = 0x12C | 0x0D = 0x12D = 301 counts each time, mutually consistent. The next frame
+  // alone carries the true peak 300: a fall without a reset after the merges, a continuation of
+  // frame 1. The merges are rejected, never published.
+  Validator v(ValidationSettings{});
+  v.register_meter(7, kSmallMeterW);
+  Decisions d;
+  v.process(obs(1, 7, 50, 300, 0, kT0), d);
+  d.clear();
+  for (int k = 0; k < 4; ++k)
+    v.process(obs(2 + k, 7, 51 + static_cast<std::uint32_t>(k), 300 | 0x0D, 0,
+                  kT0 + (5 + 5 * k) * kMinute, Burst::Shared),
+              d);
+  v.process(obs(6, 7, 55, 300, 0, kT0 + 25 * kMinute), d);
+  ASSERT_EQ(d.readings.size(), 1u);
+  EXPECT_EQ(d.readings[0].frame_id, 6);
+  ASSERT_EQ(d.rejections.size(), 4u);
+  for (const auto& r : d.rejections) EXPECT_EQ(r.reason, RejectReason::HeldNotConfirmed);
+  EXPECT_TRUE(d.retracted.empty());
+}
+
+TEST(ValidatorHindsight, Guide3_8_CounterThatWentBackIsNotReadAsAnAdvanceOverALongGap) {
+  // Held: counter 0 -> 117 after 45 minutes (plausible: 2700 s / 19 s + 1 = 143 presses). The
+  // meter's next frame comes 90 minutes later with counter 0: 0 - 117 = 139 (mod 256), which
+  // the 19 s bound would allow (5400 / 19 + 1 = 285) as an advance; but a confirming frame
+  // repeats the counter or advances it by at most one per cadence (1 + 5400 / 300 = 19): not
+  // confirmed. Frame 3 continues frame 1 (+10 kWh in 135 minutes at 13.2 kW: at most 30).
+  Validator v(ValidationSettings{});
+  v.register_meter(7, kSmallMeterW);
+  Decisions d;
+  v.process(obs(1, 7, 50, 300, 0, kT0), d);
+  d.clear();
+  v.process(obs(2, 7, 51, 300, 117, kT0 + 45 * kMinute), d);
+  EXPECT_TRUE(d.readings.empty());
+  v.process(obs(3, 7, 60, 300, 0, kT0 + 135 * kMinute), d);
+  ASSERT_EQ(d.rejections.size(), 1u);
+  EXPECT_EQ(d.rejections[0].frame_id, 2);
+  ASSERT_EQ(d.readings.size(), 1u);
+  EXPECT_EQ(d.readings[0].frame_id, 3);
+  EXPECT_EQ(count(d, EventKind::DemandReset), 0u);
+}
+
+TEST(ValidatorHindsight, SharedMergeContinuingNeitherTheChainNorItsHeadIsNoise) {
+  // Held from shared bursts: a rise 300 -> 306 counts (frames 2, 3). Frame 4, shared, carries a
+  // neighbour's 0x0D in the counter: 0 -> 13 in 5 minutes after frame 3 (a confirming frame
+  // advances the counter by at most 1 + 300 / 300 = 2) and in 10 after frame 2 (at most 3):
+  // noise, rejected; the chain waits on and the frame alone after it confirms both.
+  Validator v(ValidationSettings{});
+  v.register_meter(7, kSmallMeterW);
+  Decisions d;
+  v.process(obs(1, 7, 50, 300, 0, kT0), d);
+  d.clear();
+  v.process(obs(2, 7, 51, 306, 0, kT0 + 5 * kMinute, Burst::Shared), d);
+  v.process(obs(3, 7, 52, 306, 0, kT0 + 10 * kMinute, Burst::Shared), d);
+  v.process(obs(4, 7, 53, 306, 0x0D, kT0 + 15 * kMinute, Burst::Shared), d);
+  ASSERT_EQ(d.rejections.size(), 1u);
+  EXPECT_EQ(d.rejections[0].frame_id, 4);
+  v.process(obs(5, 7, 54, 306, 0, kT0 + 20 * kMinute), d);
+  ASSERT_EQ(d.readings.size(), 3u);
+  EXPECT_EQ(d.readings[0].frame_id, 2);
+  EXPECT_EQ(d.readings[1].frame_id, 3);
+  EXPECT_EQ(d.readings[2].frame_id, 5);
+}
+
+TEST(ValidatorHindsight, SharedFrameAsBeforeTheHeldChangeRejectsIt) {
+  // Held from a shared burst: counter 0 -> 13 (a merge). The meter's next frame, shared too,
+  // has counter 0 and peak 300 as the last reading and +1 kWh: it does not continue the held
+  // frame (13 -> 0 is back) but continues the last reading unchanged, so the held change was
+  // not the meter's. The frame itself (shared, kWh changed) waits for the next one in turn.
+  Validator v(ValidationSettings{});
+  v.register_meter(7, kSmallMeterW);
+  Decisions d;
+  v.process(obs(1, 7, 50, 300, 0, kT0), d);
+  d.clear();
+  v.process(obs(2, 7, 51, 300, 0x0D, kT0 + 5 * kMinute, Burst::Shared), d);
+  v.process(obs(3, 7, 52, 300, 0, kT0 + 10 * kMinute, Burst::Shared), d);
+  ASSERT_EQ(d.rejections.size(), 1u);
+  EXPECT_EQ(d.rejections[0].frame_id, 2);
+  EXPECT_EQ(v.meter(7)->held->frame_id, 3);
+  v.process(obs(4, 7, 53, 300, 0, kT0 + 15 * kMinute), d);
+  ASSERT_EQ(d.readings.size(), 2u);
+  EXPECT_EQ(d.readings[0].frame_id, 3);
+  EXPECT_EQ(count(d, EventKind::DemandReset), 0u);
+}
+
+}  // namespace
+}  // namespace imsm::collector

@@ -52,6 +52,7 @@ struct CollectCliOptions {
   int cache_mib = 0;
   std::size_t store_queue_frames = 1'000'000;
   bool exit_on_store_overflow = false;
+  std::vector<std::string> sinks;
   std::string log_level = "info";
 };
 
@@ -98,6 +99,7 @@ int run_collect(const CollectCliOptions& o) {
   co.cache_kib = o.cache_mib * 1024;  // 0: automatic
   co.writer.queue_frames = o.store_queue_frames;
   co.exit_on_overflow = o.exit_on_store_overflow;
+  co.sinks = o.sinks;
   co.reload = [o] {
     auto c = collector::load_config_or_default(o.config);
     return c;
@@ -188,6 +190,10 @@ Runner setup_collect(CLI::App& app) {
   sub->add_flag("--exit-on-store-overflow", opt->exit_on_store_overflow,
                 "Exit 1 when frames must be dropped because the database stayed unwritable "
                 "past --store-queue-frames (default: keep running, count them)");
+  sub->add_option("--sink", opt->sinks,
+                  "Feed every committed reading, rejection and event to a sink, repeatable: "
+                  "jsonl:PATH (JSON Lines; - for stdout), mqtt://HOST[:PORT][?gateway=NAME] "
+                  "(Home Assistant discovery); each resumes from its own cursor");
   sub->add_option("--log-level", opt->log_level, "trace|debug|info|warn|error (default info)");
   sub->footer(
       "Signals: SIGTERM/SIGINT flush and exit 0; SIGHUP reloads the configuration.\n"

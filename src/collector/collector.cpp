@@ -15,6 +15,8 @@
 
 #include "collector/service/event_loop.h"
 #include "collector/service/source_component.h"
+#include "collector/sinks/sink.h"
+#include "collector/sinks/sink_pump.h"
 #include "collector/sources/source.h"
 
 namespace imsm::collector {
@@ -248,6 +250,11 @@ CollectStats Collector::run(std::atomic<bool>& stop, std::atomic<bool>& reload) 
                                                       final_commit && writer.drained()));
     }
   });
+  // Sinks read what each commit published (the outbox), each from its durable cursor.
+  std::vector<std::unique_ptr<Sink>> sinks;
+  for (const auto& spec : options_.sinks) sinks.push_back(make_sink(spec));
+  SinkPump pump(store, std::move(sinks));
+  writer.after_commit([&pump] { pump.poll(std::chrono::steady_clock::now()); });
   // Declared last: destroyed first, so every source thread is joined before what it uses.
   service::EventLoop loop(options_.tick);
   loop.add(writer);
@@ -293,6 +300,10 @@ CollectStats Collector::run(std::atomic<bool>& stop, std::atomic<bool>& reload) 
   if (!writer.finish())
     throw std::runtime_error(fmt::format("store: {}: {} frame(s) not written",
                                          writer.health().reason, writer.kept_frames()));
+  // What the last commits published reaches the sinks before exit (they are behind by at
+  // most a few batches); a sink still failing keeps its cursor for the next run.
+  while (!pump.empty() && pump.poll(std::chrono::steady_clock::now()) > 0) {
+  }
   return stats_of(writer.stats());
 }
 

@@ -45,6 +45,8 @@ struct CollectOptions {
   int busy_timeout_ms = 200;
   // The loop's tick (stop flag, live sweeps, commit cadence, retries).
   std::chrono::milliseconds tick{20};
+  // Sinks fed from the outbox after every commit ("jsonl:PATH", "mqtt://HOST:PORT", ...).
+  std::vector<std::string> sinks;
 };
 
 struct CollectStats {

@@ -147,5 +147,21 @@ TEST_F(OutboxTest, TrimKeepsWhatTheSlowestSinkHasNotReadAndCountsWhatTheBoundDro
   EXPECT_EQ(st.trimmed_unsent, 4u);
 }
 
+// Every sink read everything, the outbox is trimmed empty, the store reopens: the next
+// entries continue the sequence (a sink's cursor must never see a number again).
+TEST_F(OutboxTest, NumbersNeverRepeatAfterTheOutboxWasTrimmedEmpty) {
+  ingest({test::obs(0, 40, 100, 0, 0, kT0), test::obs(0, 40, 101, 0, 0, kT0 + 5 * kMinute)});
+  store_->save_sink_cursor("all", 3);  // 2 readings + discovered
+  store_->trim_outbox(100);
+  EXPECT_EQ(store_->count("outbox"), 0);
+  store_.reset();
+  store_ = std::make_unique<SqliteStore>(path_);
+  for (const auto& m : store_->load_meter_states()) v_.restore(m);
+  ingest({test::obs(0, 40, 102, 0, 0, kT0 + 10 * kMinute)});
+  const auto items = store_->outbox_after(store_->sink_cursor("all"), 10);
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].seq, 4u);
+}
+
 }  // namespace
 }  // namespace imsm::collector

@@ -194,7 +194,8 @@ CREATE TABLE store_meta(
   key TEXT PRIMARY KEY,
   value INTEGER NOT NULL
 );
-INSERT INTO store_meta(key, value) VALUES ('generation', 1), ('outbox_trimmed_unsent', 0);
+INSERT INTO store_meta(key, value) VALUES ('generation', 1), ('outbox_trimmed_unsent', 0),
+  ('outbox_trimmed_through', 0);
 )sql",
 };
 

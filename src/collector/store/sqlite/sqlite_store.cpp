@@ -264,7 +264,13 @@ void SqliteStore::build_all_rollups() {
 void SqliteStore::load_counters() {
   next_.next_frame_id = db_.execAndGet("SELECT coalesce(max(id), 0) + 1 FROM frames").getInt64();
   next_.next_event_id = db_.execAndGet("SELECT coalesce(max(id), 0) + 1 FROM events").getInt64();
-  next_.next_seq = db_.execAndGet("SELECT coalesce(max(seq), 0) + 1 FROM outbox").getInt64();
+  // Sequence numbers never repeat, also after the outbox was trimmed empty.
+  next_.next_seq = db_.execAndGet(
+                          "SELECT max((SELECT coalesce(max(seq), 0) FROM outbox), "
+                          "(SELECT coalesce(max(value), 0) FROM store_meta WHERE key = "
+                          "'outbox_trimmed_through')) "
+                          "+ 1")
+                       .getInt64();
   at_begin_ = next_;
 }
 
@@ -893,6 +899,8 @@ void SqliteStore::save_sink_cursor(const std::string& sink, std::uint64_t seq) {
 std::uint64_t SqliteStore::trim_outbox(std::uint64_t max_entries) {
   const bool own_tx = !in_tx_;
   if (own_tx) begin();
+  const std::int64_t head_before =
+      db_.execAndGet("SELECT coalesce(max(seq), 0) FROM outbox").getInt64();
   // Everything every sink has read (no sink yet: nothing is read, only the bound applies).
   const auto slowest = db_.execAndGet("SELECT min(seq) FROM sink_cursors");
   if (!slowest.isNull()) {
@@ -915,6 +923,14 @@ std::uint64_t SqliteStore::trim_outbox(std::uint64_t max_entries) {
     u.bind(1, static_cast<std::int64_t>(trimmed));
     u.exec();
   }
+  // The highest sequence number trimmed: the next run numbers after it even when the outbox is
+  // empty.
+  const auto oldest = db_.execAndGet("SELECT min(seq) FROM outbox");
+  SQLite::Statement through(db_,
+                            "UPDATE store_meta SET value = max(value, ?) "
+                            "WHERE key = 'outbox_trimmed_through'");
+  through.bind(1, oldest.isNull() ? head_before : oldest.getInt64() - 1);
+  through.exec();
   if (own_tx) commit();
   return trimmed;
 }

@@ -17,6 +17,7 @@
 #include "collector/service/source_component.h"
 #include "collector/sinks/sink.h"
 #include "collector/sinks/sink_pump.h"
+#include "collector/sources/capture_identity.h"
 #include "collector/sources/source.h"
 
 namespace imsm::collector {
@@ -157,18 +158,41 @@ struct SourceSet {
   bool any_live = false;
 };
 
-// A file shorter than what was journaled from its path is another capture (issue 14: a path
-// alone does not identify a capture): said, and replayed from its start. A content hash
-// stored with the source (schema 4) would also catch a replacement of the same size.
-bool shorter_than_journaled(const SourceSpec& spec, std::uint64_t last_offset) {
+// A path alone does not identify a capture (issue 14): a file shorter than what was journaled
+// from its path, or one whose first bytes differ from those recorded, is another capture:
+// said, and replayed from its start. One that only grew is the same capture, resumed.
+bool another_capture(const SourceSpec& spec, std::uint64_t last_offset,
+                     const std::optional<CaptureIdentity>& known) {
   std::error_code ec;
   const auto size = std::filesystem::file_size(spec.path, ec);
-  if (ec || size >= last_offset) return false;
-  spdlog::warn(
-      "source {}: holds {} bytes, less than the {} journaled from this path before: "
-      "a different capture; replaying it from the start",
-      spec.name, size, last_offset);
-  return true;
+  if (ec) return false;  // the source reports an unreadable file itself
+  if (size < last_offset) {
+    spdlog::warn(
+        "source {}: holds {} bytes, less than the {} journaled from this path before: "
+        "a different capture; replaying it from the start",
+        spec.name, size, last_offset);
+    return true;
+  }
+  if (known && last_offset > 0 && !same_capture(spec.path, *known)) {
+    spdlog::warn(
+        "source {}: its first {} bytes differ from those of the capture journaled from this "
+        "path before: a different capture; replaying it from the start",
+        spec.name, known->prefix_len);
+    return true;
+  }
+  return false;
+}
+
+// Records which capture a file source now reads (first time, replaced, or grown).
+void record_capture(Store& store, const SourceSpec& spec, std::uint32_t id,
+                    const std::optional<CaptureIdentity>& known, const std::atomic<bool>& stop) {
+  const auto now = identify_capture(spec.path);
+  if (!now || (known && *now == *known)) return;
+  with_retry(stop, [&] {
+    store.begin();
+    store.save_capture_identity(id, *now);
+    store.commit();
+  });
 }
 
 SourceSet make_sources(Store& store, const std::vector<SourceSpec>& specs,
@@ -191,7 +215,9 @@ SourceSet make_sources(Store& store, const std::vector<SourceSpec>& specs,
     SourceCounters& before = set.stored[ctx.source_id];
     before = store.source_counters(ctx.source_id);
     if (spec.kind == SourceSpec::Kind::File && spec.path != "-") {
-      if (shorter_than_journaled(spec, before.last_offset)) before.last_offset = 0;
+      const auto known = store.capture_identity(ctx.source_id);
+      if (another_capture(spec, before.last_offset, known)) before.last_offset = 0;
+      record_capture(store, spec, ctx.source_id, known, stop);
       ctx.resume_offset = before.last_offset;
       if (before.last_offset > 0)
         spdlog::info("source {}: resuming after byte offset {} (journaled earlier)", spec.name,

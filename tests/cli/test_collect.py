@@ -254,6 +254,23 @@ class CollectTest(unittest.TestCase):
         self.assertIn(b"already consumed", p.stderr)
         self.assertEqual(query(self.db, "SELECT count(*) FROM frames")[0][0], 6)
 
+    def test_a_capture_of_the_same_size_with_other_bytes_is_replayed_and_a_grown_one_resumed(self):
+        # Issue 14: rot.bin overwritten with another capture of exactly the same size (4 frames
+        # of meter 26 instead of meter 25): the path and the size match, the first bytes do not.
+        cap = self.path("rot.bin")
+        write_capture(cap, [(i * CADENCE, frame(25, 10 + i)) for i in range(4)])
+        self.collect(cap)
+        write_capture(cap, [(i * CADENCE, frame(26, 60 + i)) for i in range(4)])
+        p = self.collect(cap)
+        self.assertIn(b"a different capture", p.stderr)
+        self.assertEqual([r["total_kwh"] for r in self.readings("--meter", "26")], [60, 61, 62, 63])
+        # The same capture, grown by two frames: resumed after what was journaled, not replayed.
+        write_capture(cap, [(i * CADENCE, frame(26, 60 + i)) for i in range(6)])
+        p = self.collect(cap)
+        self.assertNotIn(b"a different capture", p.stderr)
+        self.assertIn(b"resuming after byte offset 48", p.stderr)
+        self.assertEqual(query(self.db, "SELECT count(*) FROM frames")[0][0], 10)
+
     def test_kill_9_during_ingest_loses_nothing_committed_and_duplicates_nothing(self):
         n_meters, cycles = 200, 600
         bursts = []

@@ -88,6 +88,14 @@ struct OutboxItem {
   bool withdrawn = false;
 };
 
+// What identifies a capture file replayed from a path: a hash of its first bytes (a path
+// alone does not: a capture overwritten by another must not be skipped as already read).
+struct CaptureIdentity {
+  std::uint64_t prefix_len = 0;  // bytes hashed (the first min(size, kCapturePrefix))
+  std::string prefix_hash;       // FNV-1a 64 of those bytes, hex
+  bool operator==(const CaptureIdentity&) const = default;
+};
+
 struct OutboxStatus {
   std::uint64_t head = 0;            // newest sequence number (0: nothing yet)
   std::uint64_t oldest = 0;          // oldest still kept (0: empty)
@@ -112,6 +120,9 @@ class Store {
   virtual std::uint32_t source_id(const std::string& name) = 0;
   [[nodiscard]] virtual SourceCounters source_counters(std::uint32_t id) = 0;
   virtual void save_source_counters(std::uint32_t id, const SourceCounters& c) = 0;
+  // The capture a file source last read (nullopt: never recorded).
+  [[nodiscard]] virtual std::optional<CaptureIdentity> capture_identity(std::uint32_t id) = 0;
+  virtual void save_capture_identity(std::uint32_t id, const CaptureIdentity& c) = 0;
 
   // Registered meters' metadata, from the configuration.
   virtual void save_registry(const CollectorConfig& config) = 0;

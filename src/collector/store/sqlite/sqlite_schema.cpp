@@ -141,7 +141,8 @@ CREATE VIEW readings AS
 )sql",
     // 3 -> 4: one row per reading in a real table keyed by (meter, time, frame), with a foreign
     // key to its journal row; hourly rollups; the outbox and the sinks' cursors; a key-value
-    // table for the store's own figures (generation, outbox entries trimmed unsent). A reading's
+    // table for the store's own figures (generation, outbox entries trimmed unsent); what
+    // identifies a file source's capture (its first bytes' length and hash). A reading's
     // fields are checked by the database (the 24-bit and 16-bit ranges of the wire).
     R"sql(
 CREATE TABLE readings_v4(
@@ -194,6 +195,8 @@ CREATE TABLE store_meta(
   key TEXT PRIMARY KEY,
   value INTEGER NOT NULL
 );
+ALTER TABLE sources ADD COLUMN capture_prefix_len INTEGER;
+ALTER TABLE sources ADD COLUMN capture_prefix_hash TEXT;
 INSERT INTO store_meta(key, value) VALUES ('generation', 1), ('outbox_trimmed_unsent', 0),
   ('outbox_trimmed_through', 0);
 )sql",

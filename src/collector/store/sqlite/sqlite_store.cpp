@@ -383,6 +383,26 @@ void SqliteStore::save_source_counters(std::uint32_t id, const SourceCounters& c
   u.exec();
 }
 
+std::optional<CaptureIdentity> SqliteStore::capture_identity(std::uint32_t id) {
+  SQLite::Statement q(db_,
+                      "SELECT capture_prefix_len, capture_prefix_hash FROM sources WHERE id = ? "
+                      "AND capture_prefix_hash IS NOT NULL");
+  q.bind(1, static_cast<std::int64_t>(id));
+  if (!q.executeStep()) return std::nullopt;
+  return CaptureIdentity{static_cast<std::uint64_t>(q.getColumn(0).getInt64()),
+                         q.getColumn(1).getString()};
+}
+
+void SqliteStore::save_capture_identity(std::uint32_t id, const CaptureIdentity& c) {
+  SQLite::Statement u(db_,
+                      "UPDATE sources SET capture_prefix_len = ?, capture_prefix_hash = ? "
+                      "WHERE id = ?");
+  u.bind(1, static_cast<std::int64_t>(c.prefix_len));
+  u.bind(2, c.prefix_hash);
+  u.bind(3, static_cast<std::int64_t>(id));
+  u.exec();
+}
+
 void SqliteStore::save_registry(const CollectorConfig& config) {
   SQLite::Statement u(
       db_,

@@ -39,6 +39,8 @@ class SqliteStore final : public Store {
   std::uint32_t source_id(const std::string& name) override;
   [[nodiscard]] SourceCounters source_counters(std::uint32_t id) override;
   void save_source_counters(std::uint32_t id, const SourceCounters& c) override;
+  [[nodiscard]] std::optional<CaptureIdentity> capture_identity(std::uint32_t id) override;
+  void save_capture_identity(std::uint32_t id, const CaptureIdentity& c) override;
   void save_registry(const CollectorConfig& config) override;
   void journal(Observation& obs) override;
   void apply(const Decisions& d, const Validator& v) override;

@@ -129,7 +129,8 @@ class FirstHour(unittest.TestCase):
     # --- databases -----------------------------------------------------------------------
     def test_missing_database_exits_1_naming_it_and_creates_nothing(self):
         typo = self.path("typo.db")
-        for args in (["rebuild"], ["meters"], ["meters", "--sources"], ["events"]):
+        for args in (["rebuild"], ["meters"], ["meters", "--sources"], ["events"], ["readings"],
+                     ["report", "--from", "2026-11-01", "--to", "2026-11-02", "--energy-only"]):
             with self.subTest(args=args):
                 p = run(BINARY, *args, "--db", typo)
                 self.assertEqual(p.returncode, 1)
@@ -140,12 +141,18 @@ class FirstHour(unittest.TestCase):
     def test_a_file_that_is_not_a_database_is_named(self):
         junk = self.path("notes.txt")
         open(junk, "w").write("this is not SQLite\n" * 100)
-        for args in (["rebuild"], ["meters"], ["events"]):
+        for args in (["rebuild"], ["meters"], ["events"], ["collect", "--source", "-"]):
             with self.subTest(args=args):
                 p = run(BINARY, *args, "--db", junk)
                 self.assertEqual(p.returncode, 1)
                 self.assertIn(junk.encode() + b": ", p.stderr)
                 self.assertIn(b"not a database", p.stderr)
+
+    def test_collect_names_a_database_it_cannot_create(self):
+        bad = "/nonexistent-imsm-dir/x.db"
+        p = run(BINARY, "collect", "--source", "-", "--db", bad)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(("database " + bad + ": unable to open").encode(), p.stderr)
 
     def test_a_directory_is_not_a_database(self):
         p = run(BINARY, "meters", "--db", self.dir)

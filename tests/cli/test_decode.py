@@ -299,7 +299,9 @@ class DecodeContract(unittest.TestCase):
                 proc = subprocess.Popen([BINARY, "decode", os.ttyname(slave)],
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
                 try:
-                    time.sleep(0.3)
+                    # No wait for decode to open the port: we hold the slave open, so the bytes
+                    # queue in the pty until decode reads them (it sets raw mode with TCSANOW,
+                    # which flushes nothing); the frame on stdout is the handshake.
                     os.write(master, bytes.fromhex(VECTORS["frames"][0]["raw"]))
                     first = json.loads(proc.stdout.readline())  # the frame arrived: handled
                     before = time.time()

@@ -16,6 +16,7 @@
 #include "cli/cli_error.h"
 #include "cli/commands.h"
 #include "cli/frame_format.h"
+#include "collector/sources/framed_capture.h"
 #include "collector/time_util.h"
 #include "common/hex.h"
 #include "io/capture_reader.h"
@@ -135,7 +136,7 @@ void decode_stream(const DecodeOptions& o, const protocol::FramerOptions& fo, Fr
     stop_on_signals();
     reader->stop_when(&g_stop);
   }
-  auto failure = reader->run(framer, [&](std::vector<protocol::LocatedFrame>& frames) {
+  collector::FramedCapture capture(framer, [&](std::vector<protocol::LocatedFrame>& frames) {
     for (const auto& f : frames) {
       if (!live || !f.time) {
         writer.write(f, timed);
@@ -145,6 +146,7 @@ void decode_stream(const DecodeOptions& o, const protocol::FramerOptions& fo, Fr
     }
     if (live) writer.flush();  // a live port: show each frame as it arrives
   });
+  auto failure = capture.run(*reader);
   writer.flush();
   if (failure) throw RuntimeError("decode: " + *failure);
   print_summary(reader->path().c_str(), framer);

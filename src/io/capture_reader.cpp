@@ -85,13 +85,13 @@ std::optional<CaptureError> CaptureReader::check_times(const std::string& sideca
   return std::nullopt;
 }
 
-std::optional<std::string> CaptureReader::run_live(protocol::StreamFramer& framer,
-                                                   const Sink& sink) {
+std::optional<std::string> CaptureReader::run_live(ByteSink& sink) {
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
-  auto now = [&] { return std::chrono::duration_cast<protocol::Nanos>(Clock::now() - start); };
+  auto now = [&] {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start);
+  };
   std::vector<std::uint8_t> block(4096);
-  std::vector<protocol::LocatedFrame> frames;
   while (!(stop_ && stop_->load())) {
     pollfd p{fd_, POLLIN, 0};
     const int r = ::poll(&p, 1, 5);  // 5 ms: well inside the 20 ms idle gap
@@ -100,25 +100,21 @@ std::optional<std::string> CaptureReader::run_live(protocol::StreamFramer& frame
       return path_ + ": " + errno_text();
     }
     if (r == 0) {
-      framer.idle(now(), frames);
+      sink.idle(now());
     } else {
       const ssize_t got = ::read(fd_, block.data(), block.size());
       if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
       if (got < 0 && errno != EIO) return path_ + ": " + errno_text();
       if (got <= 0) break;  // end of input, or EIO: the other side of the pty hung up
-      framer.push({block.data(), static_cast<std::size_t>(got)}, now(), protocol::Nanos{0}, frames);
+      sink.bytes({block.data(), static_cast<std::size_t>(got)}, now(), std::chrono::nanoseconds{0});
     }
-    if (!frames.empty()) sink(frames);
-    frames.clear();
+    sink.block_done();
   }
-  framer.finish(frames);
-  if (!frames.empty()) sink(frames);
   return std::nullopt;
 }
 
-std::optional<std::string> CaptureReader::run(protocol::StreamFramer& framer, const Sink& sink,
-                                              std::size_t block_size) {
-  if (live_) return run_live(framer, sink);
+std::optional<std::string> CaptureReader::run(ByteSink& sink, std::size_t block_size) {
+  if (live_) return run_live(sink);
   std::optional<CaptureTimesStream> times;
   if (times_path_) {
     if (auto err = CaptureTimesStream::open(*times_path_, size_, times)) return err;
@@ -133,10 +129,8 @@ std::optional<std::string> CaptureReader::run(protocol::StreamFramer& framer, co
   if (auto err = read_mark()) return err;
 
   std::vector<std::uint8_t> block(block_size);
-  std::vector<protocol::LocatedFrame> frames;
-  frames.reserve(block_size / protocol::kFrameSize + 2);
   std::uint64_t offset = 0;  // stream offset of block[0]
-  const auto byte_time = protocol::kByteTime9600;
+  const auto byte_time = kByteTime9600;
   for (;;) {
     ssize_t got = ::read(fd_, block.data(), block.size());
     if (got < 0) {
@@ -146,7 +140,7 @@ std::optional<std::string> CaptureReader::run(protocol::StreamFramer& framer, co
     if (got == 0) break;
     const auto n = static_cast<std::size_t>(got);
     if (!times) {
-      framer.push({block.data(), n}, frames);
+      sink.bytes({block.data(), n}, std::nullopt, byte_time);
     } else {
       // Split the block at burst boundaries; each piece carries its first byte's time.
       std::size_t i = 0;
@@ -160,19 +154,16 @@ std::optional<std::string> CaptureReader::run(protocol::StreamFramer& framer, co
         if (nxt) piece_end = std::min(piece_end, nxt->offset);
         const auto len = static_cast<std::size_t>(piece_end - at);
         // Bytes before the first mark: a burst at time 0.
-        const protocol::Nanos first{
+        const std::chrono::nanoseconds first{
             cur ? cur->time_ns + static_cast<std::int64_t>(at - cur->offset) * byte_time.count()
                 : 0};
-        framer.push({block.data() + i, len}, first, byte_time, frames);
+        sink.bytes({block.data() + i, len}, first, byte_time);
         i += len;
       }
     }
     offset += n;
-    if (!frames.empty()) sink(frames);
-    frames.clear();
+    sink.block_done();
   }
-  framer.finish(frames);
-  if (!frames.empty()) sink(frames);
   return std::nullopt;
 }
 

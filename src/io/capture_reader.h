@@ -1,19 +1,37 @@
-// Reads a raw capture (a file or standard input), with its timing sidecar when present,
-// and feeds it through a StreamFramer in blocks.
+// Reads a raw capture (a file, standard input or a live terminal), with its timing sidecar
+// when present, and hands the bytes with their arrival times to a ByteSink in blocks. io knows
+// no frames: the framer is driven by the sink (collector/sources/framed_capture.h).
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
-#include <functional>
 #include <optional>
+#include <span>
 #include <string>
-#include <vector>
 
 #include "io/capture_times.h"
 #include "io/unique_fd.h"
-#include "protocol/stream_framer.h"
 
 namespace imsm::io {
+
+// The spacing of back-to-back bytes on a 9600 8N1 line (10 bits a byte): a sidecar marks a
+// burst's first byte, the others follow at this spacing.
+inline constexpr std::chrono::nanoseconds kByteTime9600{1'041'667};
+
+// Where a reader's bytes go.
+class ByteSink {
+ public:
+  virtual ~ByteSink() = default;
+  // `first`: arrival time of bytes[0] (since the capture's start, or since the port was
+  // opened), absent for an untimed capture; `spacing`: the time between consecutive bytes.
+  virtual void bytes(std::span<const std::uint8_t> b, std::optional<std::chrono::nanoseconds> first,
+                     std::chrono::nanoseconds spacing) = 0;
+  // A live line was quiet until `now`.
+  virtual void idle(std::chrono::nanoseconds now) = 0;
+  // A block (or a live chunk, or an idle poll) has been handed over.
+  virtual void block_done() = 0;
+};
 
 struct CaptureError {
   enum class Kind { Unreadable, BadTimes } kind = Kind::Unreadable;
@@ -45,19 +63,16 @@ class CaptureReader {
   // Set before run() to end a live read early (SIGINT/SIGTERM); checked every 5 ms.
   void stop_when(const std::atomic<bool>* flag) { stop_ = flag; }
 
-  using Sink = std::function<void(std::vector<protocol::LocatedFrame>&)>;
-  // Feeds everything through `framer` (finish() included); `sink` gets the frames after
-  // each block and may clear the vector. Returns an error when a read fails. A live
-  // terminal is read until it closes (or hangs up), with each chunk timestamped on arrival
-  // (monotonic clock, seconds since open) and the idle-gap rule applied between chunks.
-  std::optional<std::string> run(protocol::StreamFramer& framer, const Sink& sink,
-                                 std::size_t block_size = 1 << 20);
+  // Hands everything to `sink`, calling block_done() after each block. Returns an error
+  // when a read fails. A live terminal is read until it closes (or hangs up), with each
+  // chunk timestamped on arrival (monotonic clock, since open) and idle() between chunks.
+  std::optional<std::string> run(ByteSink& sink, std::size_t block_size = 1 << 20);
 
  private:
   CaptureReader(UniqueFd owned, int fd, std::string path)
       : owned_(std::move(owned)), fd_(fd), path_(std::move(path)) {}
   std::optional<CaptureError> check_times(const std::string& sidecar, std::uint64_t size);
-  std::optional<std::string> run_live(protocol::StreamFramer& framer, const Sink& sink);
+  std::optional<std::string> run_live(ByteSink& sink);
 
   UniqueFd owned_;  // the capture file; empty for standard input, which is never closed
   int fd_ = -1;     // what is read: owned_ or STDIN_FILENO

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "collector/sources/framed_capture.h"
+
 namespace imsm::collector {
 
 namespace {
@@ -48,11 +50,12 @@ void FileSource::run() {
   };
   bool complete = false;
   try {
-    auto failure = reader_->run(framer, [&](std::vector<protocol::LocatedFrame>& frames) {
+    FramedCapture capture(framer, [&](std::vector<protocol::LocatedFrame>& frames) {
       if (ctx_.stop->load()) throw Stopped{};
       deliver(frames, events, utc_of);
       update_counters(framer, 0);
     });
+    auto failure = capture.run(*reader_);
     if (failure) spdlog::error("source {}: {}", spec_.name, *failure);
     complete = !failure;
   } catch (const Stopped&) {

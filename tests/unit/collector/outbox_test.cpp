@@ -1,10 +1,11 @@
 // The store's outbox (store.h): every committed reading, rejection, retraction and event in
 // one numbered sequence, written in the same transaction; sinks' durable cursors; trimming.
+// Run once per store implementation (store_impls.h).
 #include <gtest/gtest.h>
 
 #include "collector/collector.h"
-#include "collector/store/sqlite/sqlite_store.h"
 #include "helpers.h"
+#include "store_impls.h"
 
 namespace imsm::collector {
 namespace {
@@ -12,11 +13,11 @@ namespace {
 using test::kMinute;
 using test::kT0;
 
-class OutboxTest : public test::DbTest {
+class OutboxTest : public test::StoreContractTest {
  protected:
   void SetUp() override {
-    DbTest::SetUp();
-    store_ = std::make_unique<SqliteStore>(path_);
+    StoreContractTest::SetUp();
+    store_ = open();
     store_->begin();
     src_ = store_->source_id("tcp:h:1");
     store_->commit();
@@ -34,7 +35,7 @@ class OutboxTest : public test::DbTest {
     }
     store_->commit();
   }
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Store> store_;
   Validator v_{ValidationSettings{}};
   std::uint32_t src_ = 0;
 };
@@ -43,7 +44,7 @@ class OutboxTest : public test::DbTest {
 // a `discovered` event); a shared-burst frame of unknown meter 41 is rejected. The store
 // writes a decision's readings, then its rejections, then its events, so the outbox reads:
 // reading 100, reading 101, event discovered, rejection.
-TEST_F(OutboxTest, EveryCommittedChangeInOrderWithWhatItRefersTo) {
+TEST_P(OutboxTest, EveryCommittedChangeInOrderWithWhatItRefersTo) {
   ingest({test::obs(0, 40, 100, 0, 0, kT0), test::obs(0, 40, 101, 0, 0, kT0 + 5 * kMinute),
           test::obs(0, 41, 7, 0, 0, kT0 + 6 * kMinute, protocol::Burst::Shared)});
   const auto items = store_->outbox_after(0, 100);
@@ -67,7 +68,7 @@ TEST_F(OutboxTest, EveryCommittedChangeInOrderWithWhatItRefersTo) {
 
 // A rolled-back batch takes its ids back: replaying the same calls gives the same frame ids
 // and sequence numbers (what the collector relies on to retry a batch the database refused).
-TEST_F(OutboxTest, RollbackRestoresIdsSoARetriedBatchIsIdentical) {
+TEST_P(OutboxTest, RollbackRestoresIdsSoARetriedBatchIsIdentical) {
   auto batch = [&] {
     std::vector<Observation> in = {test::obs(0, 40, 100, 0, 0, kT0),
                                    test::obs(0, 40, 101, 0, 0, kT0 + 5 * kMinute)};
@@ -97,7 +98,7 @@ TEST_F(OutboxTest, RollbackRestoresIdsSoARetriedBatchIsIdentical) {
 
 // A withdrawn reading is published as a retraction naming its frame, and its own entry
 // still reads back from the journal (what was published is not rewritten).
-TEST_F(OutboxTest, ARetractionFollowsTheReadingItWithdraws) {
+TEST_P(OutboxTest, ARetractionFollowsTheReadingItWithdraws) {
   CollectorConfig c;
   MeterEntry e;
   e.id = 17;
@@ -126,7 +127,7 @@ TEST_F(OutboxTest, ARetractionFollowsTheReadingItWithdraws) {
   EXPECT_EQ(withdrawn, published);
 }
 
-TEST_F(OutboxTest, TrimKeepsWhatTheSlowestSinkHasNotReadAndCountsWhatTheBoundDrops) {
+TEST_P(OutboxTest, TrimKeepsWhatTheSlowestSinkHasNotReadAndCountsWhatTheBoundDrops) {
   std::vector<Observation> in;
   for (int i = 0; i < 10; ++i)
     in.push_back(
@@ -149,19 +150,22 @@ TEST_F(OutboxTest, TrimKeepsWhatTheSlowestSinkHasNotReadAndCountsWhatTheBoundDro
 
 // Every sink read everything, the outbox is trimmed empty, the store reopens: the next
 // entries continue the sequence (a sink's cursor must never see a number again).
-TEST_F(OutboxTest, NumbersNeverRepeatAfterTheOutboxWasTrimmedEmpty) {
+TEST_P(OutboxTest, NumbersNeverRepeatAfterTheOutboxWasTrimmedEmpty) {
   ingest({test::obs(0, 40, 100, 0, 0, kT0), test::obs(0, 40, 101, 0, 0, kT0 + 5 * kMinute)});
   store_->save_sink_cursor("all", 3);  // 2 readings + discovered
   store_->trim_outbox(100);
   EXPECT_EQ(store_->count("outbox"), 0);
   store_.reset();
-  store_ = std::make_unique<SqliteStore>(path_);
+  store_ = open();
   for (const auto& m : store_->load_meter_states()) v_.restore(m);
   ingest({test::obs(0, 40, 102, 0, 0, kT0 + 10 * kMinute)});
   const auto items = store_->outbox_after(store_->sink_cursor("all"), 10);
   ASSERT_EQ(items.size(), 1u);
   EXPECT_EQ(items[0].seq, 4u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, OutboxTest, ::testing::ValuesIn(test::store_impls()),
+                         test::store_impl_name);
 
 }  // namespace
 }  // namespace imsm::collector

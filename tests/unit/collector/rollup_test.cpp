@@ -4,8 +4,9 @@
 
 #include <gtest/gtest.h>
 
-#include "collector/store/sqlite/sqlite_store.h"
+#include "collector/collector.h"
 #include "helpers.h"
+#include "store_impls.h"
 
 namespace imsm::collector {
 namespace {
@@ -92,10 +93,10 @@ TEST(Rollup, ALongSilenceLeavesItsBoundariesUnknown) {
   EXPECT_TRUE(got[1].start_wh);  // an hour with a reading is bracketed whatever the gap
 }
 
-class RollupStoreTest : public test::DbTest {
+class RollupStoreTest : public test::StoreContractTest {
  protected:
   // Stores `r` as a reading of meter 5 with its own journal row.
-  void store_reading(SqliteStore& s, Reading& r) {
+  void store_reading(Store& s, Reading& r) {
     Observation o = test::obs(0, 5, static_cast<std::uint32_t>(r.total_kwh), 0, 0, r.received_at);
     o.source_id = src_;
     s.journal(o);
@@ -104,13 +105,13 @@ class RollupStoreTest : public test::DbTest {
     d.readings.push_back(r);
     s.apply(d, v_);
   }
-  void retract(SqliteStore& s, const Reading& r) {
+  void retract(Store& s, const Reading& r) {
     Decisions d;
     d.retracted.push_back(r);
     s.apply(d, v_);
   }
   // What the store keeps must be what compute_rollups gives over every stored reading.
-  void expect_rollups_match(SqliteStore& s) {
+  void expect_rollups_match(Store& s) {
     std::vector<Reading> all;
     s.each_meter_reading(5, INT64_MIN, INT64_MAX, [&](const Reading& r) { all.push_back(r); });
     ASSERT_FALSE(all.empty());
@@ -121,7 +122,7 @@ class RollupStoreTest : public test::DbTest {
     ASSERT_EQ(got.size(), want.size());
     for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], want[i]) << "row " << i;
   }
-  void open(SqliteStore& s) {
+  void init(Store& s) {
     s.begin();
     CollectorConfig c;
     MeterEntry e;
@@ -135,12 +136,13 @@ class RollupStoreTest : public test::DbTest {
   std::uint32_t src_ = 0;
 };
 
-TEST_F(RollupStoreTest, InOrderLateAndWithdrawnReadingsAcrossCommitsAndRestarts) {
+TEST_P(RollupStoreTest, InOrderLateAndWithdrawnReadingsAcrossCommitsAndRestarts) {
   std::vector<Reading> rs;
   for (int i = 0; i < 40; ++i) rs.push_back(reading(0, kT0 + i * 7 * kMinute, 100 + i * 2));
   {
-    SqliteStore s(path_);
-    open(s);
+    auto sp = open();
+    Store& s = *sp;
+    init(s);
     s.begin();
     for (int i = 0; i < 20; ++i) store_reading(s, rs[static_cast<std::size_t>(i)]);
     s.commit();
@@ -150,7 +152,8 @@ TEST_F(RollupStoreTest, InOrderLateAndWithdrawnReadingsAcrossCommitsAndRestarts)
     s.commit();
     expect_rollups_match(s);
   }
-  SqliteStore s(path_);  // a restart: the open hour is read back from the database
+  auto sp = open();  // a restart: the open hour is read back from the database
+  Store& s = *sp;
   s.begin();
   for (int i = 30; i < 40; i += 2) store_reading(s, rs[static_cast<std::size_t>(i)]);
   s.commit();
@@ -168,6 +171,9 @@ TEST_F(RollupStoreTest, InOrderLateAndWithdrawnReadingsAcrossCommitsAndRestarts)
   expect_rollups_match(s);
   EXPECT_EQ(s.reading_counts()[5], 39);
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, RollupStoreTest, ::testing::ValuesIn(test::store_impls()),
+                         test::store_impl_name);
 
 }  // namespace
 }  // namespace imsm::collector

@@ -93,6 +93,7 @@ class SqliteStore final : public Store {
   void load_counters();
   void upsert_meter(const MeterState& m);
   void flush_journal();
+  void flush_readings();
   void add_outbox(OutboxKind kind, std::int64_t ref, std::optional<std::uint16_t> meter,
                   UtcMicros at);
   [[nodiscard]] std::optional<StoredReading> reading_by_key(std::uint16_t meter, UtcMicros at,
@@ -105,7 +106,8 @@ class SqliteStore final : public Store {
   StoreOptions options_;
   bool in_tx_ = false;
   Counters next_, at_begin_;
-  std::optional<Observation> unwritten_;  // journaled, row not yet written (see journal())
+  std::optional<Observation> unwritten_;     // journaled, row not yet written (see journal())
+  std::vector<Reading> unwritten_readings_;  // decided in the open batch (see apply())
   std::unique_ptr<SqliteRollups> rollups_;
   std::unique_ptr<SQLite::Statement> ins_frame_, ins_reading_, del_reading_, ins_rejected_,
       ins_pending_, del_pending_, ins_event_, retract_events_, upsert_meter_, ins_outbox_;

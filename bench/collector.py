@@ -8,7 +8,8 @@ N defaults to $IMSM_BENCH_READINGS, else 1 M under scripts/bench --quick, else 1
 
 1. bench_collector --figures N (from $IMSM_BUILD/bench): ingest of N readings (default 10 M)
    durable (WAL, synchronous=FULL) beside the naive one-transaction-per-row insert and
-   `sqlite3 .import` of the same rows as CSV, same run; billing over 10k meters x 1 month.
+   `sqlite3 .import` of the same rows as CSV, same run; the bill over a database the same
+   path wrote (--bill METERSxDAYS, default 1000x30; 200x7 under --quick).
 2. Peak RSS (VmHWM) of `imsmeter collect` reading 1,000 meters live from a TCP converter
    played by this script (20 cycles at --clock-scale 1000), read from /proc before SIGTERM.
 """
@@ -26,13 +27,13 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "cli"))
 from collect_support import frame  # noqa: E402
 
 
-def figures(n):
+def figures(n, bill):
     build = os.environ.get("IMSM_BUILD", os.path.join(HERE, "..", "build"))
     exe = os.path.join(build, "bench", "bench_collector")
     if not os.path.exists(exe):
         print("collector.py: %s missing, skipping the ingest figures" % exe, file=sys.stderr)
         return
-    p = subprocess.run([exe, "--figures", str(n)], capture_output=True, text=True)
+    p = subprocess.run([exe, "--figures", str(n), "--bill", bill], capture_output=True, text=True)
     sys.stdout.write(p.stdout)
     sys.stderr.write(p.stderr)
 
@@ -85,10 +86,12 @@ def main():
     quick = os.environ.get("IMSM_BENCH_QUICK") == "1"  # scripts/bench --quick
     ap.add_argument("--readings", type=int, default=int(os.environ.get(
         "IMSM_BENCH_READINGS", "1000000" if quick else "10000000")))
+    ap.add_argument("--bill", default="200x7" if quick else "1000x30",
+                    help="the bill's database, METERSxDAYS (10000x30: the issue's 86.4 M readings)")
     ap.add_argument("--skip-figures", action="store_true")
     a = ap.parse_args()
     if not a.skip_figures:
-        figures(a.readings)
+        figures(a.readings, a.bill)
     hwm = rss_live(a.imsmeter)
     print("BENCH collector_rss live_1000_meters %.1f MB" % (hwm / 1024.0))
 

@@ -1,4 +1,5 @@
-// imsmeter meter --model M [--amps A] [--pf PF] [--speed N]: one meter in the terminal, its
+// imsmeter meter --model M [--load KIND] [--amps A] [--pf PF] [--speed N]: one meter in the
+// terminal, its
 // faces as a person sees them (guide 2.3-2.4, 3.7-3.8): the LCD as it cycles, LEDs D1-D3, the
 // pulse counts and the frame it last sent. On a terminal a key press turns the key switch
 // (right and back within 1 s; a reset counts only while peak demand shows, guide 2.4.2) and
@@ -11,6 +12,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -24,6 +26,8 @@
 #include "cli/commands.h"
 #include "meter/meter.h"
 #include "sim/duration.h"
+#include "sim/fleet_config.h"
+#include "sim/load_profile.h"
 #include "sim/meter_timeline.h"
 
 namespace imsm::cli {
@@ -46,6 +50,12 @@ struct MeterCmdOptions {
   std::string duration;  // meter time; default: until q (terminal) or 1 h
   std::vector<double> key_at_s;
   std::string format = "text";
+  // --load: the simulator's load profiles (docs/simulate.md "Loads")
+  std::string load = "constant";  // constant | residential | office | retail | csv:PATH
+  double noise = 0.10;
+  std::uint64_t seed = 1;
+  std::string load_step = "60s";
+  std::string start_at = "0s";  // where in the profile's week (day 0 = Monday) meter time 0 is
 };
 
 constexpr std::int64_t kKeyHoldNs = 300'000'000;  // right, then back 0.3 s later
@@ -53,12 +63,22 @@ constexpr std::int64_t kKeyHoldNs = 300'000'000;  // right, then back 0.3 s late
 // The meter, its timeline, and what the screen shows.
 struct Session {
   meter::Meter m;
-  std::vector<sim::TimelineEvent> pending;
   std::string last_frame = "(none yet)";
   std::int64_t last_frame_ns = -1;
   sim::MeterTimeline tl;
+  // A varying load (--load other than constant): sampled every load step.
+  sim::LoadConfig load_cfg;
+  std::unique_ptr<sim::LoadProfile> load;
+  std::int64_t load_step_ns = 0;
+  std::int64_t load_start_ns = 0;
+  std::int64_t next_load_ns = 0;
+  sim::LoadSample sample;
+  // Without a terminal: the lines to print (timeline events and load changes, in order).
+  bool lines = false;
+  bool json = false;
+  std::string out;
   explicit Session(const meter::MeterConfig& c)
-      : m(c), tl(m, [this](const sim::TimelineEvent& e) { pending.push_back(e); }) {
+      : m(c), tl(m, [this](const sim::TimelineEvent& e) { on_event(e); }) {
     m.set_transmit_sink(this, [](void* ctx, const meter::TxFrame& f) {
       auto& s = *static_cast<Session*>(ctx);
       s.tl.frame(f);
@@ -68,6 +88,7 @@ struct Session {
       s.last_frame_ns = f.start_ns;
     });
   }
+  void on_event(const sim::TimelineEvent& e);
   void press_key() {
     tl.key(meter::KeyPosition::Right);
     tl.step(kKeyHoldNs);
@@ -95,6 +116,31 @@ std::string event_text(const sim::TimelineEvent& e) {
   return t;
 }
 
+void Session::on_event(const sim::TimelineEvent& e) {
+  if (lines) out += (json ? sim::to_json_line(e) : event_text(e)) + "\n";
+}
+
+std::string amps_text(const Session& s, int elements) {
+  std::string a;
+  for (int k = 0; k < elements; ++k)
+    a += fmt::format("{}{:.2f}", k ? "/" : "", s.sample.current_a[static_cast<std::size_t>(k)]);
+  return a;
+}
+
+// Where the load profile is: day of its week (day 0 a Monday) and time of day.
+std::string profile_time(std::int64_t t_ns) {
+  static constexpr const char* kDays[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+  const std::int64_t min = t_ns / 60'000'000'000;
+  return fmt::format("{} {:02}:{:02}", kDays[(min / 1440) % 7], (min / 60) % 24, min % 60);
+}
+
+std::string load_line(const Session& s, int elements) {
+  return fmt::format("Load: {}  I = {} A  PF {:.2f} {}  (profile {})",
+                     sim::to_string(s.load_cfg.kind), amps_text(s, elements), s.sample.pf[0],
+                     s.sample.leading ? "lead" : "lag",
+                     profile_time(s.next_load_ns - s.load_step_ns + s.load_start_ns));
+}
+
 void draw(const Session& s, const MeterCmdOptions& o, double speed) {
   const meter::LedState led = s.m.leds();
   const meter::PulseState p = s.m.pulses();
@@ -110,6 +156,7 @@ void draw(const Session& s, const MeterCmdOptions& o, double speed) {
   out += fmt::format("Pulses: 10 Wh x {}   1 kWh x {}   Demand resets: {}   Peak: {:.2f} kW\r\n",
                      p.kh10_pulses, p.kh1000_pulses, s.m.demand_resets().value,
                      static_cast<double>(s.m.peak_demand_centi_kw()) / 100);
+  if (s.load) out += load_line(s, s.m.config().elements) + "\r\n";
   out += fmt::format("Last frame: {}\r\n", s.last_frame);
   out += "Any key turns the key switch (a reset counts while peak demand shows); q quits\r\n";
   std::fputs(out.c_str(), stdout);
@@ -172,10 +219,91 @@ meter::PhasorInput build_input(const MeterCmdOptions& o, const meter::MeterConfi
   return meter::PhasorInput::balanced(c, amps, lag, o.frequency_hz);
 }
 
-// Advances to meter time `target`, pressing the scripted keys on the way.
+sim::LoadKind load_kind(const std::string& name) {
+  if (name == "residential") return sim::LoadKind::Residential;
+  if (name == "office") return sim::LoadKind::Office;
+  if (name == "retail") return sim::LoadKind::Retail;
+  if (name.rfind("csv:", 0) == 0 && name.size() > 4) return sim::LoadKind::Csv;
+  throw UsageError(
+      "meter: --load must be constant, residential, office, retail or csv:PATH, not '" + name +
+      "'");
+}
+
+std::int64_t duration_option(const std::string& name, const std::string& v, std::int64_t lo,
+                             std::int64_t hi) {
+  const auto d = sim::parse_duration_ns(v);
+  if (!d || *d < lo || *d > hi)
+    throw UsageError(fmt::format("meter: {} must be a duration from {} s to {} s, not '{}'", name,
+                                 lo / meter::kNsPerSecond, hi / meter::kNsPerSecond, v));
+  return *d;
+}
+
+// --load other than constant: the simulator's load profile (the shapes unshifted: one meter
+// shows the published shape as it is), sampled every --load-step.
+void setup_load(Session& s, const MeterCmdOptions& o, const meter::MeterConfig& c) {
+  sim::LoadConfig& l = s.load_cfg;
+  l.kind = load_kind(o.load);
+  if (!(o.noise >= 0 && o.noise <= 1)) throw UsageError("meter: --noise must be 0..1");
+  const double amps = o.amps ? *o.amps : c.rated_primary_a / 2;
+  l.current_a = {amps, amps, amps};
+  l.pf = o.pf;
+  l.leading = o.lead;
+  l.frequency_hz = o.frequency_hz;
+  l.noise = o.noise;
+  l.shift_habits = false;
+  if (l.kind == sim::LoadKind::Csv) {
+    l.csv_path = o.load.substr(4);
+    try {
+      l.csv_rows = sim::read_load_csv(l.csv_path, c.elements, c.nominal_v);
+    } catch (const sim::ConfigError& e) {
+      throw UsageError(std::string("meter: --load: ") + e.what());
+    }
+  }
+  s.load_step_ns =
+      duration_option("--load-step", o.load_step, meter::kNsPerSecond, 3600 * meter::kNsPerSecond);
+  s.load_start_ns = duration_option("--start-at", o.start_at, 0, 7 * 86400 * meter::kNsPerSecond);
+  s.load = std::make_unique<sim::LoadProfile>(l, c.elements, c.nominal_v, sim::Rng(o.seed),
+                                              s.load_step_ns);
+}
+
+// The load's next interval: its phasors on the meter's inputs.
+void apply_load(Session& s) {
+  const meter::MeterConfig& c = s.m.config();
+  s.sample = s.load->sample(s.next_load_ns + s.load_start_ns);
+  s.next_load_ns += s.load_step_ns;
+  meter::PhasorInput in;
+  in.frequency_hz = s.sample.frequency_hz;
+  for (int k = 0; k < c.elements; ++k) {
+    const auto ki = static_cast<std::size_t>(k);
+    in.voltage[ki].rms_v = s.sample.voltage_v[ki];
+    in.voltage[ki].angle_deg = meter::service_voltage_angle_deg(c.model, k);
+    const double lag = std::acos(std::clamp(s.sample.pf[ki], 0.0, 1.0)) * 57.29577951308232;
+    in.current[ki][0].rms_a = s.sample.current_a[ki];
+    in.current[ki][0].lag_deg = s.sample.leading ? -lag : lag;
+  }
+  s.m.set_input(in);
+  s.tl.input_changed();
+  if (s.lines) {
+    const std::int64_t t = s.m.now_ns();
+    if (s.json) {
+      std::string a;
+      for (int k = 0; k < c.elements; ++k)
+        a += fmt::format("{}{}", k ? "," : "", s.sample.current_a[static_cast<std::size_t>(k)]);
+      s.out += fmt::format("{{\"t_ns\":{},\"event\":\"load\",\"current_a\":[{}],\"pf\":{}}}\n", t,
+                           a, s.sample.pf[0]);
+    } else {
+      s.out += fmt::format("[{:>12.3f} s] load {} A PF {:.2f}\n", static_cast<double>(t) / 1e9,
+                           amps_text(s, c.elements), s.sample.pf[0]);
+    }
+  }
+}
+
+// Advances to meter time `target`, pressing the scripted keys and changing the load on the way.
 void advance(Session& s, std::int64_t target, std::vector<std::int64_t>& keys) {
   while (s.m.now_ns() < target) {
+    if (s.load && s.m.now_ns() >= s.next_load_ns) apply_load(s);
     std::int64_t next = target;
+    if (s.load) next = std::min(next, s.next_load_ns);
     if (!keys.empty()) next = std::min(next, keys.front());
     if (next > s.m.now_ns()) s.tl.step(next - s.m.now_ns());
     if (!keys.empty() && s.m.now_ns() >= keys.front()) {
@@ -185,12 +313,9 @@ void advance(Session& s, std::int64_t target, std::vector<std::int64_t>& keys) {
   }
 }
 
-void flush_events(Session& s, bool json) {
-  for (const auto& e : s.pending) {
-    const std::string line = json ? sim::to_json_line(e) : event_text(e);
-    std::fputs((line + "\n").c_str(), stdout);
-  }
-  s.pending.clear();
+void flush_events(Session& s) {
+  std::fputs(s.out.c_str(), stdout);
+  s.out.clear();
   std::fflush(stdout);
 }
 
@@ -223,8 +348,15 @@ int run_meter(const MeterCmdOptions& o) {
   const meter::MeterConfig cfg = build_config(o);
   const meter::PhasorInput in = build_input(o, cfg);
   auto s = std::make_unique<Session>(cfg);
-  s->m.set_input(in);
-  s->tl.input_changed();
+  s->lines = !tty;
+  s->json = o.format == "json";
+  if (o.load != "constant") {
+    setup_load(*s, o, cfg);
+    apply_load(*s);
+  } else {
+    s->m.set_input(in);
+    s->tl.input_changed();
+  }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::optional<RawTerminal> raw;
@@ -239,11 +371,10 @@ int run_meter(const MeterCmdOptions& o) {
     }
     advance(*s, target, keys);
     if (tty) {
-      s->pending.clear();
       draw(*s, o, *speed);
       if (!read_keys(*s, 50)) break;
     } else {
-      flush_events(*s, o.format == "json");
+      flush_events(*s);
       if (speed) usleep(20'000);
     }
   }
@@ -270,6 +401,16 @@ Runner setup_meter(CLI::App& app) {
                   "Meter time to run, e.g. 90s, 20m, 1h (default: until q on a terminal, else 1h)");
   sub->add_option("--key-at", opt->key_at_s,
                   "Turn the key switch at this meter time in seconds (repeatable)");
+  sub->add_option("--load", opt->load,
+                  "constant (default), residential, office, retail (daily shapes, --amps the peak) "
+                  "or csv:PATH (docs/simulate.md \"Loads\")");
+  sub->add_option("--noise", opt->noise, "Daily shapes: relative randomness 0..1 (default 0.1)");
+  sub->add_option("--seed", opt->seed, "Daily shapes: seed of the randomness (default 1)");
+  sub->add_option("--load-step", opt->load_step,
+                  "A new load sample every this much meter time (default 60s, 1s..1h)");
+  sub->add_option("--start-at", opt->start_at,
+                  "Where in the load's week meter time 0 falls, e.g. 19h, 32h (default 0: "
+                  "Monday 00:00)");
   sub->add_option("--format", opt->format,
                   "Without a terminal: text (timed lines, default) or json (JSON Lines)");
   sub->footer(

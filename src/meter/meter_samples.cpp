@@ -118,26 +118,107 @@ bool realign(const ElementRun& r, ElementFrontEnd& fe, double v, double& i, Elem
   return true;
 }
 
-ElementSums accumulate(const Chan& c, std::size_t n, std::size_t stop, const ElementRun& r,
-                       bool error_model, ElementFrontEnd& fe) {
-  ElementSums s;
-  for (std::size_t j = n; j < stop; ++j) {
-    double v = quantise(c.v != nullptr ? c.v[j] : 0.0, r.v_inv, r.v_lsb, r.v_max);
+// The ADC and the DC-blocking filter on sample j (the warm-up path; the steady loop below
+// does the same arithmetic in registers).
+void front_end(const Chan& c, std::size_t j, const ElementRun& r, ElementFrontEnd& fe, double& v,
+               double& i) {
+  v = quantise(c.v != nullptr ? c.v[j] : 0.0, r.v_inv, r.v_lsb, r.v_max);
+  i = 0;
+  for (int q = 0; q < c.ni; ++q) {
+    i += c.sign[static_cast<std::size_t>(q)] * c.i[static_cast<std::size_t>(q)][j];
+  }
+  i = quantise(i, r.i_inv, r.i_lsb, r.i_max);
+  if (r.hpf) {
+    fe.v_y = r.hpf_a * (fe.v_y + v - fe.v_x);
+    fe.v_x = v;
+    v = fe.v_y;
+    fe.i_y = r.hpf_a * (fe.i_y + i - fe.i_x);
+    fe.i_x = i;
+    i = fe.i_y;
+  }
+}
+
+// The steady state, once the skew history is full and the error model has its previous
+// sample: every per-sample state lives in locals (the compiler keeps it in registers instead
+// of storing it through `fe` after every sample), the options are template arguments (no
+// branch per sample), and the current re-alignment is the precomputed four-tap filter. The
+// operations are those of the warm-up path, in the same order, so the sums are bit-identical.
+template <bool kHpf, bool kSkew, bool kVdi>
+void accumulate_steady(const Chan& c, std::size_t j, std::size_t stop, const ElementRun& r,
+                       ElementFrontEnd& fe, ElementSums& s) {
+  const double* vp = c.v;
+  const double vi = r.v_inv, vl = r.v_lsb, vm = r.v_max;
+  const double ii = r.i_inv, il = r.i_lsb, im = r.i_max;
+  const double a = r.hpf_a;
+  const double w0 = r.w[0], w1 = r.w[1], w2 = r.w[2], w3 = r.w[3];
+  double vx = fe.v_x, vy = fe.v_y, ix = fe.i_x, iy = fe.i_y;
+  double h0 = fe.i_hist[0], h1 = fe.i_hist[1], h2 = fe.i_hist[2];
+  double pv = fe.pv, pi = fe.pi;
+  double sp = s.p, sv2 = s.v2, si2 = s.i2, svdi = s.vdi;
+  for (; j < stop; ++j) {
+    double v = quantise(vp != nullptr ? vp[j] : 0.0, vi, vl, vm);
     double i = 0;
     for (int q = 0; q < c.ni; ++q) {
       i += c.sign[static_cast<std::size_t>(q)] * c.i[static_cast<std::size_t>(q)][j];
     }
-    i = quantise(i, r.i_inv, r.i_lsb, r.i_max);
-    if (r.hpf) {
-      fe.v_y = r.hpf_a * (fe.v_y + v - fe.v_x);
-      fe.v_x = v;
-      v = fe.v_y;
-      fe.i_y = r.hpf_a * (fe.i_y + i - fe.i_x);
-      fe.i_x = i;
-      i = fe.i_y;
+    i = quantise(i, ii, il, im);
+    if constexpr (kHpf) {
+      vy = a * (vy + v - vx);
+      vx = v;
+      v = vy;
+      iy = a * (iy + i - ix);
+      ix = i;
+      i = iy;
     }
+    if constexpr (kSkew) {
+      const double raw = i;
+      i = w0 * h0 + w1 * h1 + w2 * h2 + w3 * raw;
+      h0 = h1;
+      h1 = h2;
+      h2 = raw;
+    }
+    sp += v * i;
+    sv2 += v * v;
+    si2 += i * i;
+    if constexpr (kVdi) {
+      svdi += 0.5 * (v + pv) * (i - pi);
+      pv = v;
+      pi = i;
+    }
+  }
+  fe.v_x = vx, fe.v_y = vy, fe.i_x = ix, fe.i_y = iy;
+  fe.i_hist = {h0, h1, h2};
+  fe.pv = pv, fe.pi = pi;
+  s = {sp, sv2, si2, svdi};
+}
+
+template <bool kHpf, bool kSkew>
+void accumulate_steady(const Chan& c, std::size_t j, std::size_t stop, const ElementRun& r,
+                       bool vdi, ElementFrontEnd& fe, ElementSums& s) {
+  if (vdi) {
+    accumulate_steady<kHpf, kSkew, true>(c, j, stop, r, fe, s);
+  } else {
+    accumulate_steady<kHpf, kSkew, false>(c, j, stop, r, fe, s);
+  }
+}
+
+ElementSums accumulate(const Chan& c, std::size_t n, std::size_t stop, const ElementRun& r,
+                       bool error_model, ElementFrontEnd& fe) {
+  ElementSums s;
+  std::size_t j = n;
+  // Warm-up after power-on: the skew history fills and the error model's first derivative.
+  for (; j < stop && ((r.skew && fe.hist_n < 3) || (error_model && !fe.have_prev)); ++j) {
+    double v = 0, i = 0;
+    front_end(c, j, r, fe, v, i);
     if (r.skew && !realign(r, fe, v, i, s, error_model)) continue;
     add_pair(s, v, i, error_model, fe);
+  }
+  if (r.hpf) {
+    r.skew ? accumulate_steady<true, true>(c, j, stop, r, error_model, fe, s)
+           : accumulate_steady<true, false>(c, j, stop, r, error_model, fe, s);
+  } else {
+    r.skew ? accumulate_steady<false, true>(c, j, stop, r, error_model, fe, s)
+           : accumulate_steady<false, false>(c, j, stop, r, error_model, fe, s);
   }
   return s;
 }

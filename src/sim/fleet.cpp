@@ -43,12 +43,28 @@ struct Fleet::State {
   bool input_dirty = true;
   bool sampled_once = false;
   LoadSample sample;
+  // The real CTs (error_model other than "exact"), per element and paralleled set.
+  bool ct_error_on = false;
+  std::array<std::array<CtErrorModel, meter::kMaxCtSets>, kMaxElements> ct_error;
   std::unique_ptr<MeterTimeline> timeline;  // --trace: this meter's faces
   // Ground truth: the real load's energy (an exact meter's registration), fJ.
   std::uint64_t true_uw = 0;  // net real power of the present input, microwatts
   meter::Uint128 true_fj = 0;
   std::int64_t true_t_ns = 0;  // bus time up to which true_fj counts
 };
+
+// Each CT of a class-0.5 meter is its own seeded draw, fixed for the meter's life; an
+// explicit curve applies to every CT of the meter.
+void Fleet::set_ct_errors(State& st, const MeterSpec& spec, std::uint64_t seed, std::size_t i) {
+  if (spec.error_model == ErrorModelKind::Exact) return;
+  st.ct_error_on = true;
+  for (std::size_t e = 0; e < kMaxElements; ++e)
+    for (std::size_t s = 0; s < meter::kMaxCtSets; ++s)
+      st.ct_error[e][s] =
+          spec.error_model == ErrorModelKind::Explicit
+              ? spec.explicit_ct_error
+              : CtErrorModel::class05(Rng::derive(seed, kSaltError, i * 16 + e * 4 + s).next());
+}
 
 std::int64_t Fleet::local_ns(std::int64_t bus_ns, double drift_ppm) {
   if (drift_ppm == 0.0) return bus_ns;
@@ -85,8 +101,7 @@ Fleet::Fleet(const FleetConfig& cfg, std::uint64_t seed) : cfg_(cfg), seed_(seed
 
     meter::MeterOptions opt;
     opt.meter_id = MeterId{spec.id};
-    if (spec.error_model == ErrorModelKind::Class05)  // seeded per meter, fixed for its life
-      opt.error_model = meter::ErrorModel::from_seed(Rng::derive(seed_, kSaltError, i).next());
+    set_ct_errors(*st, spec, seed_, i);
     opt.demand = spec.demand;
     opt.tx_latency_ns = cfg_.buses[spec.bus_index].tx_latency_ns;
     const int elements = spec.model_config.elements;
@@ -156,6 +171,11 @@ const MeterInfo& Fleet::info(std::size_t i) const {
 const meter::Meter& Fleet::meter(std::size_t i) const {
   return *meters_[i]->meter;
 }
+const CtErrorModel* Fleet::ct_error(std::size_t i, int element, int set) const {
+  const State& m = *meters_[i];
+  if (!m.ct_error_on) return nullptr;
+  return &m.ct_error[static_cast<std::size_t>(element)][static_cast<std::size_t>(set)];
+}
 
 void Fleet::on_transmit(void* ctx, const meter::TxFrame& f) {
   auto* st = static_cast<State*>(ctx);
@@ -194,8 +214,16 @@ void Fleet::apply_input(State& m, std::int64_t t_ns) {
       const int sets = m.meter->config().wiring[ul].ct_sets;
       for (int s = 0; s < sets; ++s) {
         auto& c = in.current[ul][static_cast<std::size_t>(s)];
-        c.rms_a = ct_output_a(m.sample.current_a[ul] / sets, rated);
+        const double primary_a = m.sample.current_a[ul] / sets;
+        c.rms_a = ct_output_a(primary_a, rated);
         c.lag_deg = m.sample.leading ? -angle : angle;
+        if (m.ct_error_on) {
+          // The real CT: its ratio error scales the output, its phase error advances it.
+          const CtError err = m.ct_error[ul][static_cast<std::size_t>(s)].at(
+              100.0 * primary_a / rated, m.sample.temperature_c, m.sample.frequency_hz);
+          c.rms_a *= 1.0 + err.ratio;
+          c.lag_deg -= err.phase_rad * 57.29577951308232;
+        }
       }
       true_w += m.sample.voltage_v[ul] * m.sample.current_a[ul] * pf;
     }

@@ -44,6 +44,9 @@ class Fleet {
   [[nodiscard]] std::size_t meter_count() const { return meters_.size(); }
   [[nodiscard]] const MeterInfo& info(std::size_t i) const;
   [[nodiscard]] const meter::Meter& meter(std::size_t i) const;
+  // The error model of meter i's CT set `set` on element `element` (0-based); nullptr for
+  // exact meters (error_model = "exact", the default).
+  [[nodiscard]] const CtErrorModel* ct_error(std::size_t i, int element, int set) const;
   [[nodiscard]] std::size_t bus_count() const { return buses_.size(); }
   [[nodiscard]] const BusModel& bus(std::size_t b) const { return *buses_[b]; }
   [[nodiscard]] std::int64_t now_ns() const { return now_ns_; }
@@ -64,6 +67,7 @@ class Fleet {
 
  private:
   struct State;
+  static void set_ct_errors(State& st, const MeterSpec& spec, std::uint64_t seed, std::size_t i);
   void advance_meter(State& m, std::int64_t t_end);
   void step_to(State& m, std::int64_t t_ns);
   void apply_input(State& m, std::int64_t t_ns);

@@ -235,6 +235,7 @@ LoadConfig parse_load(TableReader& r, const protocol::ModelConfig& model,
   load.leading = mode == "lead";
   load.frequency_hz = r.number_in("frequency_hz", 60.0, 45.0, 65.0);
   load.noise = r.number_in("noise", 0.10, 0.0, 1.0);
+  load.temperature_c = r.number_in("temperature_c", kCtReferenceTemperatureC, -40.0, 85.0);
   if (auto p = r.string("path")) {
     if (load.kind != LoadKind::Csv) r.fail("path", "only a csv load has a path");
     std::filesystem::path pp(*p);
@@ -252,6 +253,64 @@ LoadConfig parse_load(TableReader& r, const protocol::ModelConfig& model,
   }
   r.reject_unknown();
   return load;
+}
+
+// error_model = "exact" | "class-0.5", or a [meter.error_model] table of explicit points.
+// Explicit curves may be out of class on purpose (a failing CT); they only have to be sane.
+CtErrorModel parse_explicit_ct_error(TableReader& r) {
+  const auto pct = r.numbers("current_pct");
+  const auto ratio = r.numbers("ratio_error_pct");
+  const auto phase = r.numbers("phase_error_min");
+  if (!pct) r.fail_table("missing key current_pct (the curve's currents, % of the CT rating)");
+  if (pct->empty() || pct->size() > 16) r.fail("current_pct", "needs 1..16 points");
+  const std::size_t n = pct->size();
+  const auto check_len = [&](const char* key, const std::optional<std::vector<double>>& v) {
+    if (v && v->size() != n)
+      r.fail(key, fmt::format("needs {} entries (one per current_pct), not {}", n, v->size()));
+  };
+  check_len("ratio_error_pct", ratio);
+  check_len("phase_error_min", phase);
+  CtErrorModel m;
+  for (std::size_t k = 0; k < n; ++k) {
+    CtErrorPoint p{(*pct)[k], ratio ? (*ratio)[k] : 0.0, phase ? (*phase)[k] : 0.0};
+    if (p.current_pct <= 0 || p.current_pct > 200)
+      r.fail("current_pct",
+             fmt::format("entry {} must be above 0 and at most 200, not {}", k + 1, p.current_pct));
+    if (k > 0 && p.current_pct <= m.curve.back().current_pct)
+      r.fail("current_pct", fmt::format("must be ascending: entry {} ({}) is not above {}", k + 1,
+                                        p.current_pct, m.curve.back().current_pct));
+    if (std::abs(p.ratio_error_pct) > 10)
+      r.fail("ratio_error_pct",
+             fmt::format("entry {} must be between -10 and 10, not {}", k + 1, p.ratio_error_pct));
+    if (std::abs(p.phase_error_min) > 600)
+      r.fail("phase_error_min",
+             fmt::format("entry {} must be between -600 and 600 (10 deg), not {}", k + 1,
+                         p.phase_error_min));
+    m.curve.push_back(p);
+  }
+  m.temperature_ppm_per_c = r.number_in("temperature_ppm_per_c", 0.0, -1000.0, 1000.0);
+  m.frequency_ppm_per_hz = r.number_in("frequency_ppm_per_hz", 0.0, -10000.0, 10000.0);
+  r.reject_unknown();
+  return m;
+}
+
+void parse_error_model(TableReader& r, MeterSpec& m) {
+  const toml::node* n = r.table().get("error_model");
+  if (!n) return;
+  if (n->is_table()) {
+    TableReader er(*r.sub_table("error_model"), r.full("error_model"), r.file());
+    m.error_model = ErrorModelKind::Explicit;
+    m.explicit_ct_error = parse_explicit_ct_error(er);
+    return;
+  }
+  if (!n->is_string())
+    r.fail("error_model", "must be \"exact\", \"class-0.5\" or a table of points");
+  const std::string em = *r.string("error_model");
+  if (em == "class-0.5") {
+    m.error_model = ErrorModelKind::Class05;
+  } else if (em != "exact") {
+    r.fail("error_model", fmt::format("'{}': must be \"exact\", \"class-0.5\" or a table", em));
+  }
 }
 
 }  // namespace
@@ -327,13 +386,7 @@ FleetConfig parse_fleet_config(std::string_view toml_text, const std::string& so
                                   parsed.error().position, parsed.error().expected));
     m.model_config = *parsed;
     m.demand = r.boolean("demand");
-    if (auto em = r.string("error_model")) {
-      if (*em == "class-0.5") {
-        m.error_model = ErrorModelKind::Class05;
-      } else if (*em != "exact") {
-        r.fail("error_model", fmt::format("'{}': must be \"exact\" or \"class-0.5\"", *em));
-      }
-    }
+    parse_error_model(r, m);
     m.power_up_ns = r.seconds("power_up_s");
     if (auto d = r.number("drift_ppm")) {
       if (std::abs(*d) > 1000.0) r.fail("drift_ppm", "must be between -1000 and 1000");

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "protocol/model_number.h"
+#include "sim/ct_error_model.h"
 
 namespace imsm::sim {
 
@@ -48,6 +49,8 @@ struct LoadConfig {
   bool leading = false;  // pf_mode = "lead"
   double frequency_hz = 60.0;
   double noise = 0.10;  // daily shapes: relative randomness of the current (0..1)
+  double temperature_c = kCtReferenceTemperatureC;  // ambient of the meter and its CTs
+  bool shift_habits = true;  // daily shapes: shift each meter's by a random -30..+30 min
   // CSV
   std::string csv_path;  // resolved relative to the config file
   bool csv_repeat = false;
@@ -60,8 +63,9 @@ struct WiringConfig {
   std::vector<int> ct_sets;     // per element, paralleled CT sets 1..3 (the load splits evenly)
 };
 
-// A real meter's class error (off by default: exact meters).
-enum class ErrorModelKind : std::uint8_t { Exact, Class05 };
+// A real meter's CT error (off by default: exact meters): a seeded class-0.5 CT per CT set,
+// or one explicit curve for every CT of the meter ([meter.error_model]).
+enum class ErrorModelKind : std::uint8_t { Exact, Class05, Explicit };
 
 struct KeyPress {
   std::int64_t at_ns = 0;
@@ -84,7 +88,8 @@ struct MeterSpec {
   std::optional<double> drift_ppm;          // default: random in +-max_drift_ppm
   LoadConfig load;
   WiringConfig wiring;
-  ErrorModelKind error_model = ErrorModelKind::Exact;  // error_model = "class-0.5"
+  ErrorModelKind error_model = ErrorModelKind::Exact;  // error_model = "class-0.5" | table
+  CtErrorModel explicit_ct_error;                      // ErrorModelKind::Explicit
   std::vector<KeyPress> key_presses;
   std::vector<Outage> outages;
   int source_line = 0;  // where [[meter]] starts, for later messages

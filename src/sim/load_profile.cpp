@@ -59,7 +59,8 @@ LoadProfile::LoadProfile(const LoadConfig& cfg, int elements,
   ar_coeff_ = std::exp(-static_cast<double>(step_ns) / (900.0 * 1e9));
   if (cfg.kind == LoadKind::Residential || cfg.kind == LoadKind::Office ||
       cfg.kind == LoadKind::Retail) {
-    shift_ns_ = static_cast<std::int64_t>(rng_.uniform(-1800.0, 1800.0) * 1e9);
+    const double shift_s = rng_.uniform(-1800.0, 1800.0);  // drawn always: same stream
+    if (cfg.shift_habits) shift_ns_ = static_cast<std::int64_t>(shift_s * 1e9);
     ar_state_ = rng_.normal() * cfg.noise;
   }
 }
@@ -68,6 +69,7 @@ LoadSample LoadProfile::sample(std::int64_t t_ns) {
   LoadSample s;
   s.leading = cfg_->leading;
   s.frequency_hz = cfg_->frequency_hz;
+  s.temperature_c = cfg_->temperature_c;
   for (int e = 0; e < elements_; ++e) {
     const auto ue = static_cast<std::size_t>(e);
     s.voltage_v[ue] = voltage_v_[ue];

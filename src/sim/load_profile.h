@@ -18,6 +18,7 @@ struct LoadSample {
   std::array<double, kMaxElements> pf{1.0, 1.0, 1.0};
   bool leading = false;
   double frequency_hz = 60.0;
+  double temperature_c = kCtReferenceTemperatureC;
 };
 
 // Fraction of the peak current at `t_ns` since the start for a daily shape (hourly table,

@@ -188,6 +188,92 @@ class MeterOnATerminal(unittest.TestCase):
                 os.waitpid(pid, 0)
             os.close(fd)
 
+    def run_on_pty(self, args, needles, timeout=10):
+        """Starts `imsmeter meter ARGS` on a pty; returns the screens where each needle showed."""
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execv(BINARY, [BINARY, "meter", "--model", DEMAND_MODEL, *args])
+        screens = []
+        try:
+            for n in needles:
+                screens.append(self.read_until(fd, n, timeout))
+            os.write(fd, b"q")
+            _, status = os.waitpid(pid, 0)
+            pid = None
+            self.assertEqual(os.WEXITSTATUS(status), 0)
+        finally:
+            if pid is not None:  # the child we started, if it did not quit
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+            os.close(fd)
+        return screens
+
+    def test_residential_load_follows_its_daily_shape(self):
+        # The residential shape (sim/load_profile.cpp, docs/simulate.md "Loads") is 1.00 of
+        # the peak at 19 h and 0.95 at 20 h, linear between; noise 0, and `meter` does not
+        # shift the shape. Starting at Monday 19:00 with a 100 A peak: 100.00 A; one 60 s
+        # step later (1 s of wall time at x60) 100 x (1 - 0.05 / 60) = 99.92 A.
+        screens = self.run_on_pty(["--load", "residential", "--amps", "100", "--noise", "0",
+                                   "--start-at", "19h", "--speed", "60"],
+                                  [b"I = 100.00 A", b"I = 99.92 A"])
+        self.assertIn(b"Load: residential", screens[0])
+        self.assertIn(b"(profile Mon 19:00)", screens[0])
+        self.assertIn(b"(profile Mon 19:01)", screens[1])
+
+    def test_csv_load_registers_its_hand_computed_energy(self):
+        # 50 A for the first half hour, 100 A after, at 120 V PF 1: 3 kWh + 6 kWh = 9 kWh in
+        # one hour = 900 pulses of the 10 Wh output and 9 of the 1 kWh output, exactly.
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "load.csv")
+            with open(path, "w") as f:
+                f.write("t_s,i1_a\n0,50\n1800,100\n")
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.execv(BINARY, [BINARY, "meter", "--model", DEMAND_MODEL, "--load",
+                                  "csv:" + path, "--speed", "100000", "--duration", "1h"])
+            try:
+                screen = self.read_until(fd, b"10 Wh x 900 ", 20)
+                self.assertIn(b"1 kWh x 9 ", screen)
+                self.assertIn(b"I = 100.00 A", screen)
+                _, status = os.waitpid(pid, 0)  # --duration reached: it exits by itself
+                pid = None
+                self.assertEqual(os.WEXITSTATUS(status), 0)
+            finally:
+                if pid is not None:
+                    os.kill(pid, 9)
+                    os.waitpid(pid, 0)
+                os.close(fd)
+
+
+class MeterLoadLines(unittest.TestCase):
+    def test_office_load_changes_at_each_step_in_json(self):
+        # The office weekday shape (sim/load_profile.cpp) is 0.60 of the peak at 7 h and 0.90
+        # at 8 h, linear between: starting Monday 07:00 with a 100 A peak and 10-minute steps,
+        # the load reads 60 A, then 60 + 30 x 10/60 = 65 A, then 70 A (noise 0).
+        ev = events("--load", "office", "--amps", "100", "--noise", "0", "--start-at", "7h",
+                    "--load-step", "10m", "--duration", "30m")
+        loads = [(e["t_ns"], round(e["current_a"][0], 9)) for e in ev if e["event"] == "load"]
+        self.assertEqual(loads, [(0, 60.0), (600_000_000_000, 65.0), (1_200_000_000_000, 70.0)])
+        # The energy: 120 V x (60 + 65 + 70) A x 600 s = 14.04 MJ = 3900 Wh: 390 pulses of
+        # 10 Wh, the last completed at 3900 Wh.
+        pulses = [e for e in ev if e["event"] == "pulse" and e["output"] == "kh10"]
+        self.assertEqual(pulses[-1]["pulses"], 390)
+
+    def test_bad_load_arguments_exit_2_and_name_them(self):
+        p = run("--model", DEMAND_MODEL, "--load", "factory")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(b"--load", p.stderr)
+        self.assertIn(b"factory", p.stderr)
+        p = run("--model", DEMAND_MODEL, "--load", "csv:/nonexistent/x.csv")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(b"/nonexistent/x.csv", p.stderr)
+        p = run("--model", DEMAND_MODEL, "--load", "office", "--load-step", "0s")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(b"--load-step", p.stderr)
+        p = run("--model", DEMAND_MODEL, "--load", "office", "--noise", "3")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(b"--noise", p.stderr)
+
 
 if __name__ == "__main__":
     BINARY = sys.argv.pop(1)

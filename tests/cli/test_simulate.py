@@ -134,6 +134,44 @@ class SimulateTest(Base):
         self.assertEqual(r.returncode, 1)
         self.assertIn(b"missing.toml: No such file", r.stderr)
 
+    def test_error_model_within_class_over_a_run_and_exact_by_default(self):
+        # error_model is opt-in: without it every meter's registered energy is its true
+        # energy (CONFIG's loads stay under 110 % of their CTs; clocks without drift here, as
+        # a drifting clock registers its ppm too). With "class-0.5" on every
+        # meter, each registers within the guide's +/-0.5 % at PF 1 (guide 2.2 Tables 1-2)
+        # over a day of daily shapes, and not exactly (its CTs have an error). An explicit
+        # curve of -0.2 % everywhere on a constant 100 A per element: 3 x 277 x 100 W for
+        # 24 h = 1,994,400 Wh true, x 0.998 = 1,990,411.2 Wh registered.
+        base = "max_drift_ppm = 0.0\n" + CONFIG.format(id=guide_frame()["meter_id"])
+        with open(self.config, "w") as f:
+            f.write(base)
+        r = self.contract(self.path("a.bin"), self.path("exact.jsonl"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(self.path("exact.jsonl")) as f:
+            exact = [json.loads(line) for line in f]
+        self.assertTrue(all(t["registered_mwh"] == t["true_mwh"] for t in exact))
+        text = base.replace(
+            "[meter.load]", "error_model = \"class-0.5\"\n[meter.load]")
+        text = text.replace("error_model = \"class-0.5\"\n", "[meter.error_model]\n"
+                            "current_pct = [1]\nratio_error_pct = [-0.2]\n", 1)
+        with open(self.config, "w") as f:
+            f.write(text)
+        r = self.contract(self.path("b.bin"), self.path("real.jsonl"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        last = {}
+        with open(self.path("real.jsonl")) as f:
+            for line in f:
+                t = json.loads(line)
+                last[t["meter_id"]] = t
+        self.assertEqual(len(last), 3)
+        first = last.pop(guide_frame()["meter_id"])
+        self.assertEqual(first["true_mwh"], 1_994_400_000)
+        self.assertEqual(first["registered_mwh"], 1_990_411_200)
+        for t in last.values():
+            err = t["registered_mwh"] / t["true_mwh"] - 1
+            self.assertLess(abs(err), 0.005, t)
+            self.assertGreater(abs(err), 1e-5, t)
+
     def test_unwritable_truth_exits_1_before_simulating(self):
         truth = self.path("no/such/dir/t.jsonl")
         r = run(["simulate", "--config", self.config, "--duration", "1h", "--out",

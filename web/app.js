@@ -7,6 +7,7 @@
   const state = {
     token: sessionStorage.getItem('imsmeter_token') || '',
     meters: new Map(), // meter_id -> the /api/meters object
+    silent: new Set(), // meters whose latest silent/back_online event is silent
     selected: null,
     lastEventId: null, // the stream's resume point (Last-Event-ID)
     charts: [],
@@ -68,8 +69,10 @@
   // --- meters --------------------------------------------------------------------------
   // online/silent/waiting come from the server; provisional: discovered on the bus but not in
   // the configuration; unassigned: no tenant, so on nobody's bill.
+  // The collector's own silent events win over the server's clock: under `collect
+  // --clock-scale` (the demo) bus time runs ahead of the wall clock the server compares with.
   function badges(m) {
-    const out = [m.status];
+    const out = [state.silent.has(m.meter_id) ? 'silent' : m.status];
     if (!m.registered) out.push('provisional');
     if (!m.tenant) out.push('unassigned');
     return out;
@@ -161,7 +164,10 @@
         renderMeters([...state.meters.values()], new Set([item.meter_id]));
       }
     }
-    if (kind === 'event') addEvents([item], true);
+    if (kind === 'event') {
+      noteSilence(item);
+      addEvents([item], true);
+    }
     scheduleRefresh();
   }
 
@@ -198,6 +204,12 @@
   }
 
   // --- events ----------------------------------------------------------------------------
+  function noteSilence(e) {
+    if (e.retracted || e.meter_id === null) return;
+    if (e.kind === 'silent') state.silent.add(e.meter_id);
+    if (e.kind === 'back_online') state.silent.delete(e.meter_id);
+  }
+
   function addEvents(list, atTop) {
     const tbody = $('events').tBodies[0];
     const rows = list.map((e) => {
@@ -213,6 +225,8 @@
 
   async function loadEvents() {
     const list = await getJson('/api/events');
+    for (const e of list) noteSilence(e); // oldest first: the latest word wins
+    renderMeters([...state.meters.values()], new Set());
     addEvents(list.reverse().slice(0, 200), false);
   }
 
@@ -225,7 +239,9 @@
     const m = state.meters.get(id);
     const last = m && m.last_reading_at ? Date.parse(m.last_reading_at) : latestReadingMs();
     const to = Math.ceil(last / 3600e3) * 3600e3;
-    $('chart-from').value = isoMinute(to - 24 * 3600e3);
+    // The last 24 hours, or since the meter was first heard when that is later.
+    const first = m && m.discovered_at ? Math.floor(Date.parse(m.discovered_at) / 3600e3) * 3600e3 : 0;
+    $('chart-from').value = isoMinute(Math.max(to - 24 * 3600e3, first));
     $('chart-to').value = isoMinute(to);
     showChart().catch((e) => { $('chart-status').textContent = e.message; });
   }

@@ -16,8 +16,10 @@
 
 #include "cli/cli_error.h"
 #include "cli/commands.h"
+#include "cli/http_options.h"
 #include "collector/collector.h"
 #include "collector/config.h"
+#include "collector/http/http_component.h"
 
 namespace imsm::cli {
 
@@ -53,8 +55,36 @@ struct CollectCliOptions {
   std::size_t store_queue_frames = 1'000'000;
   bool exit_on_store_overflow = false;
   std::vector<std::string> sinks;
+  HttpCliOptions http;
   std::string log_level = "info";
 };
+
+// --http ADDR:PORT: the HTTP API, event stream and dashboard as a component of the loop,
+// woken by every commit; prints its URL on stdout once bound (the handshake tests wait for).
+void add_http(const CollectCliOptions& o, collector::CollectOptions& co) {
+  if (o.http.listen.empty()) {
+    if (!o.http.token.empty() || !o.http.token_file.empty())
+      throw UsageError("collect: --http-token and --http-token-file need --http ADDR:PORT");
+    return;
+  }
+  collector::http::ServerOptions so;
+  apply_http_options(o.http, "collect: --http", so);
+  so.config = co.config;
+  const std::string db = co.config.database;
+  co.extra_components = [db, so](collector::service::StoreWriter& writer,
+                                 const collector::service::EventLoop& loop) {
+    auto http =
+        std::make_unique<collector::http::HttpComponent>(db, so, loop, [](const std::string& url) {
+          std::printf("imsmeter collect: listening on %s\n", url.c_str());
+          std::fflush(stdout);
+        });
+    auto* hook = http.get();
+    writer.after_commit([hook] { hook->notify_commit(); });
+    std::vector<std::unique_ptr<collector::service::Component>> v;
+    v.push_back(std::move(http));
+    return v;
+  };
+}
 
 collector::CollectorConfig effective_config(const CollectCliOptions& o) {
   collector::CollectorConfig c;
@@ -100,6 +130,7 @@ int run_collect(const CollectCliOptions& o) {
   co.writer.queue_frames = o.store_queue_frames;
   co.exit_on_overflow = o.exit_on_store_overflow;
   co.sinks = o.sinks;
+  add_http(o, co);
   co.reload = [o] {
     auto c = collector::load_config_or_default(o.config);
     return c;
@@ -194,6 +225,15 @@ Runner setup_collect(CLI::App& app) {
                   "Feed every committed reading, rejection and event to a sink, repeatable: "
                   "jsonl:PATH (JSON Lines; - for stdout), mqtt://HOST[:PORT][?gateway=NAME] "
                   "(Home Assistant discovery); each resumes from its own cursor");
+  sub->add_option("--http", opt->http.listen,
+                  "Serve the HTTP API, live event stream and dashboard on HOST:PORT while "
+                  "collecting (e.g. 127.0.0.1:8080; port 0: any free port, printed at "
+                  "start-up); a non-loopback host needs a token");
+  auto* tok = sub->add_option("--http-token", opt->http.token,
+                              "--http: every API request must carry 'Authorization: Bearer TOKEN'");
+  sub->add_option("--http-token-file", opt->http.token_file,
+                  "--http: read the token from this file's first line")
+      ->excludes(tok);
   sub->add_option("--log-level", opt->log_level, "trace|debug|info|warn|error (default info)");
   sub->footer(
       "Signals: SIGTERM/SIGINT flush and exit 0; SIGHUP reloads the configuration.\n"

@@ -5,14 +5,15 @@
 #include <CLI/CLI.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
 
 #include "cli/cli_error.h"
 #include "cli/commands.h"
+#include "cli/http_options.h"
 #include "collector/http/api_server.h"
 #include "collector/store/store.h"
 
@@ -25,34 +26,8 @@ struct ServeOptions {
   std::string listen = "127.0.0.1:8080";
   std::string token, token_file;
   std::size_t max_concurrent = 4;
+  std::size_t max_streams = 16;
 };
-
-// "HOST:PORT" or "[V6]:PORT" -> host, port (0..65535).
-void parse_listen(const std::string& text, collector::http::ServerOptions& out) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
-    throw UsageError("serve: --listen '" + text + "': expected HOST:PORT, e.g. 127.0.0.1:8080");
-  std::string host = text.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  const std::string port = text.substr(colon + 1);
-  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
-      std::stoi(port) > 65535)
-    throw UsageError("serve: --listen '" + text + "': port must be 0..65535");
-  out.host = host;
-  out.port = std::stoi(port);
-}
-
-std::string read_token_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw RuntimeError("serve: --http-token-file " + path + ": cannot read it");
-  std::string token;
-  std::getline(in, token);
-  while (!token.empty() && (token.back() == '\r' || token.back() == ' ' || token.back() == '\t'))
-    token.pop_back();
-  if (token.empty()) throw UsageError("serve: --http-token-file " + path + ": the token is empty");
-  return token;
-}
 
 // SIGINT/SIGTERM stop the server: blocked in every thread, taken by one waiting thread.
 int serve_until_signal(collector::http::ApiServer& server) {
@@ -65,6 +40,9 @@ int serve_until_signal(collector::http::ApiServer& server) {
   std::thread waiter([&] {
     int sig = 0;
     sigwait(&set, &sig);
+    // httplib's stop() is lost before its accept loop runs (no handshake for that): wait
+    // until it runs (a signal at start-up) or has returned.
+    while (!done && !server.running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     if (!done) server.stop();
   });
   server.run();
@@ -76,17 +54,14 @@ int serve_until_signal(collector::http::ApiServer& server) {
 
 int run_serve(const ServeOptions& o) {
   collector::http::ServerOptions so;
-  parse_listen(o.listen, so);
-  so.token = o.token_file.empty() ? o.token : read_token_file(o.token_file);
   so.threads = o.max_concurrent;
+  so.stream.max_streams = o.max_streams;
   try {
     so.config = collector::load_config_or_default(o.config);
   } catch (const collector::ConfigError& e) {
     throw UsageError(std::string("serve: ") + e.what());
   }
-  if (!collector::http::is_loopback(so.host) && so.token.empty())
-    throw UsageError("serve: --listen " + o.listen +
-                     " is not a loopback address: give --http-token or --http-token-file");
+  apply_http_options(HttpCliOptions{o.listen, o.token, o.token_file}, "serve: --listen", so);
   std::unique_ptr<collector::Store> store;
   try {
     store = collector::open_store(o.db, collector::StoreOptions{true, false});
@@ -123,6 +98,10 @@ Runner setup_serve(CLI::App& app) {
       ->excludes(tok);
   sub->add_option("--max-concurrent", opt->max_concurrent, "Requests served at once (default 4)")
       ->check(CLI::Range(1, 64));
+  sub->add_option("--max-streams", opt->max_streams,
+                  "Event streams (/api/stream, the dashboard's live updates) open at once; "
+                  "more are answered 503 (default 16)")
+      ->check(CLI::Range(1, 256));
   sub->footer(
       "Prints 'imsmeter serve: listening on http://HOST:PORT' once it accepts connections; "
       "SIGINT/SIGTERM stop it. Exit codes: 0 stopped, 1 unreadable database or address in use, "

@@ -24,5 +24,6 @@ Runner setup_simulate(CLI::App& app);
 Runner setup_accuracy(CLI::App& app);
 Runner setup_meter(CLI::App& app);
 Runner setup_serve(CLI::App& app);
+Runner setup_demo(CLI::App& app);
 
 }  // namespace imsm::cli

@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
   add(setup_help_dump);
   add(setup_meter);
   add(setup_serve);
+  add(setup_demo);
 
   if (const int rc = check_command_word(app, argc, argv); rc != kExitOk) return rc;
   try {

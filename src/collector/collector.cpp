@@ -281,10 +281,13 @@ CollectStats Collector::run(std::atomic<bool>& stop, std::atomic<bool>& reload) 
   for (const auto& spec : options_.sinks) sinks.push_back(make_sink(spec));
   SinkPump pump(store, std::move(sinks));
   writer.after_commit([&pump] { pump.poll(std::chrono::steady_clock::now()); });
+  std::vector<std::unique_ptr<service::Component>> extras;  // outlive the loop's stop_all()
   // Declared last: destroyed first, so every source thread is joined before what it uses.
   service::EventLoop loop(options_.tick);
   loop.add(writer);
   for (auto& c : sources.components) loop.add(*c);
+  if (options_.extra_components) extras = options_.extra_components(writer, loop);
+  for (auto& c : extras) loop.add(*c);
   queue.on_push([&loop] { loop.wake(); });
   loop.start_all();
 

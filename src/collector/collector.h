@@ -12,12 +12,14 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "collector/config.h"
 #include "collector/service/clock.h"
+#include "collector/service/event_loop.h"
 #include "collector/service/store_writer.h"
 #include "collector/store/store.h"
 #include "collector/time_util.h"
@@ -47,6 +49,12 @@ struct CollectOptions {
   std::chrono::milliseconds tick{20};
   // Sinks fed from the outbox after every commit ("jsonl:PATH", "mqtt://HOST:PORT", ...).
   std::vector<std::string> sinks;
+  // More components for the loop (`collect --http`: the HTTP API), made once the store and
+  // writer exist (a factory may hook writer.after_commit) and the loop holds the others
+  // (their health); started after the sources, stopped before them.
+  std::function<std::vector<std::unique_ptr<service::Component>>(service::StoreWriter& writer,
+                                                                 const service::EventLoop& loop)>
+      extra_components;
 };
 
 struct CollectStats {

@@ -121,7 +121,8 @@ class FirstHour(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
             return set(r.stdout.decode().split())
 
-        self.assertEqual(complete("imsmeter", "de"), {"decode"})
+        self.assertEqual(complete("imsmeter", "de"), {"decode", "demo"})
+        self.assertEqual(complete("imsmeter", "dec"), {"decode"})
         self.assertEqual(complete("imsmeter", "decode", "--fo"), {"--format"})
         self.assertEqual(complete("imsmeter", "meters", "--so"), {"--sources"})
         self.assertTrue({"--db", "--kind"} <= complete("imsmeter", "events", "--"))

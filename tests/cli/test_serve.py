@@ -13,7 +13,8 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from collect_support import ENV, T0_ISO, frame, jsonl, run, write_capture  # noqa: E402
+from collect_support import ENV, T0_ISO, frame, jsonl, query, run, write_capture  # noqa: E402
+from sse_support import Stream  # noqa: E402
 
 try:
     from prometheus_client.parser import text_string_to_metric_families
@@ -261,6 +262,78 @@ class ServeTest(unittest.TestCase):
         p = run(BINARY, "serve", "--db", self.db, "--listen", "0.0.0.0:0")
         self.assertEqual(p.returncode, 2)
         self.assertIn("--http-token", p.stderr.decode())
+
+    def test_stream_replays_the_outbox_after_last_event_id(self):
+        # The database's own outbox table (sqlite3, not the server) is the expected sequence.
+        seqs = [r[0] for r in query(self.db, "SELECT seq FROM outbox ORDER BY seq")]
+        self.assertGreater(len(seqs), 7)  # 7 readings plus events at least
+        s = Stream(self.server.base, last_event_id=0)
+        frames = s.take(len(seqs))
+        s.close()
+        self.assertEqual([f[0] for f in frames], seqs)
+        kinds = {f[1] for f in frames}
+        self.assertLessEqual({"reading", "event"}, kinds)
+        first_reading = next(f for f in frames if f[1] == "reading")[2]
+        self.assertEqual(first_reading["seq"], next(f for f in frames if f[1] == "reading")[0])
+        half = seqs[len(seqs) // 2]
+        s = Stream(self.server.base, last_event_id=half)
+        rest = s.take(len(seqs) - seqs.index(half) - 1)
+        s.close()
+        self.assertEqual([f[0] for f in rest], seqs[seqs.index(half) + 1:])
+
+    def test_stream_sees_what_another_process_commits(self):
+        # serve polls the outbox's max seq on a timer: a collect run into the same database
+        # after the client connected reaches the client.
+        import shutil
+        db = os.path.join(self.tmp.name, "live.db")
+        shutil.copy(self.db, db)
+        srv = Server(db)
+        try:
+            s = Stream(srv.base)
+            cap = os.path.join(self.tmp.name, "more.bin")
+            write_capture(cap, [(620, frame(12, 7002, peak=5))])
+            p = run(BINARY, "collect", "--source", "file:" + cap, "--db", db, "--config",
+                    self.cfg, "--replay-start", T0_ISO, "--no-fsync")
+            self.assertEqual(p.returncode, 0, p.stderr.decode())
+            got = next(f for f in s.frames() if f[1] == "reading")
+            s.close()
+            self.assertEqual((got[2]["meter_id"], got[2]["total_kwh"]), (12, 7002))
+        finally:
+            srv.close()
+
+    def test_stream_bound_and_bad_last_event_id(self):
+        srv = Server(self.db, "--max-streams", "1")
+        try:
+            a = Stream(srv.base)
+            self.assertEqual(a.status, 200)
+            b = Stream(srv.base)  # over the bound: refused, not queued
+            self.assertEqual(b.status, 503)
+            self.assertIn("limit 1", json.loads(b.resp.read())["error"])
+            b.close()
+            a.close()
+            bad = Stream(self.server.base, last_event_id="soon")
+            self.assertEqual(bad.status, 400)
+            self.assertEqual(json.loads(bad.resp.read())["parameter"], "Last-Event-ID")
+            bad.close()
+        finally:
+            srv.close()
+
+    def test_dashboard_is_embedded_with_a_csp(self):
+        status, headers, body = self.server.get("/")
+        self.assertEqual(status, 200)
+        self.assertTrue(headers["Content-Type"].startswith("text/html"))
+        self.assertIn("script-src 'self'", headers["Content-Security-Policy"])
+        self.assertIn('<script src="/app.js">', body)
+        for path, kind in [("/app.js", "text/javascript"), ("/style.css", "text/css"),
+                           ("/uplot.min.js", "text/javascript"), ("/uplot.min.css", "text/css")]:
+            status, headers, body = self.server.get(path)
+            self.assertEqual(status, 200, path)
+            self.assertTrue(headers["Content-Type"].startswith(kind), path)
+        # uPlot is the npm package's own file (web/node_modules, from the lockfile).
+        pkg = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "web",
+                           "node_modules", "uplot", "dist", "uPlot.iife.min.js")
+        with open(pkg, encoding="utf-8") as f:
+            self.assertEqual(self.server.get("/uplot.min.js")[2], f.read())
 
     def test_missing_database_is_exit_1(self):
         p = run(BINARY, "serve", "--db", os.path.join(self.tmp.name, "none.db"))

@@ -5,9 +5,11 @@
 #include <chrono>
 #include <stdexcept>
 
+#include "collector/http/health_route.h"
 #include "collector/http/metrics.h"
 #include "collector/http/report_route.h"
 #include "collector/http/routes.h"
+#include "collector/http/web_assets.h"
 
 namespace imsm::collector::http {
 
@@ -42,8 +44,13 @@ bool is_loopback(const std::string& host) {
 }
 
 ApiServer::ApiServer(Store& store, ServerOptions options)
-    : store_(store), options_(std::move(options)), server_(std::make_unique<httplib::Server>()) {
-  const auto threads = options_.threads;
+    : store_(store),
+      options_(std::move(options)),
+      stream_(store_, store_mutex_, options_.stream),
+      server_(std::make_unique<httplib::Server>()) {
+  // Each open event stream holds a worker thread: they get their own, so streams never
+  // starve the API's requests.
+  const auto threads = options_.threads + options_.stream.max_streams;
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server_->set_payload_max_length(options_.max_body);
   add_routes();
@@ -63,9 +70,16 @@ void ApiServer::bind() {
 }
 
 void ApiServer::run() {
+  stream_.start();
   server_->listen_after_bind();
 }
+
+bool ApiServer::running() const {
+  return server_->is_running();
+}
+
 void ApiServer::stop() {
+  stream_.stop();  // first: open streams end, so the workers can be joined
   if (server_) server_->stop();
 }
 
@@ -74,6 +88,8 @@ void ApiServer::add_routes() {
   using httplib::Response;
   const auto token = options_.token;
   server_->set_pre_routing_handler([token](const Request& req, Response& res) {
+    // The dashboard's files hold no data: the page asks for the token and sends it itself.
+    if (find_web_asset(req.path)) return httplib::Server::HandlerResponse::Unhandled;
     if (token.empty() || same_token(req.get_header_value("Authorization"), "Bearer " + token))
       return httplib::Server::HandlerResponse::Unhandled;
     res.set_header("WWW-Authenticate", "Bearer");
@@ -95,6 +111,7 @@ void ApiServer::add_routes() {
           b = body(store_, req);
         }
         if (!b.next_cursor.empty()) res.set_header("X-Next-Cursor", b.next_cursor);
+        res.status = b.status;
         res.set_content(b.text, b.content_type.c_str());
       } catch (const ApiError& e) {
         send_error(res, e.status, e.what(), e.parameter);
@@ -103,10 +120,8 @@ void ApiServer::add_routes() {
       }
     });
   };
-  route("/healthz", [](Store& s, const Request&) {
-    return Body{"application/json",
-                "{\"status\":\"ok\",\"schema_version\":" + std::to_string(s.schema_version()) + "}",
-                {}};
+  route("/healthz", [this](Store& s, const Request&) {
+    return healthz_body(s.schema_version(), options_.health ? options_.health() : HealthList{});
   });
   route("/metrics", [](Store& s, const Request&) {
     return Body{"text/plain; version=0.0.4; charset=utf-8", metrics_text(s, now_micros()), {}};
@@ -120,6 +135,8 @@ void ApiServer::add_routes() {
   route("/api/report",
         [this](Store& s, const Request& r) { return report_body(s, options_.config, r.params); });
   route("/api/sources", [](Store& s, const Request&) { return sources_body(s); });
+  add_stream_route();
+  add_dashboard_routes();
 }
 
 }  // namespace imsm::collector::http

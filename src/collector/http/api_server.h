@@ -4,11 +4,16 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "collector/config.h"
+#include "collector/http/event_stream.h"
+#include "collector/service/health.h"
 #include "collector/store/store.h"
 
 namespace httplib {
@@ -24,6 +29,10 @@ struct ServerOptions {
   std::size_t threads = 4;      // requests served at once
   std::size_t max_body = 4096;  // bytes of a request body (the API takes none)
   CollectorConfig config;       // tariffs, tenants and billing time zone of /api/report
+  StreamOptions stream;         // /api/stream: streams at once, ring, poll timer
+  // /healthz: the health of each component of the process hosting the server (`collect
+  // --http`); empty: the server alone (`serve`). Called from request threads.
+  std::function<std::vector<std::pair<std::string, service::Health>>()> health;
 };
 
 // True for 127.0.0.0/8 (as a dotted address), ::1 and "localhost".
@@ -42,12 +51,20 @@ class ApiServer {
   // Serves until stop() (from any thread). bind() first.
   void run();
   void stop();
+  // True while run() accepts connections.
+  [[nodiscard]] bool running() const;
+  // Thread-safe, never blocks: something was committed (the collector's commit hook); the
+  // event stream reads the outbox now instead of at its next poll.
+  void notify_commit() { stream_.notify(); }
 
  private:
   void add_routes();
+  void add_stream_route();
+  void add_dashboard_routes();
   Store& store_;
   std::mutex store_mutex_;
   ServerOptions options_;
+  EventStream stream_;
   std::unique_ptr<httplib::Server> server_;
   int port_ = 0;
 };

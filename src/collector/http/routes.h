@@ -23,6 +23,7 @@ struct Body {
   std::string content_type = "application/json";
   std::string text;
   std::string next_cursor;  // readings: set when more rows follow (also an X-Next-Cursor header)
+  int status = 200;
 };
 
 inline constexpr std::size_t kDefaultLimit = 1000;

@@ -1,0 +1,190 @@
+"""collect --http: the HTTP API and /api/stream as a component of the collector's loop
+(docs/http.md), driven over a real TCP source the test feeds frame by frame.
+
+The stream is checked against the database's own outbox table (read with sqlite3, not through
+the server): a client sees a reading committed after it connected, and a client that resumes
+with Last-Event-ID gets exactly the outbox entries after that id, in order, none twice."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import unittest
+import urllib.error
+import urllib.request
+import json
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from collect_support import ENV, frame, query, run  # noqa: E402
+from sse_support import Stream  # noqa: E402
+
+BINARY = None
+CONFIG = '[[meter]]\nid = 11\nlabel = "Plain"\ntenant = "Acme"\n'
+
+
+class Collector:
+    """collect --source tcp:(a socket of the test) --http 127.0.0.1:0; the test writes frames."""
+
+    def __init__(self, tmp, *extra):
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(1)
+        self.listener.settimeout(30)
+        port = self.listener.getsockname()[1]
+        self.db = os.path.join(tmp, "c.db")
+        cfg = os.path.join(tmp, "imsmeter.toml")
+        with open(cfg, "w") as f:
+            f.write(CONFIG)
+        self.p = subprocess.Popen([BINARY, "collect", "--source", "tcp:127.0.0.1:%d" % port,
+                                   "--db", self.db, "--config", cfg, "--no-fsync",
+                                   "--commit-interval-ms", "50", "--http", "127.0.0.1:0", *extra],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+        line = self.p.stdout.readline().decode()  # the handshake: printed once bound
+        prefix = "imsmeter collect: listening on "
+        if not line.startswith(prefix):
+            self.p.kill()
+            raise AssertionError("no handshake: %r %r" % (line, self.p.stderr.read()))
+        self.base = line[len(prefix):].strip()
+        self.bus, _ = self.listener.accept()  # the collector's source connected
+
+    def send(self, kwh):
+        # Same register value every time: a frame a few ms after the last is not "too fast".
+        self.bus.sendall(frame(11, kwh, peak=5))
+
+    def json(self, path):
+        with urllib.request.urlopen(self.base + path, timeout=30) as r:
+            return r.status, json.loads(r.read())
+
+    def stop(self):
+        self.p.send_signal(signal.SIGTERM)
+        rc = self.p.wait(timeout=30)
+        err = self.p.stderr.read().decode()
+        self.close()
+        return rc, err
+
+    def close(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+        for f in (self.bus, self.listener, self.p.stdout, self.p.stderr):
+            f.close()
+
+
+def outbox_after(db, seq):
+    return [r[0] for r in query(db, "SELECT seq FROM outbox WHERE seq > ? ORDER BY seq", seq)]
+
+
+class CollectHttpTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.c = Collector(self.tmp.name)
+
+    def tearDown(self):
+        self.c.close()
+        self.tmp.cleanup()
+
+    def test_stream_delivers_new_readings_and_resumes_without_gaps_or_repeats(self):
+        s = Stream(self.c.base)
+        self.assertEqual(s.status, 200)
+        self.assertTrue(s.headers["Content-Type"].startswith("text/event-stream"))
+        self.c.send(100)  # after the stream opened
+        got = []
+        for f in s.frames():
+            got.append(f)
+            if f[1] == "reading":
+                break
+        seq, kind, data = got[-1]
+        self.assertEqual((data["meter_id"], data["total_kwh"], data["seq"]), (11, 100, seq))
+        s.close()
+        last = got[-1][0]
+        # Three more frames while no client is connected; then resume from `last`.
+        for _ in range(3):
+            self.c.send(100)
+        self.wait_outbox_beyond(last, 3)
+        expected = outbox_after(self.c.db, last)
+        r = Stream(self.c.base, last_event_id=last)
+        ids = [f[0] for f in r.take(len(expected))]
+        self.assertEqual(ids, expected)  # every entry after `last`, in order, once
+        # And it follows live from there: the next frame's entries come next, nothing older.
+        self.c.send(100)
+        nxt = r.take(1)[0]
+        self.assertEqual(nxt[0], expected[-1] + 1)
+        r.close()
+        rc, err = self.c.stop()
+        self.assertEqual(rc, 0, err)
+
+    def wait_outbox_beyond(self, seq, n):
+        # The collector commits every 50 ms: poll the database until the entries are there
+        # (nothing else announces a commit to a process outside the collector).
+        import time
+        end = time.monotonic() + 30
+        while len(outbox_after(self.c.db, seq)) < n:
+            self.assertLess(time.monotonic(), end, "no commit within 30 s")
+            time.sleep(0.05)
+
+    def test_healthz_lists_the_collector_components(self):
+        self.c.send(100)
+        status, h = self.c.json("/healthz")
+        self.assertEqual(status, 200)
+        names = [c["name"] for c in h["components"]]
+        # The loop's components in registration order: writer, each source, then http.
+        self.assertEqual(names[0], "store")
+        self.assertTrue(names[1].startswith("source tcp:127.0.0.1:"), names)
+        self.assertEqual(names[2], "http")
+        self.assertIn(h["status"], ("ok", "starting"))
+
+    def test_api_reads_the_live_database(self):
+        s = Stream(self.c.base)
+        self.c.send(123)
+        for f in s.frames():
+            if f[1] == "reading":
+                break
+        s.close()
+        status, meters = self.c.json("/api/meters")
+        self.assertEqual([(m["meter_id"], m["total_kwh"]) for m in meters], [(11, 123)])
+        rc, err = self.c.stop()
+        self.assertEqual(rc, 0, err)  # SIGTERM: server threads joined, store flushed
+
+
+class CollectHttpOptionsTest(unittest.TestCase):
+    def test_non_loopback_without_token_is_refused(self):
+        with tempfile.TemporaryDirectory() as d:
+            p = run(BINARY, "collect", "--source", "tcp:127.0.0.1:9", "--db",
+                    os.path.join(d, "x.db"), "--http", "0.0.0.0:0")
+            self.assertEqual(p.returncode, 2, p.stderr.decode())
+            self.assertIn("--http-token", p.stderr.decode())
+            p = run(BINARY, "collect", "--source", "tcp:127.0.0.1:9", "--db",
+                    os.path.join(d, "x.db"), "--http-token", "t")
+            self.assertEqual(p.returncode, 2, p.stderr.decode())
+            self.assertIn("--http", p.stderr.decode())
+            p = run(BINARY, "collect", "--source", "tcp:127.0.0.1:9", "--db",
+                    os.path.join(d, "x.db"), "--http", "127.0.0.1:99999")
+            self.assertEqual(p.returncode, 2, p.stderr.decode())
+
+    def test_token_guards_the_api_not_the_page(self):
+        with tempfile.TemporaryDirectory() as d:
+            c = Collector(d, "--http-token", "s3cret")
+            try:
+                with self.assertRaises(urllib.error.HTTPError) as cm:
+                    urllib.request.urlopen(c.base + "/api/meters", timeout=30)
+                self.assertEqual(cm.exception.code, 401)
+                cm.exception.close()
+                req = urllib.request.Request(c.base + "/api/meters",
+                                             headers={"Authorization": "Bearer s3cret"})
+                with urllib.request.urlopen(req, timeout=30) as r:
+                    self.assertEqual(r.status, 200)
+                # The page holds no data: it loads, then asks for the token.
+                with urllib.request.urlopen(c.base + "/", timeout=30) as r:
+                    self.assertIn(b"token-form", r.read())
+                s = Stream(c.base)
+                self.assertEqual(s.status, 401)
+                s.close()
+            finally:
+                rc, err = c.stop()
+            self.assertEqual(rc, 0, err)
+
+
+if __name__ == "__main__":
+    BINARY = sys.argv.pop(1)
+    unittest.main()

@@ -6,8 +6,8 @@
 
 #include <algorithm>
 #include <mutex>
-#include <regex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -49,10 +49,14 @@ class EventStreamTest : public test::DbTest {
   // The ids of the SSE frames in `text`, in order.
   static std::vector<std::uint64_t> ids(const std::string& text) {
     std::vector<std::uint64_t> out;
-    static const std::regex id("(^|\n)id: (\\d+)\n");
-    for (auto it = std::sregex_iterator(text.begin(), text.end(), id); it != std::sregex_iterator();
-         ++it)
-      out.push_back(std::stoull((*it)[2].str()));
+    // Each frame's lines start at the text's start or after a '\n'.
+    for (std::size_t at = 0; at < text.size();) {
+      const auto end = text.find('\n', at);
+      if (end == std::string::npos) break;
+      const std::string_view line(text.data() + at, end - at);
+      if (line.starts_with("id: ")) out.push_back(std::stoull(std::string(line.substr(4))));
+      at = end + 1;
+    }
     return out;
   }
   // Reads frames until the client's cursor reaches `head`.

@@ -14,6 +14,7 @@
 
 #include "collector/store/sqlite/sqlite_rollups.h"
 #include "collector/store/sqlite/sqlite_schema.h"
+#include "collector/store/sqlite/sqlite_validator_state.h"
 
 namespace imsm::collector {
 
@@ -300,6 +301,7 @@ void SqliteStore::prepare() {
       "ON CONFLICT(id) DO UPDATE SET discovered_at_us = excluded.discovered_at_us, "
       "epoch = excluded.epoch, silent = excluded.silent");
   rollups_ = std::make_unique<SqliteRollups>(db_);
+  validator_state_ = std::make_unique<SqliteValidatorState>(db_);
   ins_outbox_ = stmt("INSERT INTO outbox(seq, kind, ref, meter_id, at_us) VALUES (?,?,?,?,?)");
 }
 
@@ -314,6 +316,7 @@ void SqliteStore::commit() {
   if (!in_tx_) return;
   flush_journal();
   rollups_->flush();
+  validator_state_->flush();
   db_.exec("COMMIT");
   in_tx_ = false;
   at_begin_ = next_;
@@ -322,6 +325,7 @@ void SqliteStore::commit() {
 void SqliteStore::rollback() {
   unwritten_.reset();
   if (rollups_) rollups_->forget();
+  if (validator_state_) validator_state_->forget();
   // A statement whose step threw is left mid-step: reset it so a replay can bind it again.
   for (auto* st : {&ins_frame_, &ins_reading_, &del_reading_, &ins_rejected_, &ins_pending_,
                    &del_pending_, &ins_event_, &retract_events_, &upsert_meter_, &ins_outbox_})
@@ -475,6 +479,7 @@ void SqliteStore::add_outbox(OutboxKind kind, std::int64_t ref, std::optional<st
 }
 
 void SqliteStore::apply(const Decisions& d, const Validator& v) {
+  validator_state_->note(d, v);
   // Meter rows first: readings refer to them.
   for (std::uint16_t id : d.meters_changed)
     if (const MeterState* m = v.meter(id)) upsert_meter(*m);
@@ -549,6 +554,14 @@ void SqliteStore::apply(const Decisions& d, const Validator& v) {
   }
 }
 
+bool SqliteStore::load_validator_state(Validator& v) {
+  return validator_state_ && validator_state_->load(v);
+}
+
+void SqliteStore::save_validator_state(const Validator& v) {
+  validator_state_->note_all(v);
+}
+
 std::vector<MeterState> SqliteStore::load_meter_states() {
   std::vector<MeterState> out;
   SQLite::Statement q(db_, "SELECT id, registered, discovered_at_us, epoch, silent FROM meters");
@@ -602,6 +615,7 @@ void SqliteStore::clear_derived() {
   db_.exec("UPDATE meters SET discovered_at_us = NULL, epoch = 0, silent = 0");
   db_.exec("UPDATE store_meta SET value = value + 1 WHERE key = 'generation'");
   rollups_->forget();
+  validator_state_->clear();
 }
 
 std::vector<MeterInfo> SqliteStore::meters() {

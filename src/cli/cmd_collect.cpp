@@ -53,6 +53,7 @@ struct CollectCliOptions {
   double clock_scale = 1.0;
   int cache_mib = 0;
   std::size_t store_queue_frames = 1'000'000;
+  std::size_t commit_frames = std::size_t{1} << 18;
   bool exit_on_store_overflow = false;
   std::vector<std::string> sinks;
   HttpCliOptions http;
@@ -128,6 +129,7 @@ int run_collect(const CollectCliOptions& o) {
   co.clock_scale = o.clock_scale;
   co.cache_kib = o.cache_mib * 1024;  // 0: automatic
   co.writer.queue_frames = o.store_queue_frames;
+  co.writer.commit_frames = o.commit_frames;
   co.exit_on_overflow = o.exit_on_store_overflow;
   co.sinks = o.sinks;
   add_http(o, co);
@@ -217,6 +219,9 @@ Runner setup_collect(CLI::App& app) {
                   "Frames kept in memory while the database cannot be written (locked, busy, "
                   "disk full, read-only); beyond that they are counted and logged (default "
                   "1000000)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000'000}));
+  sub->add_option("--commit-frames", opt->commit_frames,
+                  "Commit at least every N frames, also inside a long replay (default 262144)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{100'000'000}));
   sub->add_flag("--exit-on-store-overflow", opt->exit_on_store_overflow,
                 "Exit 1 when frames must be dropped because the database stayed unwritable "

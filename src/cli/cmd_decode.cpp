@@ -82,7 +82,9 @@ class FrameWriter {
 
 void print_summary(const char* what, const protocol::StreamFramer& framer) {
   const auto& s = framer.skipped();
-  const auto frames = framer.frames_out();
+  // decode shows the earliest-valid-window frames (SPEC "Framing a stream"); the alternative
+  // windows the framer also offers the collector's validator are left out.
+  const auto frames = framer.frames_out() - framer.alternatives_out();
   std::fprintf(stderr,
                "decode: %s: %llu %s, %llu bytes, %llu skipped (no_stop_byte %llu, "
                "non_zero_padding %llu, cut_by_gap %llu, cut_at_end %llu)\n",
@@ -138,6 +140,7 @@ void decode_stream(const DecodeOptions& o, const protocol::FramerOptions& fo, Fr
   }
   collector::FramedCapture capture(framer, [&](std::vector<protocol::LocatedFrame>& frames) {
     for (const auto& f : frames) {
+      if (f.overlaps) continue;
       if (!live || !f.time) {
         writer.write(f, timed);
         continue;

@@ -132,6 +132,13 @@ void resume_store(Store& store, Validator& validator, const CollectorConfig& con
   });
   register_meters(config, validator);
   register_stored_meters(store, config, validator);
+  // The decision state the last commit left decides on exactly as one run would
+  // (docs/collector.md "Restarts"); a store without it re-decides its pending frames.
+  if (store.load_validator_state(validator)) {
+    spdlog::info("database {}: {} meter(s) known, validator state restored", config.database,
+                 validator.meters().size());
+    return;
+  }
   for (const auto& s : store.load_meter_states()) validator.restore(s);
   auto pending = store.load_pending();
   Decisions d;
@@ -143,6 +150,7 @@ void resume_store(Store& store, Validator& validator, const CollectorConfig& con
       store.apply(d, trial);
       d.clear();
     }
+    store.save_validator_state(trial);
     store.commit();
     validator = std::move(trial);
   });

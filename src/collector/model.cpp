@@ -116,11 +116,12 @@ void Decisions::clear() {
   retracted.clear();
   events.clear();
   meters_changed.clear();
+  state_changed.clear();
 }
 
 bool Decisions::empty() const {
   return readings.empty() && rejections.empty() && held.empty() && released.empty() &&
-         retracted.empty() && events.empty() && meters_changed.empty();
+         retracted.empty() && events.empty() && meters_changed.empty() && state_changed.empty();
 }
 
 }  // namespace imsm::collector

@@ -109,6 +109,9 @@ struct Decisions {
   std::vector<Reading> retracted;      // readings to move from readings to rejected
   std::vector<Event> events;
   std::vector<std::uint16_t> meters_changed;  // rows of `meters` to upsert
+  // IDs whose decision state in the validator changed (a known meter's or an unknown ID's
+  // candidates): the store writes them with these decisions (docs/collector.md "Restarts").
+  std::vector<std::uint16_t> state_changed;
   void clear();
   [[nodiscard]] bool empty() const;
 };

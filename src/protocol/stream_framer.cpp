@@ -69,19 +69,62 @@ void StreamFramer::finish(std::vector<LocatedFrame>& out) {
 void StreamFramer::close_burst(SkipReason reason, std::vector<LocatedFrame>& out) {
   skipped_.by_reason[static_cast<std::size_t>(reason)] += carry_len_;
   carry_len_ = 0;
-  if (held_) {
-    held_->burst = Burst::Alone;
-    out.push_back(*held_);
-    held_.reset();
-  }
+  settle({}, std::nullopt, Nanos{0}, true, out);
+  tail_len_ = 0;
   burst_start_ = bytes_in_;
 }
 
 void StreamFramer::emit(const std::uint8_t* window, std::uint64_t offset, std::optional<Nanos> time,
-                        std::vector<LocatedFrame>& out) {
+                        std::vector<LocatedFrame>& out) const {
   out.push_back(LocatedFrame{decode_unchecked(window), timed_ ? Burst::Shared : Burst::Unknown,
                              offset, time});
-  ++frames_out_;
+}
+
+void StreamFramer::settle(std::span<const std::uint8_t> bytes, std::optional<Nanos> first,
+                          Nanos spacing, bool closing, std::vector<LocatedFrame>& out) {
+  // The burst's bytes [view_start, bytes_in_): the kept tail, then the new bytes. A staged
+  // frame at p is undecided while bytes_in_ < p + kTailMax + 1, so p + 1 >= view_start.
+  std::array<std::uint8_t, kTailMax + 2 * kFrameSize> small{};
+  std::vector<std::uint8_t> large;
+  const std::size_t len = tail_len_ + bytes.size();
+  std::uint8_t* v = small.data();
+  if (len > small.size()) {
+    large.resize(len);
+    v = large.data();
+  }
+  std::memcpy(v, tail_.data(), tail_len_);
+  if (!bytes.empty()) std::memcpy(v + tail_len_, bytes.data(), bytes.size());
+  const std::uint64_t view_start = bytes_in_ - len;
+  auto time_of = [&](std::uint64_t offset) {
+    const std::size_t i = static_cast<std::size_t>(offset - view_start);
+    return i < tail_len_ ? tail_time_[i] : time_at(first, spacing, i - tail_len_);
+  };
+  std::size_t done = 0;
+  for (; done < stage_.size(); ++done) {
+    LocatedFrame f = stage_[done];
+    if (!closing && f.offset + kTailMax + 1 > bytes_in_) break;
+    // Alone: the burst held exactly these 12 bytes.
+    if (closing && f.offset == burst_start_ && f.offset + kFrameSize == bytes_in_)
+      f.burst = Burst::Alone;
+    out.push_back(f);
+    ++frames_out_;
+    for (std::uint64_t q = f.offset + 1; q < f.offset + kFrameSize; ++q) {
+      if (q + kFrameSize > bytes_in_) break;
+      if (q < view_start || !is_frame_window(v + (q - view_start))) continue;
+      emit(v + (q - view_start), q, time_of(q), out);
+      out.back().overlaps = true;
+      ++frames_out_;
+      ++alternatives_out_;
+    }
+  }
+  stage_.erase(stage_.begin(), stage_.begin() + static_cast<std::ptrdiff_t>(done));
+  const std::size_t keep = std::min(len, kTailMax);
+  for (std::size_t i = 0; i < keep; ++i) {
+    const std::uint64_t offset = bytes_in_ - keep + i;
+    tail_time_[i] = time_of(offset);
+    tail_[i] = v[offset - view_start];
+  }
+  tail_len_ = keep;
 }
 
 void StreamFramer::skip_window(const std::uint8_t* window) {
@@ -96,7 +139,7 @@ std::size_t StreamFramer::scan(const std::uint8_t* b, std::size_t n, std::size_t
                                std::vector<LocatedFrame>& out) {
   auto& no_stop = skipped_.by_reason[static_cast<std::size_t>(SkipReason::NoStopByte)];
   while (p < start_limit && p + kFrameSize <= n) {
-    if (!first) {
+    if (!first && !timed_) {
       // Dense run of back-to-back frames without times: the common case of a busy capture.
       // Counted first, then decoded into place (cheaper than a push_back per frame).
       std::size_t q = p;
@@ -119,6 +162,7 @@ std::size_t StreamFramer::scan(const std::uint8_t* b, std::size_t n, std::size_t
     if (b[p + kStop] == kStopByte) {
       if (b[p + kPad1] == 0 && b[p + kPad2] == 0) {
         emit(b + p, base_offset + p, time_at(first, spacing, p), out);
+        if (!timed_) ++frames_out_;
         p += kFrameSize;
       } else {
         skip_window(b + p);
@@ -155,11 +199,8 @@ void StreamFramer::push_impl(std::span<const std::uint8_t> bytes, std::optional<
                              Nanos spacing, std::vector<LocatedFrame>& out) {
   const std::size_t n = bytes.size();
   if (n == 0) return;
-  if (held_) {  // more bytes in the same burst: the held frame did not stand alone
-    out.push_back(*held_);
-    held_.reset();
-  }
-  const std::size_t out_before = out.size();
+  // Timed, frames wait in the stage until their alternatives are known (settle).
+  std::vector<LocatedFrame>& found = timed_ ? stage_ : out;
   const std::uint64_t data_offset = bytes_in_;
   std::size_t p = 0;
 
@@ -174,7 +215,8 @@ void StreamFramer::push_impl(std::span<const std::uint8_t> bytes, std::optional<
     std::size_t q = 0;
     while (q < c && q + kFrameSize <= c + m) {
       if (is_frame_window(tmp.data() + q)) {
-        emit(tmp.data() + q, carry_offset + q, carry_time_[q], out);
+        emit(tmp.data() + q, carry_offset + q, carry_time_[q], found);
+        if (!timed_) ++frames_out_;
         q += kFrameSize;
       } else {
         skip_window(tmp.data() + q);
@@ -190,25 +232,18 @@ void StreamFramer::push_impl(std::span<const std::uint8_t> bytes, std::optional<
       keep_tail(bytes.data(), 0, n, first, spacing);
       bytes_in_ += n;
       last_time_ = time_at(first, spacing, n - 1);
+      if (timed_) settle(bytes, first, spacing, false, out);
       return;
     }
     carry_len_ = 0;
     p = q - c;
   }
 
-  p = scan(bytes.data(), n, p, n, data_offset, first, spacing, out);
+  p = scan(bytes.data(), n, p, n, data_offset, first, spacing, found);
   keep_tail(bytes.data(), p, n, first, spacing);
   bytes_in_ += n;
   if (first) last_time_ = time_at(first, spacing, n - 1);
-
-  // A frame that opens the burst and ends at the last byte so far may yet stand alone.
-  if (timed_ && out.size() > out_before) {
-    const LocatedFrame& last = out.back();
-    if (last.offset == burst_start_ && last.offset + kFrameSize == bytes_in_) {
-      held_ = last;
-      out.pop_back();
-    }
-  }
+  if (timed_) settle(bytes, first, spacing, false, out);
 }
 
 }  // namespace imsm::protocol

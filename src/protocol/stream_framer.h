@@ -3,7 +3,12 @@
 // A stepwise state machine in the manner of libmodbus's _modbus_receive_msg, but pure:
 // bytes and arrival times in, located frames and skip counters out. Rules:
 //   - the earliest structurally valid 12-byte window is a frame; scanning resumes after it;
-//   - every byte not in an emitted frame is counted once, under one SkipReason;
+//   - every byte not in such a frame is counted once, under one SkipReason;
+//   - with arrival times, every other valid window of the burst is offered too, marked
+//     `overlaps` (it shares bytes with the frame before it, whose bytes count it): inside a
+//     shared burst the earliest window can be the wrong one (a frame with reset counter 0 and
+//     kWh low byte 0x0D after other bytes validates one byte early), and the validator, which
+//     knows the meters, chooses (docs/collector.md "Overlapping windows");
 //   - with arrival times, an idle gap longer than the limit ends the burst: a partial frame
 //     before it is skipped (CutByGap), so no frame is ever built across a gap;
 //   - each frame says whether it stood alone (its burst was exactly those 12 bytes) or
@@ -50,6 +55,8 @@ struct LocatedFrame {
   Burst burst = Burst::Unknown;
   std::uint64_t offset = 0;   // byte offset of the frame's first byte in the stream
   std::optional<Nanos> time;  // arrival time of the frame's first byte, when known
+  // An alternative window: it starts inside the frame emitted before it (always Shared).
+  bool overlaps = false;
   friend bool operator==(const LocatedFrame&, const LocatedFrame&) = default;
 };
 
@@ -84,16 +91,24 @@ class StreamFramer {
 
   [[nodiscard]] const SkipCounts& skipped() const { return skipped_; }
   [[nodiscard]] std::uint64_t bytes_in() const { return bytes_in_; }
+  // Every frame emitted, alternatives (`overlaps`) included; and those alone.
   [[nodiscard]] std::uint64_t frames_out() const { return frames_out_; }
+  [[nodiscard]] std::uint64_t alternatives_out() const { return alternatives_out_; }
 
  private:
   static constexpr std::size_t kCarryMax = kFrameSize - 1;
+  // Bytes of the burst a frame's alternatives need after its first: its 11 and 11 more.
+  static constexpr std::size_t kTailMax = 2 * kFrameSize - 2;
 
   void push_impl(std::span<const std::uint8_t> bytes, std::optional<Nanos> first, Nanos spacing,
                  std::vector<LocatedFrame>& out);
   void close_burst(SkipReason reason, std::vector<LocatedFrame>& out);
   void emit(const std::uint8_t* window, std::uint64_t offset, std::optional<Nanos> time,
-            std::vector<LocatedFrame>& out);
+            std::vector<LocatedFrame>& out) const;
+  // Timed: emits the staged frames whose alternatives are all known (every one when the
+  // burst `closing`), each followed by its alternatives; keeps the burst's last bytes.
+  void settle(std::span<const std::uint8_t> bytes, std::optional<Nanos> first, Nanos spacing,
+              bool closing, std::vector<LocatedFrame>& out);
   void skip_window(const std::uint8_t* window);
   // Scans b[p..n) for windows starting before `start_limit`; returns the next undecided index.
   std::size_t scan(const std::uint8_t* b, std::size_t n, std::size_t p, std::size_t start_limit,
@@ -110,8 +125,15 @@ class StreamFramer {
   std::uint64_t frames_out_ = 0;
   std::uint64_t burst_start_ = 0;  // stream offset where the current burst began
   bool timed_ = false;
-  std::optional<Nanos> last_time_;    // arrival time of the last byte pushed
-  std::optional<LocatedFrame> held_;  // a frame that may yet turn out to stand alone
+  std::optional<Nanos> last_time_;  // arrival time of the last byte pushed
+  std::uint64_t alternatives_out_ = 0;
+  // Timed: frames found but not yet emitted (their alternatives, or whether the frame stands
+  // alone, depend on bytes still to come), in stream order.
+  std::vector<LocatedFrame> stage_;
+  // Timed: the last bytes of the current burst (up to kTailMax) and their arrival times.
+  std::array<std::uint8_t, kTailMax> tail_{};
+  std::array<std::optional<Nanos>, kTailMax> tail_time_{};
+  std::size_t tail_len_ = 0;
   SkipCounts skipped_;
 };
 

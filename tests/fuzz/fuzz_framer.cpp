@@ -1,5 +1,7 @@
-// Fuzz target: the stream framer. Oracles: every byte is emitted or skipped exactly once,
-// and chunking (derived from the input) never changes the output.
+// Fuzz target: the stream framer. Oracles: every byte is in one frame that does not overlap
+// another or skipped exactly once, an alternative window (`overlaps`, timed only) starts
+// inside the frame emitted before it, and chunking (derived from the input) never changes
+// the output.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -40,10 +42,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   pieces.finish(b);
   if (a != b) std::abort();
   if (!(whole.skipped() == pieces.skipped())) std::abort();
-  if (a.size() * imsm::protocol::kFrameSize + whole.skipped().total() != n) std::abort();
+  std::size_t primaries = 0;
+  std::uint64_t base = 0;
   for (const auto& f : a) {
     if (f.offset + imsm::protocol::kFrameSize > n) std::abort();
     if (!imsm::protocol::is_frame_window(bytes + f.offset)) std::abort();
+    if (!f.overlaps) {
+      ++primaries;
+      base = f.offset;
+    } else if (!timed || primaries == 0 || f.offset <= base ||
+               f.offset >= base + imsm::protocol::kFrameSize) {
+      std::abort();
+    }
   }
+  if (primaries * imsm::protocol::kFrameSize + whole.skipped().total() != n) std::abort();
+  if (a.size() - primaries != whole.alternatives_out()) std::abort();
   return 0;
 }

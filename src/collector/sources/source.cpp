@@ -114,7 +114,10 @@ void Source::deliver(std::vector<protocol::LocatedFrame>& frames, std::vector<Ev
   SourceBatch batch;
   batch.observations.reserve(frames.size());
   for (const auto& f : frames) {
-    if (f.offset < ctx_.resume_offset) {  // journaled (and counted) by an earlier run
+    // Journaled (and counted) by an earlier run: the resume offset is the end of the last
+    // frame journaled, and frames end in stream order (an alternative window, `overlaps`,
+    // may start before the end of the frame before it).
+    if (f.offset + protocol::kFrameSize <= ctx_.resume_offset) {
       std::lock_guard lock(counters_mu_);
       ++resumed_frames_;
       continue;

@@ -132,6 +132,11 @@ class Store {
   virtual void apply(const Decisions& d, const Validator& v) = 0;
 
   // --- restart ------------------------------------------------------------------------
+  // The validator's whole decision state (docs/collector.md "Restarts"), kept with every
+  // commit: restored into `v` (false when none is stored: then load_meter_states and
+  // load_pending); save_validator_state writes every ID `v` knows with the next commit.
+  [[nodiscard]] virtual bool load_validator_state(Validator& v) = 0;
+  virtual void save_validator_state(const Validator& v) = 0;
   [[nodiscard]] virtual std::vector<MeterState> load_meter_states() = 0;
   [[nodiscard]] virtual std::vector<Observation> load_pending() = 0;
   // Every journaled frame in journal order (rebuild); `fn` may write through this store.

@@ -248,7 +248,10 @@ void Validator::place(MeterState& m) {
   if (b == m.phase_bucket) return;
   if (m.phase_bucket >= 0)
     std::erase(phase_buckets_[static_cast<std::size_t>(m.phase_bucket)], m.id);
-  if (b >= 0) phase_buckets_[static_cast<std::size_t>(b)].push_back(m.id);
+  if (b >= 0) {  // in ID order: what is due does not depend on the order meters arrived
+    auto& bucket = phase_buckets_[static_cast<std::size_t>(b)];
+    bucket.insert(std::lower_bound(bucket.begin(), bucket.end(), m.id), m.id);
+  }
   m.phase_bucket = b;
 }
 
@@ -358,6 +361,9 @@ std::optional<Validator::Phantom> Validator::merge_of_known(const Observation& o
         a.last_peak <= f.peak_demand.value && a.last_kwh24 <= f.total_kwh.value &&
         (a.last_resets & ~f.demand_resets.value) == 0)
       subs.push_back(&a);
+  // In ID order: the pair named does not depend on the map's order (restarts change nothing).
+  std::sort(subs.begin(), subs.end(),
+            [](const MeterState* a, const MeterState* b) { return a->id < b->id; });
   for (std::size_t i = 0; i < subs.size(); ++i)
     for (std::size_t j = i + 1; j < subs.size(); ++j) {
       const MeterState& a = *subs[i];
@@ -389,6 +395,7 @@ void Validator::reject_phantom(const MeterState* self, const Observation& obs, P
       MeterState& a = meters_.at(p.parts[i]);
       if (!a.merged_at || *a.merged_at < obs.received_at) a.merged_at = obs.received_at;
       place(a);
+      out.state_changed.push_back(a.id);
     }
   }
   reject(obs, p.check.reason, std::move(p.check.detail), out);
@@ -396,7 +403,13 @@ void Validator::reject_phantom(const MeterState* self, const Observation& obs, P
 
 void Validator::process(const Observation& obs, Decisions& out) {
   const protocol::Frame f = obs.frame();
+  out.state_changed.push_back(f.meter_id.value);
   auto it = meters_.find(f.meter_id.value);
+  // A meter silent longer than the silent span is silent before its next frame counts,
+  // whenever the sweep last ran: the decision does not depend on when a run started.
+  if (it != meters_.end() && it->second.has_last && !it->second.silent &&
+      obs.received_at - it->second.last_at > silent_us())
+    mark_silent(it->second, out);
   if (it == meters_.end()) {
     process_unknown(obs, out);
     if (auto m = meters_.find(f.meter_id.value); m != meters_.end()) arm(m->second);
@@ -760,8 +773,35 @@ void Validator::process_unknown(const Observation& obs, Decisions& out) {
   place(m);
 }
 
+std::vector<std::vector<Observation>> Validator::candidates(std::uint16_t id) const {
+  std::vector<std::vector<Observation>> out;
+  if (auto it = provisional_.find(id); it != provisional_.end())
+    for (const auto& c : it->second)
+      if (!c.chain.empty()) out.push_back(c.chain);
+  return out;
+}
+
+std::vector<std::uint16_t> Validator::provisional_id_list() const {
+  std::vector<std::uint16_t> ids;
+  for (const auto& [id, cands] : provisional_) ids.push_back(id);
+  return ids;
+}
+
+void Validator::restore_candidates(std::uint16_t id,
+                                   const std::vector<std::vector<Observation>>& chains) {
+  auto& cands = provisional_[id];
+  cands.clear();
+  for (const auto& chain : chains) {
+    if (chain.empty()) continue;
+    cands.push_back(Candidate{chain});
+    arm_candidate(id, chain.back().received_at);
+  }
+  if (cands.empty()) provisional_.erase(id);
+}
+
 void Validator::mark_silent(MeterState& m, Decisions& out) {
   m.silent = true;
+  out.state_changed.push_back(m.id);
   out.events.push_back(Event{m.last_at + silent_us(), EventKind::Silent, m.id, std::nullopt,
                              EventDetail{}
                                  .add("last_reading_at_us", m.last_at)
@@ -772,6 +812,7 @@ void Validator::mark_silent(MeterState& m, Decisions& out) {
 void Validator::expire_candidates(std::uint16_t id, UtcMicros now, Decisions& out) {
   auto it = provisional_.find(id);
   if (it == provisional_.end()) return;
+  out.state_changed.push_back(id);
   for (auto& c : it->second)
     if (now - c.chain.back().received_at > silent_us()) drop_candidate(c, out);
   std::erase_if(it->second, [](const Candidate& c) { return c.chain.empty(); });

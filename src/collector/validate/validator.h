@@ -109,7 +109,8 @@ class Validator {
   // Registers a meter from the configuration: known at once, its maximum power from the
   // model number when there is one.
   void register_meter(std::uint16_t id, std::optional<std::int64_t> max_power_w);
-  // Restores a meter's state (from the store after a restart).
+  // Restores a meter's state (from the store after a restart): all of it when the store kept
+  // the validator's state, else the last reading (and the pending frames are decided again).
   void restore(const MeterState& state);
 
   // Decides one journaled observation (frame_id set). Observations of one meter must come
@@ -127,6 +128,11 @@ class Validator {
     return meters_;
   }
   [[nodiscard]] std::size_t provisional_ids() const { return provisional_.size(); }
+  // An unknown ID's candidate chains (oldest first; empty when none), and their restoration
+  // from the store after a restart (docs/collector.md "Restarts").
+  [[nodiscard]] std::vector<std::vector<Observation>> candidates(std::uint16_t id) const;
+  [[nodiscard]] std::vector<std::uint16_t> provisional_id_list() const;
+  void restore_candidates(std::uint16_t id, const std::vector<std::vector<Observation>>& chains);
   [[nodiscard]] const ValidationSettings& settings() const { return settings_; }
 
   // Plausibility of `next` after `prev` (nullopt: plausible). Exposed for tests.

@@ -272,10 +272,81 @@ TEST(StreamFramer, PropertyTimedChunkingDoesNotChangeTheOutput) {
       ASSERT_EQ(chunked.frames, whole.frames) << "round " << round;
       ASSERT_EQ(chunked.skipped, whole.skipped) << "round " << round;
     }
-    std::size_t total = 0;
+    // Every byte is in one frame that does not overlap, or skipped once; an alternative
+    // starts inside the frame emitted before it.
+    std::size_t total = 0, primaries = 0;
     for (const auto& b : bursts) total += b.bytes.size();
-    ASSERT_EQ(whole.frames.size() * kFrameSize + whole.skipped.total(), total);
+    for (std::size_t i = 0; i < whole.frames.size(); ++i) {
+      const LocatedFrame& f = whole.frames[i];
+      if (!f.overlaps) {
+        ++primaries;
+        continue;
+      }
+      ASSERT_EQ(f.burst, Burst::Shared);
+      std::size_t j = i;
+      while (j > 0 && whole.frames[j - 1].overlaps) --j;
+      ASSERT_GT(j, 0u);
+      const LocatedFrame& base = whole.frames[j - 1];
+      ASSERT_GT(f.offset, base.offset);
+      ASSERT_LT(f.offset, base.offset + kFrameSize);
+    }
+    ASSERT_EQ(primaries * kFrameSize + whole.skipped.total(), total);
   }
+}
+
+// Issue 10: a frame after other bytes of its burst, with reset counter 0 and kWh low byte
+// 0x0D. The bytes (guide 2.5.2 layout): one noise byte 0x55, then the frame
+//   00 | 0A 12 (ID 2578) | 0C F1 (peak 3313) | 00 (resets 0) | 00 00 | 0A 59 0D (kWh) | 0D.
+// The window one byte early, 55 00 0A 12 0C F1 00 00 00 0A 59 0D, is valid too: its byte 7 is
+// the reset counter (00), its byte 8 the frame's first pad byte (00), its byte 12 the kWh low
+// byte (0D). It decodes as ID 0x000A = 10, peak 0x120C, resets 0xF1, kWh 0x000A59. Earliest
+// valid window alone took it and left the frame's stop byte over; the true frame must be
+// offered too, with its own bytes, offset 1 and the time of its first byte.
+TEST(StreamFramer, Issue10_AFrameCutOneByteEarlyIsOfferedAsAnAlternative) {
+  const Bytes frame = {0x00, 0x0A, 0x12, 0x0C, 0xF1, 0x00, 0x00, 0x00, 0x0A, 0x59, 0x0D, 0x0D};
+  Bytes burst = {0x55};
+  burst.insert(burst.end(), frame.begin(), frame.end());
+  const Result r = frame_timed({{burst, 1s}}, nullptr, 0);
+  ASSERT_EQ(r.frames.size(), 2u);
+  EXPECT_EQ(r.frames[0].offset, 0u);  // the early window, still offered
+  EXPECT_EQ(r.frames[0].frame.meter_id.value, 10);
+  EXPECT_FALSE(r.frames[0].overlaps);
+  const LocatedFrame& f = r.frames[1];
+  EXPECT_TRUE(f.overlaps);
+  EXPECT_EQ(f.burst, Burst::Shared);
+  EXPECT_EQ(f.offset, 1u);
+  EXPECT_EQ(f.frame.meter_id.value, 2578);
+  EXPECT_EQ(f.frame.peak_demand.value, 3313);
+  EXPECT_EQ(f.frame.demand_resets.value, 0);
+  EXPECT_EQ(f.frame.total_kwh.value, 0x0A590Du);  // 678,157 kWh
+  EXPECT_EQ(encode(f.frame),
+            RawFrame({0x00, 0x0A, 0x12, 0x0C, 0xF1, 0x00, 0x00, 0x00, 0x0A, 0x59, 0x0D, 0x0D}));
+  ASSERT_TRUE(f.time);
+  EXPECT_EQ(*f.time, 1s + kByteTime9600);
+  // Bytes: 12 in the early window, the frame's stop byte skipped (no window starts there).
+  EXPECT_EQ(r.skipped.total(), 1u);
+  // Byte by byte, the same.
+  std::mt19937_64 rng(1);
+  EXPECT_EQ(frame_timed({{burst, 1s}}, &rng, 1).frames, r.frames);
+}
+
+// The same frame alone in its burst has no alternative: no other window fits in 12 bytes.
+TEST(StreamFramer, Issue10_AFrameAloneHasNoAlternative) {
+  const Bytes frame = {0x00, 0x0A, 0x12, 0x0C, 0xF1, 0x00, 0x00, 0x00, 0x0A, 0x59, 0x0D, 0x0D};
+  const Result r = frame_timed({{frame, 1s}}, nullptr, 0);
+  ASSERT_EQ(r.frames.size(), 1u);
+  EXPECT_EQ(r.frames[0].burst, Burst::Alone);
+  EXPECT_FALSE(r.frames[0].overlaps);
+}
+
+// Without arrival times there is no burst to share: nothing is offered twice.
+TEST(StreamFramer, UntimedBytesOfferNoAlternative) {
+  const Bytes frame = {0x00, 0x0A, 0x12, 0x0C, 0xF1, 0x00, 0x00, 0x00, 0x0A, 0x59, 0x0D, 0x0D};
+  Bytes in = {0x55};
+  in.insert(in.end(), frame.begin(), frame.end());
+  const Result r = frame_whole(in);
+  ASSERT_EQ(r.frames.size(), 1u);
+  EXPECT_EQ(r.frames[0].offset, 0u);
 }
 
 }  // namespace

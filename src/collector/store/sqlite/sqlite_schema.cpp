@@ -200,6 +200,17 @@ ALTER TABLE sources ADD COLUMN capture_prefix_hash TEXT;
 INSERT INTO store_meta(key, value) VALUES ('generation', 1), ('outbox_trimmed_unsent', 0),
   ('outbox_trimmed_through', 0);
 )sql",
+    // 4 -> 5: the validator's decision state (docs/collector.md "Restarts"), one row per known
+    // meter (kind 0) and per unknown ID with candidate chains (kind 1); complete once
+    // store_meta's 'validator_state' is 1 (until then a restart decides pending frames again).
+    R"sql(
+CREATE TABLE validator_state(
+  kind INTEGER NOT NULL,
+  id INTEGER NOT NULL CHECK (id BETWEEN 0 AND 65535),
+  state BLOB NOT NULL,
+  PRIMARY KEY(kind, id)
+) WITHOUT ROWID;
+)sql",
 };
 
 }  // namespace

@@ -15,6 +15,7 @@
 
 #include "collector/store/sqlite/sqlite_rollups.h"
 #include "collector/store/sqlite/sqlite_schema.h"
+#include "collector/store/sqlite/sqlite_validator_state.h"
 
 namespace imsm::collector {
 
@@ -305,6 +306,7 @@ void SqliteStore::prepare() {
       "ON CONFLICT(id) DO UPDATE SET discovered_at_us = excluded.discovered_at_us, "
       "epoch = excluded.epoch, silent = excluded.silent");
   rollups_ = std::make_unique<SqliteRollups>(db_);
+  validator_state_ = std::make_unique<SqliteValidatorState>(db_);
   ins_outbox_ = stmt("INSERT INTO outbox(seq, kind, ref, meter_id, at_us) VALUES (?,?,?,?,?)");
 }
 
@@ -320,6 +322,7 @@ void SqliteStore::commit() {
   flush_journal();
   flush_readings();
   rollups_->flush();
+  validator_state_->flush();
   db_.exec("COMMIT");
   in_tx_ = false;
   at_begin_ = next_;
@@ -329,6 +332,7 @@ void SqliteStore::rollback() {
   unwritten_.reset();
   unwritten_readings_.clear();
   if (rollups_) rollups_->forget();
+  if (validator_state_) validator_state_->forget();
   // A statement whose step threw is left mid-step: reset it so a replay can bind it again.
   for (auto* st : {&ins_frame_, &ins_reading_, &del_reading_, &ins_rejected_, &ins_pending_,
                    &del_pending_, &ins_event_, &retract_events_, &upsert_meter_, &ins_outbox_})
@@ -510,6 +514,7 @@ void SqliteStore::add_outbox(OutboxKind kind, std::int64_t ref, std::optional<st
 }
 
 void SqliteStore::apply(const Decisions& d, const Validator& v) {
+  validator_state_->note(d, v);
   // Meter rows first: readings refer to them.
   for (std::uint16_t id : d.meters_changed)
     if (const MeterState* m = v.meter(id)) upsert_meter(*m);
@@ -576,6 +581,14 @@ void SqliteStore::apply(const Decisions& d, const Validator& v) {
   }
 }
 
+bool SqliteStore::load_validator_state(Validator& v) {
+  return validator_state_ && validator_state_->load(v);
+}
+
+void SqliteStore::save_validator_state(const Validator& v) {
+  validator_state_->note_all(v);
+}
+
 std::vector<MeterState> SqliteStore::load_meter_states() {
   std::vector<MeterState> out;
   SQLite::Statement q(db_, "SELECT id, registered, discovered_at_us, epoch, silent FROM meters");
@@ -630,6 +643,7 @@ void SqliteStore::clear_derived() {
   db_.exec("UPDATE meters SET discovered_at_us = NULL, epoch = 0, silent = 0");
   db_.exec("UPDATE store_meta SET value = value + 1 WHERE key = 'generation'");
   rollups_->forget();
+  validator_state_->clear();
 }
 
 std::vector<MeterInfo> SqliteStore::meters() {

@@ -17,6 +17,7 @@
 namespace imsm::collector {
 
 class SqliteRollups;
+class SqliteValidatorState;
 
 class SqliteStore final : public Store {
  public:
@@ -45,6 +46,8 @@ class SqliteStore final : public Store {
   void journal(Observation& obs) override;
   void apply(const Decisions& d, const Validator& v) override;
 
+  [[nodiscard]] bool load_validator_state(Validator& v) override;
+  void save_validator_state(const Validator& v) override;
   [[nodiscard]] std::vector<MeterState> load_meter_states() override;
   [[nodiscard]] std::vector<Observation> load_pending() override;
   void each_frame(const std::function<void(const Observation&)>& fn) override;
@@ -109,6 +112,7 @@ class SqliteStore final : public Store {
   std::optional<Observation> unwritten_;     // journaled, row not yet written (see journal())
   std::vector<Reading> unwritten_readings_;  // decided in the open batch (see apply())
   std::unique_ptr<SqliteRollups> rollups_;
+  std::unique_ptr<SqliteValidatorState> validator_state_;
   std::unique_ptr<SQLite::Statement> ins_frame_, ins_reading_, del_reading_, ins_rejected_,
       ins_pending_, del_pending_, ins_event_, retract_events_, upsert_meter_, ins_outbox_;
 };

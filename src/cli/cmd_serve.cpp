@@ -14,6 +14,7 @@
 #include "cli/cli_error.h"
 #include "cli/commands.h"
 #include "collector/http/api_server.h"
+#include "collector/modbus/gateway_component.h"
 #include "collector/store/store.h"
 
 namespace imsm::cli {
@@ -25,20 +26,24 @@ struct ServeOptions {
   std::string listen = "127.0.0.1:8080";
   std::string token, token_file;
   std::size_t max_concurrent = 4;
+  std::string modbus;  // HOST:PORT of the Modbus TCP gateway; empty: none (docs/modbus.md)
+  bool modbus_allow_remote = false;
 };
 
 // "HOST:PORT" or "[V6]:PORT" -> host, port (0..65535).
-void parse_listen(const std::string& text, collector::http::ServerOptions& out) {
+void parse_listen(const std::string& text, collector::http::ServerOptions& out,
+                  const std::string& option = "--listen") {
   const auto colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
-    throw UsageError("serve: --listen '" + text + "': expected HOST:PORT, e.g. 127.0.0.1:8080");
+    throw UsageError("serve: " + option + " '" + text + "': expected HOST:PORT, e.g. 127.0.0.1:" +
+                     (option == "--listen" ? "8080" : "1502"));
   std::string host = text.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
   const std::string port = text.substr(colon + 1);
   if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
       std::stoi(port) > 65535)
-    throw UsageError("serve: --listen '" + text + "': port must be 0..65535");
+    throw UsageError("serve: " + option + " '" + text + "': port must be 0..65535");
   out.host = host;
   out.port = std::stoi(port);
 }
@@ -74,6 +79,38 @@ int serve_until_signal(collector::http::ApiServer& server) {
   return kExitOk;
 }
 
+// The Modbus TCP gateway on its own read-only store handle, serving on its own thread until
+// the returned component is destroyed.
+std::unique_ptr<collector::modbus::GatewayComponent> start_modbus(
+    const ServeOptions& o, const collector::CollectorConfig& config) {
+  collector::http::ServerOptions where;
+  parse_listen(o.modbus, where, "--modbus");
+  if (!collector::http::is_loopback(where.host) && !o.modbus_allow_remote)
+    throw UsageError("serve: --modbus " + o.modbus +
+                     " is not a loopback address and Modbus has no authentication: add "
+                     "--modbus-allow-remote to serve it anyway");
+  collector::modbus::GatewayOptions go;
+  go.host = where.host;
+  go.port = where.port;
+  go.config = config;
+  auto gateway = std::make_unique<collector::modbus::GatewayComponent>(
+      collector::open_store(o.db, collector::StoreOptions{true, false}), go);
+  try {
+    gateway->configure();
+  } catch (const std::exception& e) {
+    throw RuntimeError(std::string("serve: ") + e.what());  // "modbus: HOST:PORT: why"
+  }
+  // Its thread must not take SIGINT/SIGTERM: serve_until_signal's waiter sigwaits for them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  gateway->start();
+  std::printf("imsmeter serve: modbus on %s:%d\n", go.host.c_str(), gateway->bound_port());
+  return gateway;
+}
+
 int run_serve(const ServeOptions& o) {
   collector::http::ServerOptions so;
   parse_listen(o.listen, so);
@@ -94,6 +131,7 @@ int run_serve(const ServeOptions& o) {
     throw RuntimeError(std::string("serve: ") + o.db + ": " + e.what());
   }
   collector::http::ApiServer server(*store, so);
+  const auto modbus = o.modbus.empty() ? nullptr : start_modbus(o, so.config);
   try {
     server.bind();
   } catch (const std::exception& e) {
@@ -123,6 +161,12 @@ Runner setup_serve(CLI::App& app) {
       ->excludes(tok);
   sub->add_option("--max-concurrent", opt->max_concurrent, "Requests served at once (default 4)")
       ->check(CLI::Range(1, 64));
+  sub->add_option("--modbus", opt->modbus,
+                  "Also serve the Modbus TCP gateway on HOST:PORT (e.g. 127.0.0.1:1502; "
+                  "docs/modbus.md); no authentication, so loopback only unless allowed");
+  sub->add_flag("--modbus-allow-remote", opt->modbus_allow_remote,
+                "Let --modbus bind a non-loopback address (anyone who reaches it can read "
+                "every meter)");
   sub->footer(
       "Prints 'imsmeter serve: listening on http://HOST:PORT' once it accepts connections; "
       "SIGINT/SIGTERM stop it. Exit codes: 0 stopped, 1 unreadable database or address in use, "

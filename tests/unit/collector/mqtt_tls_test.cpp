@@ -68,6 +68,9 @@ class MqttTlsTest : public test::DbTest {
       sh("openssl x509 -req -in " + who + ".csr -CA ca.crt -CAkey ca.key -CAcreateserial -out " +
          who + ".crt -days 1" + (who == "server" ? " -extfile san.ext" : ""));
     }
+    // mosquitto started as root drops to its own user: the keys must be readable by it (a
+    // test-only key in a temporary directory).
+    sh("chmod 644 server.key ca.crt server.crt");
     broker_ = std::make_unique<imsm::test::MosquittoBroker>(
         dir_, "cafile " + d + "/ca.crt\ncertfile " + d + "/server.crt\nkeyfile " + d +
                   "/server.key\nrequire_certificate true\n");

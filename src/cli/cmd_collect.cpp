@@ -17,6 +17,7 @@
 #include "cli/cli_error.h"
 #include "cli/commands.h"
 #include "cli/http_options.h"
+#include "cli/modbus_options.h"
 #include "collector/collector.h"
 #include "collector/config.h"
 #include "collector/http/http_component.h"
@@ -57,6 +58,7 @@ struct CollectCliOptions {
   bool exit_on_store_overflow = false;
   std::vector<std::string> sinks;
   HttpCliOptions http;
+  ModbusCliOptions modbus;
   std::string log_level = "info";
 };
 
@@ -83,6 +85,28 @@ void add_http(const CollectCliOptions& o, collector::CollectOptions& co) {
     writer.after_commit([hook] { hook->notify_commit(); });
     std::vector<std::unique_ptr<collector::service::Component>> v;
     v.push_back(std::move(http));
+    return v;
+  };
+}
+
+// --modbus HOST:PORT: the Modbus TCP gateway as one more component, on its own read-only
+// handle of the database the loop writes (opened once the collector has created it).
+void add_modbus(const CollectCliOptions& o, collector::CollectOptions& co) {
+  if (o.modbus.listen.empty()) {
+    if (o.modbus.allow_remote)
+      throw UsageError("collect: --modbus-allow-remote needs --modbus HOST:PORT");
+    return;
+  }
+  const auto go = modbus_gateway_options(o.modbus, "collect", co.config);
+  co.extra_components = [go, db = co.config.database, before = co.extra_components](
+                            collector::service::StoreWriter& writer,
+                            const collector::service::EventLoop& loop) {
+    auto v = before ? before(writer, loop)
+                    : std::vector<std::unique_ptr<collector::service::Component>>{};
+    auto gateway = make_modbus_gateway(go, "collect", db);
+    std::printf("imsmeter collect: modbus on %s:%d\n", go.host.c_str(), gateway->bound_port());
+    std::fflush(stdout);
+    v.push_back(std::move(gateway));
     return v;
   };
 }
@@ -133,6 +157,7 @@ int run_collect(const CollectCliOptions& o) {
   co.exit_on_overflow = o.exit_on_store_overflow;
   co.sinks = o.sinks;
   add_http(o, co);
+  add_modbus(o, co);
   co.reload = [o] {
     auto c = collector::load_config_or_default(o.config);
     return c;
@@ -239,6 +264,13 @@ Runner setup_collect(CLI::App& app) {
   sub->add_option("--http-token-file", opt->http.token_file,
                   "--http: read the token from this file's first line")
       ->excludes(tok);
+  sub->add_option("--modbus", opt->modbus.listen,
+                  "Serve the Modbus TCP gateway on HOST:PORT while collecting (e.g. "
+                  "127.0.0.1:1502; docs/modbus.md); no authentication, so loopback only unless "
+                  "allowed");
+  sub->add_flag("--modbus-allow-remote", opt->modbus.allow_remote,
+                "Let --modbus bind a non-loopback address (anyone who reaches it can read "
+                "every meter)");
   sub->add_option("--log-level", opt->log_level, "trace|debug|info|warn|error (default info)");
   sub->footer(
       "Signals: SIGTERM/SIGINT flush and exit 0; SIGHUP reloads the configuration.\n"

@@ -14,7 +14,9 @@
 #include "cli/cli_error.h"
 #include "cli/commands.h"
 #include "cli/http_options.h"
+#include "cli/modbus_options.h"
 #include "collector/http/api_server.h"
+#include "collector/modbus/gateway_component.h"
 #include "collector/store/store.h"
 
 namespace imsm::cli {
@@ -27,6 +29,8 @@ struct ServeOptions {
   std::string token, token_file;
   std::size_t max_concurrent = 4;
   std::size_t max_streams = 16;
+  std::string modbus;  // HOST:PORT of the Modbus TCP gateway; empty: none (docs/modbus.md)
+  bool modbus_allow_remote = false;
 };
 
 // SIGINT/SIGTERM stop the server: blocked in every thread, taken by one waiting thread.
@@ -52,6 +56,22 @@ int serve_until_signal(collector::http::ApiServer& server) {
   return kExitOk;
 }
 
+// The Modbus TCP gateway on its own read-only store handle, serving on its own thread until
+// the returned component is destroyed.
+std::unique_ptr<collector::modbus::GatewayComponent> start_modbus(
+    const ServeOptions& o, const collector::modbus::GatewayOptions& go) {
+  auto gateway = make_modbus_gateway(go, "serve", o.db);
+  // Its thread must not take SIGINT/SIGTERM: serve_until_signal's waiter sigwaits for them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  gateway->start();
+  std::printf("imsmeter serve: modbus on %s:%d\n", go.host.c_str(), gateway->bound_port());
+  return gateway;
+}
+
 int run_serve(const ServeOptions& o) {
   collector::http::ServerOptions so;
   so.threads = o.max_concurrent;
@@ -62,6 +82,9 @@ int run_serve(const ServeOptions& o) {
     throw UsageError(std::string("serve: ") + e.what());
   }
   apply_http_options(HttpCliOptions{o.listen, o.token, o.token_file}, "serve: --listen", so);
+  const ModbusCliOptions mo{o.modbus, o.modbus_allow_remote};
+  const auto go = o.modbus.empty() ? collector::modbus::GatewayOptions{}
+                                   : modbus_gateway_options(mo, "serve", so.config);
   std::unique_ptr<collector::Store> store;
   try {
     store = collector::open_store(o.db, collector::StoreOptions{true, false});
@@ -69,6 +92,7 @@ int run_serve(const ServeOptions& o) {
     throw RuntimeError(std::string("serve: ") + o.db + ": " + e.what());
   }
   collector::http::ApiServer server(*store, so);
+  const auto modbus = o.modbus.empty() ? nullptr : start_modbus(o, go);
   try {
     server.bind();
   } catch (const std::exception& e) {
@@ -102,6 +126,12 @@ Runner setup_serve(CLI::App& app) {
                   "Event streams (/api/stream, the dashboard's live updates) open at once; "
                   "more are answered 503 (default 16)")
       ->check(CLI::Range(1, 256));
+  sub->add_option("--modbus", opt->modbus,
+                  "Also serve the Modbus TCP gateway on HOST:PORT (e.g. 127.0.0.1:1502; "
+                  "docs/modbus.md); no authentication, so loopback only unless allowed");
+  sub->add_flag("--modbus-allow-remote", opt->modbus_allow_remote,
+                "Let --modbus bind a non-loopback address (anyone who reaches it can read "
+                "every meter)");
   sub->footer(
       "Prints 'imsmeter serve: listening on http://HOST:PORT' once it accepts connections; "
       "SIGINT/SIGTERM stop it. Exit codes: 0 stopped, 1 unreadable database or address in use, "

@@ -14,6 +14,11 @@ struct HttpCliOptions {
   std::string token, token_file;
 };
 
+// "HOST:PORT" or "[V6]:PORT" -> host, port (0..65535). Throws UsageError naming `what`
+// ("serve: --listen") and suggesting 127.0.0.1:`example_port`.
+void parse_host_port(const std::string& text, const std::string& what, int example_port,
+                     std::string& host, int& port);
+
 // Fills host, port and token; `what` names the command and option in errors
 // ("serve: --listen"). Throws UsageError (exit 2) or RuntimeError (an unreadable token file).
 void apply_http_options(const HttpCliOptions& o, const std::string& what,

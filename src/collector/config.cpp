@@ -335,12 +335,13 @@ CollectorConfig parse_config(std::string_view text, const std::string& path) {
   if (auto* node = root.get("meter")) {
     auto* arr = node->as_array();
     if (!arr) fail(path, node->source(), "meter", "expected [[meter]] tables");
-    std::set<int> ids;
+    std::set<int> ids, units;
     for (std::size_t i = 0; i < arr->size(); ++i) {
       const std::string key = fmt::format("meter[{}]", i);
       auto* t = (*arr)[i].as_table();
       if (!t) fail(path, (*arr)[i].source(), key, "expected a table");
-      check_keys(*t, path, key + ".", {"id", "model", "label", "tenant", "location", "tariff"});
+      check_keys(*t, path, key + ".",
+                 {"id", "model", "label", "tenant", "location", "tariff", "modbus_unit"});
       MeterEntry m;
       auto* idn = t->get("id");
       if (!idn) fail(path, t->source(), key + ".id", "missing (every meter needs its ID)");
@@ -364,6 +365,13 @@ CollectorConfig parse_config(std::string_view text, const std::string& path) {
         m.tariff = get_string(*s, path, key + ".tariff");
         if (!tariff_names.count(m.tariff))
           fail(path, s->source(), key + ".tariff", "no [[tariff]] named '" + m.tariff + "'");
+      }
+      if (auto* u = t->get("modbus_unit")) {
+        const auto unit = *get_int<std::uint8_t>(*u, path, key + ".modbus_unit", 1, 247);
+        if (!units.insert(unit).second)
+          fail(path, u->source(), key + ".modbus_unit",
+               fmt::format("Modbus unit {} is already another meter's", unit));
+        c.modbus_units[m.id] = unit;
       }
       c.meters.push_back(std::move(m));
     }

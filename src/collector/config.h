@@ -18,10 +18,11 @@
 //                      (local time; energy outside every window is at energy_per_kwh)
 //     [[tariff.tier]]  up_to_kwh = 500, energy_per_kwh = "0.10"   (the last block has no
 //                      up_to_kwh; tiers replace energy_per_kwh and exclude tou)
-//   [[meter]]    id, model, label, tenant, location, tariff
+//   [[meter]]    id, model, label, tenant, location, tariff, modbus_unit (1..247)
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -121,6 +122,9 @@ struct CollectorConfig {
   BillingSettings billing;
   std::vector<Tariff> tariffs;
   std::vector<MeterEntry> meters;
+  // [[meter]] modbus_unit: meter ID -> Modbus TCP gateway unit ID, 1..247, unique
+  // (docs/modbus.md); a meter without one answers at its position in the registry.
+  std::map<std::uint16_t, std::uint8_t> modbus_units;
 
   [[nodiscard]] const MeterEntry* find_meter(std::uint16_t id) const;
   // The tariff named `name`, else the one named "default", else the first, else null.

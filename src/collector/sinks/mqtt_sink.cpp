@@ -3,6 +3,7 @@
 #include <mqtt/async_client.h>
 #include <deque>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <stdexcept>
 
@@ -24,15 +25,27 @@ std::string read_password(const std::string& path) {
   return line;
 }
 
+// TLS files are read by OpenSSL at connect time; checking them when the sink is made turns a
+// typo into a start-up error naming the file instead of an endless reconnect loop.
+void check_readable(const std::string& what, const std::string& path) {
+  if (path.empty()) return;
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("mqtt " + what + " '" + path + "': cannot read it");
+}
+
 class MqttSink final : public Sink {
  public:
   MqttSink(MqttSpec spec, MqttOptions options)
       : spec_(std::move(spec)),
         options_(std::move(options)),
         topics_{spec_.gateway},
-        name_("mqtt://" + spec_.host + ":" + std::to_string(spec_.port) + "/" + spec_.gateway),
+        name_(std::string(spec_.tls ? "mqtts://" : "mqtt://") + spec_.host + ":" +
+              std::to_string(spec_.port) + "/" + spec_.gateway),
         client_(spec_.uri(), "imsmeter-" + spec_.gateway) {
     if (!spec_.password_file.empty()) password_ = read_password(spec_.password_file);
+    check_readable("ca", spec_.ca_file);
+    check_readable("cert", spec_.cert_file);
+    check_readable("key", spec_.key_file);
   }
 
   ~MqttSink() override {
@@ -81,16 +94,40 @@ class MqttSink final : public Sink {
                  .will(mqtt::message(topics_.status(), "offline", kQos, true));
     if (!spec_.user.empty()) b.user_name(spec_.user);
     if (!spec_.password_file.empty()) b.password(password_);
+    if (spec_.tls) b.ssl(tls_options());
     try {
       if (!client_.connect(b.finalize())->wait_for(options_.connect_timeout))
         throw std::runtime_error("no CONNACK within the timeout");
       client_.publish(topics_.status(), "online", kQos, true)->wait_for(options_.ack_timeout);
     } catch (const std::exception& e) {
-      throw std::runtime_error("cannot connect to " + spec_.uri() + ": " + e.what());
+      throw std::runtime_error("cannot connect to " + spec_.uri() + ": " + e.what() + tls_error());
     }
     // A broker that restarted has lost retained discovery and availability: send again.
     announced_.clear();
     online_.clear();
+  }
+
+  // The broker's certificate is verified (chain to `ca`, and host name); OpenSSL's reason for
+  // a failed handshake arrives through the error handler, on Paho's thread.
+  mqtt::ssl_options tls_options() {
+    {
+      const std::lock_guard lock(tls_mutex_);
+      tls_error_.clear();
+    }
+    auto b = mqtt::ssl_options_builder().enable_server_cert_auth(true).verify(true).error_handler(
+        [this](const std::string& message) {
+          const std::lock_guard lock(tls_mutex_);
+          if (tls_error_.empty()) tls_error_ = message;
+        });
+    if (!spec_.ca_file.empty()) b.trust_store(spec_.ca_file);
+    if (!spec_.cert_file.empty()) b.key_store(spec_.cert_file).private_key(spec_.key_file);
+    return b.finalize();
+  }
+
+  // "; TLS: <OpenSSL's reason>" after a failed TLS connect, else "".
+  std::string tls_error() {
+    const std::lock_guard lock(tls_mutex_);
+    return tls_error_.empty() ? std::string() : "; TLS: " + tls_error_;
   }
 
   void publish(const std::string& topic, const std::string& payload, bool retained,
@@ -149,6 +186,8 @@ class MqttSink final : public Sink {
   mqtt::async_client client_;
   std::deque<InFlight> window_;
   std::set<std::uint16_t> announced_, online_;
+  std::mutex tls_mutex_;
+  std::string tls_error_;
 };
 
 }  // namespace
@@ -161,14 +200,18 @@ std::unique_ptr<Sink> make_mqtt_sink(const std::string& target) {
   return make_mqtt_sink(parse_mqtt_spec(target), MqttOptions{});
 }
 
-std::unique_ptr<Sink> make_mqtt_sink(const std::string& target, Store& store) {
+std::unique_ptr<Sink> make_mqtts_sink(const std::string& target) {
+  return make_mqtt_sink(parse_mqtt_spec(target, true), MqttOptions{});
+}
+
+std::unique_ptr<Sink> make_mqtt_sink(const std::string& target, Store& store, bool tls) {
   MqttOptions o;
   o.meter_info = [&store](std::uint16_t id) -> std::optional<HaMeter> {
     const auto m = store.meter(id);
     if (!m) return std::nullopt;
     return HaMeter{id, m->model, m->label};
   };
-  return make_mqtt_sink(parse_mqtt_spec(target), std::move(o));
+  return make_mqtt_sink(parse_mqtt_spec(target, tls), std::move(o));
 }
 
 }  // namespace imsm::collector

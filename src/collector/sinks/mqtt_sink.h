@@ -1,4 +1,5 @@
-// `--sink mqtt://HOST:PORT[?gateway=NAME&user=USER&password_file=PATH]` (docs/mqtt.md):
+// `--sink mqtt://HOST:PORT[?gateway=NAME&user=USER&password_file=PATH]`, or over TLS
+// `--sink mqtts://HOST:PORT[?ca=PATH&cert=PATH&key=PATH&...]` (docs/mqtt.md):
 // per-meter state JSON (retained), gateway and per-meter availability, events, and Home
 // Assistant discovery, published with QoS 1. consume() returns the last sequence number
 // whose every publish the broker acknowledged (PUBACK) and throws when the broker cannot
@@ -25,12 +26,16 @@ struct MqttOptions {
 };
 
 // `target` is what follows "mqtt:" ("//HOST:PORT?..."). Throws std::invalid_argument for a
-// malformed spec, std::runtime_error for an unreadable password file. Does not connect:
-// the first consume() does.
+// malformed spec, std::runtime_error for an unreadable password, CA, cert or key file. Does
+// not connect: the first consume() does.
 [[nodiscard]] std::unique_ptr<Sink> make_mqtt_sink(const std::string& target);
+// The same for what follows "mqtts:" (TLS).
+[[nodiscard]] std::unique_ptr<Sink> make_mqtts_sink(const std::string& target);
 [[nodiscard]] std::unique_ptr<Sink> make_mqtt_sink(const MqttSpec& spec, MqttOptions options);
 // As above, naming each HA device after the meter's registry label and model in `store`
-// (read from the pump's thread, in consume(); `store` must outlive the sink).
-[[nodiscard]] std::unique_ptr<Sink> make_mqtt_sink(const std::string& target, Store& store);
+// (read from the pump's thread, in consume(); `store` must outlive the sink). `tls`: `target`
+// follows "mqtts:".
+[[nodiscard]] std::unique_ptr<Sink> make_mqtt_sink(const std::string& target, Store& store,
+                                                   bool tls = false);
 
 }  // namespace imsm::collector

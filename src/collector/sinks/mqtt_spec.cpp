@@ -28,20 +28,21 @@ std::string default_gateway() {
   return out.empty() ? "gateway" : out;
 }
 
-[[noreturn]] void bad(const std::string& target, const std::string& why) {
-  throw std::invalid_argument("sink 'mqtt:" + target + "': " + why);
+[[noreturn]] void bad(const MqttSpec& s, const std::string& target, const std::string& why) {
+  throw std::invalid_argument(std::string("sink '") + (s.tls ? "mqtts:" : "mqtt:") + target +
+                              "': " + why);
 }
 
 void parse_host_port(const std::string& target, std::string_view hp, MqttSpec& s) {
   const auto colon = hp.rfind(':');
   s.host = std::string(hp.substr(0, colon));
-  if (s.host.empty()) bad(target, "no host (mqtt://HOST:PORT)");
+  if (s.host.empty()) bad(s, target, "no host (mqtt://HOST:PORT)");
   if (colon == std::string_view::npos) return;
   const auto port = hp.substr(colon + 1);
   unsigned value = 0;
   const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
   if (ec != std::errc{} || end != port.data() + port.size() || value == 0 || value > 65535)
-    bad(target, "port '" + std::string(port) + "' is not 1..65535");
+    bad(s, target, "port '" + std::string(port) + "' is not 1..65535");
   s.port = static_cast<std::uint16_t>(value);
 }
 
@@ -52,19 +53,26 @@ void parse_query(const std::string& target, std::string_view q, MqttSpec& s) {
     q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
     const auto eq = kv.find('=');
     if (eq == std::string_view::npos || eq + 1 == kv.size())
-      bad(target, "option '" + std::string(kv) + "' needs a value (NAME=VALUE)");
+      bad(s, target, "option '" + std::string(kv) + "' needs a value (NAME=VALUE)");
     const auto key = kv.substr(0, eq);
     const std::string value(kv.substr(eq + 1));
     if (key == "gateway") {
-      if (!topic_safe(value)) bad(target, "gateway '" + value + "' must be [A-Za-z0-9_-]+");
+      if (!topic_safe(value)) bad(s, target, "gateway '" + value + "' must be [A-Za-z0-9_-]+");
       s.gateway = value;
     } else if (key == "user") {
       s.user = value;
     } else if (key == "password_file") {
       s.password_file = value;
+    } else if (s.tls && (key == "ca" || key == "cert" || key == "key")) {
+      (key == "ca" ? s.ca_file : key == "cert" ? s.cert_file : s.key_file) = value;
+    } else if (key == "ca" || key == "cert" || key == "key") {
+      bad(s, target,
+          "option '" + std::string(key) + "' needs TLS: mqtts://HOST:PORT?" + std::string(key) +
+              "=PATH");
     } else {
-      bad(target,
-          "unknown option '" + std::string(key) + "' (known: gateway, user, password_file)");
+      bad(s, target,
+          "unknown option '" + std::string(key) + "' (known: gateway, user, password_file" +
+              (s.tls ? ", ca, cert, key)" : ")"));
     }
   }
 }
@@ -72,17 +80,22 @@ void parse_query(const std::string& target, std::string_view q, MqttSpec& s) {
 }  // namespace
 
 std::string MqttSpec::uri() const {
-  return "tcp://" + host + ":" + std::to_string(port);
+  return (tls ? "ssl://" : "tcp://") + host + ":" + std::to_string(port);
 }
 
-MqttSpec parse_mqtt_spec(const std::string& target) {
+MqttSpec parse_mqtt_spec(const std::string& target, bool tls) {
+  MqttSpec s;
+  s.tls = tls;
+  if (tls) s.port = 8883;  // MQTT over TLS (IANA)
   std::string_view t(target);
-  if (t.substr(0, 2) != "//") bad(target, "expected mqtt://HOST:PORT");
+  if (t.substr(0, 2) != "//")
+    bad(s, target, tls ? "expected mqtts://HOST:PORT" : "expected mqtt://HOST:PORT");
   t.remove_prefix(2);
   const auto qmark = t.find('?');
-  MqttSpec s;
   parse_host_port(target, t.substr(0, qmark), s);
   if (qmark != std::string_view::npos) parse_query(target, t.substr(qmark + 1), s);
+  if (s.cert_file.empty() != s.key_file.empty())
+    bad(s, target, "cert and key go together (the client's certificate and its private key)");
   if (s.gateway.empty()) s.gateway = default_gateway();
   return s;
 }

@@ -18,6 +18,7 @@ struct SinkKind {
 constexpr SinkKind kSinks[] = {
     {"jsonl", make_jsonl_sink},
     {"mqtt", make_mqtt_sink},
+    {"mqtts", make_mqtts_sink},
 };
 
 }  // namespace

@@ -23,9 +23,14 @@ namespace imsm::test {
 
 class MosquittoBroker {
  public:
-  explicit MosquittoBroker(const std::filesystem::path& dir) : dir_(dir), port_(free_port()) {
+  // `tls_options`: mosquitto listener lines (cafile, certfile, keyfile, require_certificate)
+  // for a second, TLS listener on tls_port(). It is configured first, so it is open once the
+  // plain port accepts (mosquitto opens its listeners in order before serving).
+  explicit MosquittoBroker(const std::filesystem::path& dir, const std::string& tls_options = "")
+      : dir_(dir), port_(free_port()), tls_port_(tls_options.empty() ? 0 : free_port()) {
     {
       std::ofstream conf(dir_ / "mosquitto.conf");
+      if (tls_port_ != 0) conf << "listener " << tls_port_ << " 127.0.0.1\n" << tls_options;
       conf << "listener " << port_ << " 127.0.0.1\nallow_anonymous true\npersistence false\n";
     }
     start();
@@ -35,6 +40,7 @@ class MosquittoBroker {
   MosquittoBroker& operator=(const MosquittoBroker&) = delete;
 
   [[nodiscard]] int port() const { return port_; }
+  [[nodiscard]] int tls_port() const { return tls_port_; }
   [[nodiscard]] std::string uri() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
 
   void start() {
@@ -104,13 +110,16 @@ class MosquittoBroker {
     }
   }
 
-  std::string log_text() const {
+ public:
+  [[nodiscard]] std::string log_text() const {
     std::ifstream in(dir_ / "mosquitto.log");
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   }
 
+ private:
   std::filesystem::path dir_;
   int port_;
+  int tls_port_;
   pid_t pid_ = -1;
 };
 

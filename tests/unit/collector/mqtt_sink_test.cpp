@@ -4,8 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <mqtt/async_client.h>
-#include <condition_variable>
-#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "collector/sinks/ha_discovery.h"
@@ -16,6 +14,7 @@
 #include "collector/store/sqlite/sqlite_store.h"
 #include "helpers.h"
 #include "mosquitto_broker.h"
+#include "mqtt_subscriber.h"
 
 namespace imsm::collector {
 namespace {
@@ -23,6 +22,7 @@ namespace {
 using nlohmann::json;
 using test::kMinute;
 using test::kT0;
+using test::Subscriber;
 
 TEST(MqttSpec, HostPortAndOptions) {
   const auto s = parse_mqtt_spec("//broker.lan:8883?gateway=plant-2&user=ha&password_file=/p");
@@ -107,66 +107,6 @@ TEST(MqttSink, ConsumeThrowsNamingTheBrokerWhenNothingListens) {
         << e.what();
   }
 }
-
-// Collects what a Paho subscriber receives; waits are handshakes with a timeout.
-class Subscriber {
- public:
-  explicit Subscriber(const std::string& uri) : client_(uri, "imsm-test-sub") {
-    client_.set_message_callback([this](mqtt::const_message_ptr m) {
-      const std::lock_guard lock(mu_);
-      got_.emplace_back(m->get_topic(), m->to_string());
-      cv_.notify_all();
-    });
-    client_.connect(mqtt::connect_options_builder().clean_session(true).finalize())->wait();
-    // wait() returns on SUBACK: only then can nothing published later be missed.
-    client_.subscribe("imsmeter/#", 1)->wait();
-    client_.subscribe("homeassistant/#", 1)->wait();
-  }
-  ~Subscriber() {
-    try {
-      if (client_.is_connected()) client_.disconnect()->wait();
-    } catch (const mqtt::exception&) {
-    }
-  }
-  // Waits until an item with sequence number `seq` arrived on state or events.
-  bool wait_for_seq(std::uint64_t seq) {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, std::chrono::seconds(10), [&] {
-      for (const auto& [topic, payload] : got_)
-        if (is_item(topic) && json::parse(payload)["seq"] == seq) return true;
-      return false;
-    });
-  }
-  // Waits until `n` messages arrived on `topic`.
-  bool wait_for_topic_count(const std::string& topic, std::size_t n) {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, std::chrono::seconds(10), [&] {
-      std::size_t k = 0;
-      for (const auto& m : got_) k += m.first == topic ? 1 : 0;
-      return k >= n;
-    });
-  }
-  std::vector<std::uint64_t> seqs() {
-    const std::lock_guard lock(mu_);
-    std::vector<std::uint64_t> out;
-    for (const auto& [topic, payload] : got_)
-      if (is_item(topic)) out.push_back(json::parse(payload)["seq"].get<std::uint64_t>());
-    return out;
-  }
-  std::vector<std::pair<std::string, std::string>> messages() {
-    const std::lock_guard lock(mu_);
-    return got_;
-  }
-
- private:
-  static bool is_item(const std::string& topic) {
-    return topic.ends_with("/state") || topic.ends_with("/events");
-  }
-  mqtt::async_client client_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::pair<std::string, std::string>> got_;
-};
 
 class MqttSinkTest : public test::DbTest {
  protected:

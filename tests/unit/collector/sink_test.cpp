@@ -22,7 +22,8 @@ TEST(Sinks, UnknownKindsAndMissingTargetsAreErrorsNamingThem) {
     (void)make_sink("kafka:x");
     FAIL();
   } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("unknown kind (known: jsonl, mqtt)"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("unknown kind (known: jsonl, mqtt, mqtts)"),
+              std::string::npos);
   }
   EXPECT_THROW((void)make_sink("jsonl:"), std::invalid_argument);
   EXPECT_THROW((void)make_sink("jsonl:/nonexistent-dir/x.jsonl"), std::runtime_error);

@@ -145,6 +145,10 @@ class SimulateTrace(unittest.TestCase):
             self.assertIn(b"--trace 8", p.stderr)
 
 
+SCREEN_END = b"q quits\r"  # the last line of every screen (cmd_meter.cpp draw()); a pty
+# turns its "\r\n" into "\r\r\n"
+
+
 class MeterOnATerminal(unittest.TestCase):
     def read_until(self, fd, needle, timeout):
         buf = b""
@@ -159,9 +163,10 @@ class MeterOnATerminal(unittest.TestCase):
                 if not chunk:
                     break
                 buf += chunk
-                # the screen is redrawn from the top: look at the latest screen only
+                # the screen is redrawn from the top: look at the latest complete screen
+                # only (a pty read can end mid-screen; every screen ends with the key line)
                 screen = buf.rsplit(b"\x1b[2J", 1)[-1]
-                if needle in screen:
+                if needle in screen and SCREEN_END in screen:
                     return screen
         self.fail("never saw %r; last screen: %r" % (needle, buf.rsplit(b"\x1b[2J", 1)[-1]))
 

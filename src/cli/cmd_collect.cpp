@@ -237,7 +237,7 @@ Runner setup_collect(CLI::App& app) {
                   "running at --speed N); default 1")
       ->check(CLI::Range(0.001, 100000.0));
   sub->add_option("--cache-mib", opt->cache_mib,
-                  "SQLite page cache, MiB (default: 64 when every source is a file, a bulk "
+                  "SQLite page cache, MiB (default: 16 when every source is a file, a bulk "
                   "replay; else 0.5, so the daemon stays small)")
       ->check(CLI::Range(0, 4096));
   sub->add_option("--store-queue-frames", opt->store_queue_frames,

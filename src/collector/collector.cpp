@@ -261,7 +261,7 @@ CollectStats Collector::run(std::atomic<bool>& stop, std::atomic<bool>& reload) 
   for (const auto& s : specs) all_files = all_files && s.kind == SourceSpec::Kind::File;
   // Live: 512 KiB keeps the daemon under its 10 MB target with 1,000 meters (9.2 MB measured);
   // a live bus writes a few readings a second, so cache misses cost nothing that matters.
-  const int cache_kib = options_.cache_kib > 0 ? options_.cache_kib : (all_files ? 65536 : 512);
+  const int cache_kib = options_.cache_kib > 0 ? options_.cache_kib : (all_files ? 16384 : 512);
   const auto store_ptr = open_store(
       config.database,
       StoreOptions{false, options_.synchronous_full, cache_kib, options_.busy_timeout_ms});

@@ -40,7 +40,9 @@ bool StoreWriter::guarded(F&& f) {
 
 void StoreWriter::submit(SourceBatch&& batch) {
   const std::size_t n = batch.observations.size();
-  if (n > 0 && kept_frames() + n > options_.queue_frames) {
+  // One batch is always taken while nothing is kept: a source's batch may exceed a small
+  // bound, and dropping it while the store works would lose frames for nothing.
+  if (n > 0 && kept_frames() > 0 && kept_frames() + n > options_.queue_frames) {
     stats_.dropped_frames += n;
     dropped_this_outage_ += n;
     if (!drop_logged_)

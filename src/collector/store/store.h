@@ -129,6 +129,8 @@ class Store {
   // Journals a new observation; sets obs.frame_id.
   virtual void journal(Observation& obs) = 0;
   // Stores what the validator decided (inside the open batch), with their outbox entries.
+  // `v` must outlive the batch (its commit or rollback): the decision state it leads to is
+  // read from it once, at commit.
   virtual void apply(const Decisions& d, const Validator& v) = 0;
 
   // --- restart ------------------------------------------------------------------------

@@ -69,11 +69,12 @@ TEST_P(OutboxTest, EveryCommittedChangeInOrderWithWhatItRefersTo) {
 // A rolled-back batch takes its ids back: replaying the same calls gives the same frame ids
 // and sequence numbers (what the collector relies on to retry a batch the database refused).
 TEST_P(OutboxTest, RollbackRestoresIdsSoARetriedBatchIsIdentical) {
-  auto batch = [&] {
+  // Each attempt decides with a fresh validator, alive until its batch ends (Store::apply).
+  Validator v1(ValidationSettings{}), v2(ValidationSettings{});
+  auto batch = [&](Validator& v) {
     std::vector<Observation> in = {test::obs(0, 40, 100, 0, 0, kT0),
                                    test::obs(0, 40, 101, 0, 0, kT0 + 5 * kMinute)};
     Decisions d;
-    Validator v(ValidationSettings{});
     store_->begin();
     std::vector<std::int64_t> ids;
     for (auto& o : in) {
@@ -86,10 +87,10 @@ TEST_P(OutboxTest, RollbackRestoresIdsSoARetriedBatchIsIdentical) {
     }
     return ids;
   };
-  const auto first = batch();
+  const auto first = batch(v1);
   store_->rollback();
   EXPECT_EQ(store_->count("frames"), 0);
-  const auto again = batch();
+  const auto again = batch(v2);
   store_->commit();
   EXPECT_EQ(first, again);
   EXPECT_EQ(store_->outbox_status().head, 3u);  // 2 readings + discovered, numbered from 1

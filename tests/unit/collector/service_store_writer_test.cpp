@@ -190,6 +190,20 @@ TEST_F(StoreWriterTest, PastTheBoundFramesAreCountedNotKept) {
   EXPECT_EQ(committed("SELECT count(*) FROM frames"), 8);
 }
 
+// A source's batch may be larger than the bound (a file source hands over up to 65,536
+// frames at once); while nothing is kept it is taken whole. Before, a replay with
+// --store-queue-frames below the batch size dropped every frame of a working store.
+TEST_F(StoreWriterTest, ABatchLargerThanTheBoundIsTakenWhenNothingIsKept) {
+  auto o = options();
+  o.queue_frames = 10;
+  auto& w = writer(o);
+  w.submit(batch(0, 25));  // 25 > 10, nothing kept before it
+  EXPECT_EQ(w.kept_frames(), 25u);
+  EXPECT_EQ(w.stats().dropped_frames, 0u);
+  EXPECT_TRUE(w.finish());
+  EXPECT_EQ(committed("SELECT count(*) FROM readings"), 25);
+}
+
 TEST_F(StoreWriterTest, FinishWhileTheStoreStillFailsSaysSoAndKeepsTheFrames) {
   auto& w = writer();
   SQLite::Database other(path_, SQLite::OPEN_READWRITE);

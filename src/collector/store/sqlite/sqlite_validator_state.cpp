@@ -28,21 +28,32 @@ void SqliteValidatorState::encode(std::uint16_t id, const Validator& v) {
   e.candidates = chains.empty() ? std::string{} : encode_candidates(chains);
 }
 
+void SqliteValidatorState::mark(std::uint16_t id) {
+  if (is_marked_[id]) return;
+  is_marked_[id] = true;
+  marked_.push_back(id);
+}
+
+void SqliteValidatorState::encode_marked() {
+  for (std::uint16_t id : marked_) {
+    encode(id, *noted_by_);
+    is_marked_[id] = false;
+  }
+  marked_.clear();
+  noted_by_ = nullptr;
+}
+
 void SqliteValidatorState::note(const Decisions& d, const Validator& v) {
   any_ = true;
-  std::uint16_t last = 0;
-  bool first = true;
-  for (const auto* ids : {&d.state_changed, &d.meters_changed})
-    for (std::uint16_t id : *ids) {
-      if (!first && id == last) continue;  // the same ID twice in a row: encoded already
-      encode(id, v);
-      last = id;
-      first = false;
-    }
+  if (noted_by_ != nullptr && noted_by_ != &v) encode_marked();
+  noted_by_ = &v;
+  for (std::uint16_t id : d.state_changed) mark(id);
+  for (std::uint16_t id : d.meters_changed) mark(id);
 }
 
 void SqliteValidatorState::note_all(const Validator& v) {
   any_ = true;
+  if (noted_by_ != nullptr) encode_marked();
   for (const auto& [id, m] : v.meters()) encode(id, v);
   for (std::uint16_t id : v.provisional_id_list()) encode(id, v);
 }
@@ -64,6 +75,7 @@ void SqliteValidatorState::erase(int kind, std::uint16_t id) {
 
 void SqliteValidatorState::flush() {
   if (!any_) return;
+  if (noted_by_ != nullptr) encode_marked();
   for (const auto& [id, e] : batch_) {
     if (!e.meter.empty())
       write(kMeter, id, e.meter);
@@ -84,6 +96,9 @@ void SqliteValidatorState::forget() {
   upsert_->tryReset();
   delete_->tryReset();
   batch_.clear();
+  for (std::uint16_t id : marked_) is_marked_[id] = false;
+  marked_.clear();
+  noted_by_ = nullptr;
   any_ = false;
 }
 

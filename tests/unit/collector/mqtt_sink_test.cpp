@@ -13,6 +13,7 @@
 #include "collector/sinks/sink_pump.h"
 #include "collector/store/sqlite/sqlite_store.h"
 #include "helpers.h"
+#include "ingest.h"
 #include "mosquitto_broker.h"
 #include "mqtt_subscriber.h"
 
@@ -111,19 +112,7 @@ TEST(MqttSink, ConsumeThrowsNamingTheBrokerWhenNothingListens) {
 class MqttSinkTest : public test::DbTest {
  protected:
   void ingest(SqliteStore& s, Validator& v, std::uint16_t meter, int from, int to) {
-    Decisions d;
-    s.begin();
-    const auto src = s.source_id("file:p");
-    for (int i = from; i < to; ++i) {
-      Observation o =
-          test::obs(0, meter, 100 + static_cast<std::uint32_t>(i), 50, 0, kT0 + i * 5 * kMinute);
-      o.source_id = src;
-      s.journal(o);
-      v.process(o, d);
-      s.apply(d, v);
-      d.clear();
-    }
-    s.commit();
+    test::ingest_series(s, v, meter, from, to, 50);
   }
 };
 

@@ -16,6 +16,7 @@
 #include "collector/sinks/sink_pump.h"
 #include "collector/store/sqlite/sqlite_store.h"
 #include "helpers.h"
+#include "ingest.h"
 #include "mosquitto_broker.h"
 #include "mqtt_subscriber.h"
 
@@ -91,19 +92,7 @@ class MqttTlsTest : public test::DbTest {
   // Ten readings of meter 40: outbox 1..11 (its discovered event and the readings).
   void ingest(SqliteStore& s) {
     Validator v(ValidationSettings{});
-    Decisions d;
-    s.begin();
-    const auto src = s.source_id("file:p");
-    for (int i = 0; i < 10; ++i) {
-      Observation o =
-          test::obs(0, 40, 100 + static_cast<std::uint32_t>(i), 50, 0, kT0 + i * 5 * kMinute);
-      o.source_id = src;
-      s.journal(o);
-      v.process(o, d);
-      s.apply(d, v);
-      d.clear();
-    }
-    s.commit();
+    test::ingest_series(s, v, 40, 0, 10, 50);
   }
   std::unique_ptr<imsm::test::MosquittoBroker> broker_;
 };

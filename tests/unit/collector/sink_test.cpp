@@ -10,6 +10,7 @@
 #include "collector/sinks/sink_pump.h"
 #include "collector/store/sqlite/sqlite_store.h"
 #include "helpers.h"
+#include "ingest.h"
 
 namespace imsm::collector {
 namespace {
@@ -69,19 +70,7 @@ TEST(OutboxJson, ReadingAndEventLines) {
 class SinkPumpTest : public test::DbTest {
  protected:
   void ingest(SqliteStore& s, Validator& v, int from, int to) {
-    Decisions d;
-    s.begin();
-    const auto src = s.source_id("file:p");
-    for (int i = from; i < to; ++i) {
-      Observation o =
-          test::obs(0, 40, 100 + static_cast<std::uint32_t>(i), 0, 0, kT0 + i * 5 * kMinute);
-      o.source_id = src;
-      s.journal(o);
-      v.process(o, d);
-      s.apply(d, v);
-      d.clear();
-    }
-    s.commit();
+    test::ingest_series(s, v, 40, from, to, 0);
   }
   std::vector<std::uint64_t> seqs_in(const std::string& path) {
     std::vector<std::uint64_t> out;

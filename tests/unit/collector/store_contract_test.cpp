@@ -5,6 +5,7 @@
 #include "collector/collector.h"
 #include "collector/report/report.h"
 #include "helpers.h"
+#include "ingest.h"
 #include "store_impls.h"
 
 namespace imsm::collector {
@@ -15,19 +16,7 @@ using test::kT0;
 using test::obs;
 using test::StoreContractTest;
 
-// Journals and decides, as the ingest loop does.
-void ingest(Store& s, Validator& v, std::uint32_t src, std::vector<Observation> in) {
-  Decisions d;
-  s.begin();
-  for (auto& o : in) {
-    o.source_id = src;
-    s.journal(o);
-    v.process(o, d);
-    s.apply(d, v);
-    d.clear();
-  }
-  s.commit();
-}
+using test::ingest;
 
 TEST_P(StoreContractTest, Guide2_5_2_FrameRoundTripsThroughJournalAndReadings) {
   const auto& fv = imsm::test::frame_vectors().at(0);

@@ -19,6 +19,7 @@
 #include "collector/collector.h"
 #include "collector/store/sqlite/sqlite_store.h"
 #include "unit/collector/helpers.h"
+#include "unit/collector/ingest.h"
 
 namespace imsm::collector::modbus {
 namespace {
@@ -57,16 +58,7 @@ class GatewayTest : public test::DbTest {
                                    test::obs(1, 17, 1000, 150, 3, kT0 + 5 * kMinute),
                                    test::obs(2, 17, 1002, 160, 3, kT0 + 10 * kMinute),
                                    test::obs(3, 17, 1003, 160, 3, kT0 + 15 * kMinute)};
-    Decisions d;
-    s.begin();
-    for (auto& o : in) {
-      o.source_id = src;
-      s.journal(o);
-      v.process(o, d);
-      s.apply(d, v);
-      d.clear();
-    }
-    s.commit();
+    test::ingest(s, v, src, in);
     store_ = std::make_unique<SqliteStore>(path_, StoreOptions{true, false});
   }
   void TearDown() override {

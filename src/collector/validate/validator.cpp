@@ -715,9 +715,10 @@ void Validator::drop_candidate(Candidate& c, Decisions& out) {
 void Validator::process_unknown(const Observation& obs, Decisions& out) {
   const protocol::Frame f = obs.frame();
   if (!obs.alone()) {
-    reject(obs, RejectReason::SharedUnknown, "unknown meter ID from a shared burst", out);
+    hold_shared_unknown(obs, out);
     return;
   }
+  expire_shared_unknown(f.meter_id.value, obs.received_at, out);
   if (settings_.collision_window_ms > 0) {
     if (auto p = collision_phantom(nullptr, obs)) {
       reject_phantom(nullptr, obs, std::move(*p), out);
@@ -768,9 +769,97 @@ void Validator::process_unknown(const Observation& obs, Decisions& out) {
   m.registered = false;
   m.max_power_w = settings_.default_max_power_w;
   for (std::size_t i = 0; i + 1 < chain.size(); ++i) out.released.push_back(chain[i].frame_id);
-  start_epoch(m, chain.front(), out, false, "");
-  for (std::size_t i = 1; i < chain.size(); ++i) accept(m, chain[i], out);
+  const std::vector<Observation> seq = with_shared_frames(chain, out);
+  start_epoch(m, seq.front(), out, false, "");
+  for (std::size_t i = 1; i < seq.size(); ++i) accept(m, seq[i], out);
   place(m);
+}
+
+void Validator::hold_shared_unknown(const Observation& obs, Decisions& out) {
+  const std::uint16_t id = obs.frame().meter_id.value;
+  expire_shared_unknown(id, obs.received_at, out);
+  auto& frames = shared_unknown_[id];
+  if (frames.size() >= kMaxSharedUnknown) {
+    out.released.push_back(frames.front().frame_id);
+    reject(frames.front(), RejectReason::SharedUnknown,
+           fmt::format("unknown meter ID from a shared burst, not confirmed within {} frames",
+                       kMaxSharedUnknown),
+           out);
+    frames.erase(frames.begin());
+  }
+  frames.push_back(obs);
+  out.held.push_back(obs.frame_id);
+  arm_candidate(id, obs.received_at);
+}
+
+void Validator::expire_shared_unknown(std::uint16_t id, UtcMicros now, Decisions& out) {
+  auto it = shared_unknown_.find(id);
+  if (it == shared_unknown_.end() || now - it->second.back().received_at <= silent_us()) return;
+  for (const auto& o : it->second) {
+    out.released.push_back(o.frame_id);
+    reject(o, RejectReason::SharedUnknown,
+           fmt::format("unknown meter ID from a shared burst, not confirmed within {} cadences",
+                       settings_.silent_after_cadences),
+           out);
+  }
+  shared_unknown_.erase(it);
+}
+
+std::vector<Observation> Validator::with_shared_frames(const std::vector<Observation>& chain,
+                                                       Decisions& out) {
+  const std::uint16_t id = chain.back().frame().meter_id.value;
+  auto it = shared_unknown_.find(id);
+  if (it == shared_unknown_.end()) return chain;
+  std::vector<Observation> shared = std::move(it->second);
+  shared_unknown_.erase(it);
+  // Walking back from the newest confirmed frame: a shared frame fits when it lies between
+  // half a cadence and `silent_after_cadences` + half a cadence before the frame after it,
+  // repeats that frame's peak and reset counter (a merge or a bit error changes them; only
+  // the frames alone in their bursts confirm a change), and is plausible before it and after
+  // the confirmed frame before it.
+  const std::int64_t cadence_us = settings_.cadence_s * kMicrosPerSecond;
+  const std::int64_t max_gap_us = settings_.silent_after_cadences * cadence_us + cadence_us / 2;
+  const std::int64_t w = settings_.default_max_power_w;
+  std::vector<Observation> seq;  // newest first
+  std::size_t c = chain.size();  // chain[c - 1]: the newest confirmed frame not yet taken
+  auto s = shared.rbegin();
+  while (c > 0 || s != shared.rend()) {
+    if (s == shared.rend() || (c > 0 && chain[c - 1].received_at >= s->received_at)) {
+      seq.push_back(chain[--c]);
+      continue;
+    }
+    const Observation& x = *s++;
+    out.released.push_back(x.frame_id);
+    if (seq.empty()) {  // after the newest confirmed frame: cannot happen (it is the newest)
+      reject(x, RejectReason::SharedUnknown, "unknown meter ID from a shared burst", out);
+      continue;
+    }
+    const Observation& next = seq.back();
+    const protocol::Frame xf = x.frame();
+    const protocol::Frame nf = next.frame();
+    const std::int64_t gap_us = next.received_at - x.received_at;
+    const bool fits = gap_us >= cadence_us / 2 && gap_us <= max_gap_us &&
+                      xf.peak_demand.value == nf.peak_demand.value &&
+                      xf.demand_resets.value == nf.demand_resets.value &&
+                      !check(xf.total_kwh.value, xf.peak_demand.value, xf.demand_resets.value,
+                             x.received_at, nf, next.received_at, w) &&
+                      (c == 0 || (x.received_at - chain[c - 1].received_at >= cadence_us / 2 &&
+                                  !check(chain[c - 1].frame().total_kwh.value,
+                                         chain[c - 1].frame().peak_demand.value,
+                                         chain[c - 1].frame().demand_resets.value,
+                                         chain[c - 1].received_at, xf, x.received_at, w)));
+    if (fits) {
+      seq.push_back(x);
+    } else {
+      reject(x, RejectReason::SharedUnknown,
+             fmt::format("unknown meter ID from a shared burst, not fitting the frames that "
+                         "confirmed it (frame {} after it)",
+                         next.frame_id),
+             out);
+    }
+  }
+  std::reverse(seq.begin(), seq.end());
+  return seq;
 }
 
 std::vector<std::vector<Observation>> Validator::candidates(std::uint16_t id) const {
@@ -784,7 +873,24 @@ std::vector<std::vector<Observation>> Validator::candidates(std::uint16_t id) co
 std::vector<std::uint16_t> Validator::provisional_id_list() const {
   std::vector<std::uint16_t> ids;
   for (const auto& [id, cands] : provisional_) ids.push_back(id);
+  for (const auto& [id, frames] : shared_unknown_)
+    if (!provisional_.contains(id)) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
   return ids;
+}
+
+std::vector<Observation> Validator::shared_unknown(std::uint16_t id) const {
+  auto it = shared_unknown_.find(id);
+  return it == shared_unknown_.end() ? std::vector<Observation>{} : it->second;
+}
+
+void Validator::restore_shared_unknown(std::uint16_t id, const std::vector<Observation>& frames) {
+  if (frames.empty()) {
+    shared_unknown_.erase(id);
+    return;
+  }
+  shared_unknown_[id] = frames;
+  arm_candidate(id, frames.back().received_at);
 }
 
 void Validator::restore_candidates(std::uint16_t id,
@@ -810,9 +916,10 @@ void Validator::mark_silent(MeterState& m, Decisions& out) {
 }
 
 void Validator::expire_candidates(std::uint16_t id, UtcMicros now, Decisions& out) {
+  out.state_changed.push_back(id);
+  expire_shared_unknown(id, now, out);
   auto it = provisional_.find(id);
   if (it == provisional_.end()) return;
-  out.state_changed.push_back(id);
   for (auto& c : it->second)
     if (now - c.chain.back().received_at > silent_us()) drop_candidate(c, out);
   std::erase_if(it->second, [](const Candidate& c) { return c.chain.empty(); });
@@ -850,6 +957,8 @@ void Validator::sweep_all(UtcMicros now, Decisions& out) {
     if (m.has_last && !m.silent && now - m.last_at > silent_us()) mark_silent(m, out);
   std::vector<std::uint16_t> ids;
   for (const auto& [id, cands] : provisional_) ids.push_back(id);
+  for (const auto& [id, frames] : shared_unknown_)
+    if (!provisional_.contains(id)) ids.push_back(id);
   for (std::uint16_t id : ids) expire_candidates(id, now, out);
 }
 

@@ -132,6 +132,10 @@ class Validator {
   // from the store after a restart (docs/collector.md "Restarts").
   [[nodiscard]] std::vector<std::vector<Observation>> candidates(std::uint16_t id) const;
   [[nodiscard]] std::vector<std::uint16_t> provisional_id_list() const;
+  // An unknown ID's frames from shared bursts waiting for the ID to be confirmed (oldest
+  // first), and their restoration after a restart.
+  [[nodiscard]] std::vector<Observation> shared_unknown(std::uint16_t id) const;
+  void restore_shared_unknown(std::uint16_t id, const std::vector<Observation>& frames);
   void restore_candidates(std::uint16_t id, const std::vector<std::vector<Observation>>& chains);
   [[nodiscard]] const ValidationSettings& settings() const { return settings_; }
 
@@ -171,6 +175,15 @@ class Validator {
   void reject(const Observation& obs, RejectReason reason, std::string detail, Decisions& out);
   void process_unknown(const Observation& obs, Decisions& out);
   void drop_candidate(Candidate& c, Decisions& out);
+  // Frames from shared bursts of an unknown ID (docs/collector.md "Validation"): pending until
+  // the ID is confirmed, then readings where they fit between its confirmed frames; rejected
+  // (`unknown_meter_shared_burst`) once the newest is older than the silent span.
+  void hold_shared_unknown(const Observation& obs, Decisions& out);
+  void expire_shared_unknown(std::uint16_t id, UtcMicros now, Decisions& out);
+  // The confirmed chain (frames alone in their bursts, oldest first) with the ID's pending
+  // shared frames that fit it, in time order; the others are rejected.
+  std::vector<Observation> with_shared_frames(const std::vector<Observation>& chain,
+                                              Decisions& out);
   // Lock-step collisions (docs/collector.md "Collision phantoms").
   enum class Phase : std::uint8_t { Unknown, Due, NotDue };
   [[nodiscard]] Phase phase_at(const MeterState& m, UtcMicros t) const;
@@ -210,6 +223,8 @@ class Validator {
   ValidationSettings settings_;
   std::unordered_map<std::uint16_t, MeterState> meters_;
   std::map<std::uint16_t, std::vector<Candidate>> provisional_;
+  std::map<std::uint16_t, std::vector<Observation>> shared_unknown_;
+  static constexpr std::size_t kMaxSharedUnknown = 288;  // a day of 5-minute frames
   // Known meters by phase (time of their last frame modulo the cadence) in buckets of
   // kPhaseBucketUs: the meters due at a moment are found without scanning them all.
   static constexpr std::int64_t kPhaseBucketUs = 100'000;

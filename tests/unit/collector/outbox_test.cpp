@@ -41,12 +41,14 @@ class OutboxTest : public test::StoreContractTest {
 };
 
 // Meter 40, unknown: its first frame is pending, the second confirms both (two readings and
-// a `discovered` event); a shared-burst frame of unknown meter 41 is rejected. The store
+// a `discovered` event); a third frame of meter 40 from a shared burst, 5 minutes later, whose
+// kWh jumped from 101 to 100,000 (about 1.2 GW) is rejected at once (implausible, and a
+// shared burst cannot be a replacement waiting for its next frame: kwh_too_fast). The store
 // writes a decision's readings, then its rejections, then its events, so the outbox reads:
 // reading 100, reading 101, event discovered, rejection.
 TEST_P(OutboxTest, EveryCommittedChangeInOrderWithWhatItRefersTo) {
   ingest({test::obs(0, 40, 100, 0, 0, kT0), test::obs(0, 40, 101, 0, 0, kT0 + 5 * kMinute),
-          test::obs(0, 41, 7, 0, 0, kT0 + 6 * kMinute, protocol::Burst::Shared)});
+          test::obs(0, 40, 100'000, 0, 0, kT0 + 10 * kMinute, protocol::Burst::Shared)});
   const auto items = store_->outbox_after(0, 100);
   ASSERT_EQ(items.size(), 4u);
   for (std::size_t i = 0; i < items.size(); ++i) EXPECT_EQ(items[i].seq, i + 1);
@@ -61,7 +63,7 @@ TEST_P(OutboxTest, EveryCommittedChangeInOrderWithWhatItRefersTo) {
   EXPECT_EQ(items[2].event->e.kind, EventKind::Discovered);
   EXPECT_EQ(items[3].kind, OutboxKind::Rejection);
   ASSERT_TRUE(items[3].rejection);
-  EXPECT_EQ(items[3].rejection->reason, "unknown_meter_shared_burst");
+  EXPECT_EQ(items[3].rejection->reason, "kwh_too_fast");
   EXPECT_EQ(store_->outbox_after(2, 1).front().seq, 3u);  // the cursor and the limit
   EXPECT_EQ(store_->outbox_status().head, 4u);
 }

@@ -90,6 +90,11 @@ Validator through_codec(const Validator& a) {
     const auto decoded = decode_candidates(encode_candidates(a.candidates(id)));
     EXPECT_TRUE(decoded);
     b.restore_candidates(id, *decoded);
+    if (const auto shared = a.shared_unknown(id); !shared.empty()) {
+      const auto back = decode_candidates(encode_candidates({shared}));
+      EXPECT_TRUE(back && back->size() == 1);
+      b.restore_shared_unknown(id, back->front());
+    }
   }
   return b;
 }

@@ -178,6 +178,8 @@ TEST(Validator, UnknownIdIsProvisionalUntilSeenConsistently) {
   EXPECT_FALSE(v.meter(300)->registered);
 }
 
+// Shared-burst frames of an unknown ID wait (held) and never confirm it; once the newest is
+// older than the silent span (3 cadences = 15 min) they are rejected.
 TEST(Validator, SharedBurstNeverConfirmsANewMeter) {
   Validator v(settings());
   Decisions d;
@@ -185,9 +187,37 @@ TEST(Validator, SharedBurstNeverConfirmsANewMeter) {
   v.process(obs(2, 300, 1000, 0, 0, kT0 + 5 * kMinute, Burst::Shared), d);
   v.process(obs(3, 300, 1000, 0, 0, kT0 + 10 * kMinute, Burst::Shared), d);
   EXPECT_TRUE(d.readings.empty());
+  EXPECT_TRUE(d.rejections.empty());
+  EXPECT_EQ(d.held, (std::vector<std::int64_t>{1, 2, 3}));
+  EXPECT_EQ(v.meter(300), nullptr);
+  d.clear();
+  v.sweep_all(kT0 + 10 * kMinute + 15 * kMinute + 1, d);  // 15 min + 1 us after frame 3
   ASSERT_EQ(d.rejections.size(), 3u);
   for (const auto& r : d.rejections) EXPECT_EQ(r.reason, RejectReason::SharedUnknown);
+  EXPECT_EQ(d.released, (std::vector<std::int64_t>{1, 2, 3}));
+  EXPECT_TRUE(d.readings.empty());
   EXPECT_EQ(v.meter(300), nullptr);
+}
+
+// Once frames alone in their bursts confirm the ID, its waiting shared-burst frames that fit
+// between them become readings, in time order: frame 1 (shared, kWh 1000) lies one cadence
+// before frame 2 (alone, 1001) with the same peak and counter and 1 kWh in 5 min, plausible;
+// frame 3 (alone, 1002) confirms (confirm_frames 2). Frame 4 (shared, kWh 5000: 4 MWh in
+// 5 min, implausible) is rejected with the ID's shared-burst reason.
+TEST(Validator, ASharedBurstFrameOfAnUnknownIdFittingItsConfirmedFramesBecomesAReading) {
+  Validator v(settings());
+  Decisions d;
+  v.process(obs(1, 300, 1000, 0, 0, kT0, Burst::Shared), d);
+  v.process(obs(4, 300, 5000, 0, 0, kT0 + 4 * kMinute, Burst::Shared), d);
+  v.process(obs(2, 300, 1001, 0, 0, kT0 + 5 * kMinute), d);
+  v.process(obs(3, 300, 1002, 0, 0, kT0 + 10 * kMinute), d);
+  ASSERT_NE(v.meter(300), nullptr);
+  std::vector<std::int64_t> ids;
+  for (const auto& r : d.readings) ids.push_back(r.frame_id);
+  EXPECT_EQ(ids, (std::vector<std::int64_t>{1, 2, 3}));
+  ASSERT_EQ(d.rejections.size(), 1u);
+  EXPECT_EQ(d.rejections[0].frame_id, 4);
+  EXPECT_EQ(d.rejections[0].reason, RejectReason::SharedUnknown);
 }
 
 TEST(Validator, CollisionGarbageOfAKnownMeterIsRejectedNotHeldAndNeverStartsAnEpoch) {

@@ -201,7 +201,8 @@ INSERT INTO store_meta(key, value) VALUES ('generation', 1), ('outbox_trimmed_un
   ('outbox_trimmed_through', 0);
 )sql",
     // 4 -> 5: the validator's decision state (docs/collector.md "Restarts"), one row per known
-    // meter (kind 0) and per unknown ID with candidate chains (kind 1); complete once
+    // meter (kind 0), per unknown ID with candidate chains (kind 1) or waiting shared-burst
+    // frames (kind 2); complete once
     // store_meta's 'validator_state' is 1 (until then a restart decides pending frames again).
     R"sql(
 CREATE TABLE validator_state(

@@ -11,6 +11,7 @@ namespace imsm::collector {
 namespace {
 constexpr int kMeter = 0;
 constexpr int kCandidates = 1;
+constexpr int kSharedUnknown = 2;
 }  // namespace
 
 SqliteValidatorState::SqliteValidatorState(SQLite::Database& db) : db_(db) {
@@ -26,6 +27,8 @@ void SqliteValidatorState::encode(std::uint16_t id, const Validator& v) {
   e.meter = m ? encode_meter_state(*m) : std::string{};
   const auto chains = v.candidates(id);
   e.candidates = chains.empty() ? std::string{} : encode_candidates(chains);
+  const auto shared = v.shared_unknown(id);
+  e.shared = shared.empty() ? std::string{} : encode_candidates({shared});
 }
 
 void SqliteValidatorState::mark(std::uint16_t id) {
@@ -85,6 +88,10 @@ void SqliteValidatorState::flush() {
       write(kCandidates, id, e.candidates);
     else
       erase(kCandidates, id);
+    if (!e.shared.empty())
+      write(kSharedUnknown, id, e.shared);
+    else
+      erase(kSharedUnknown, id);
   }
   db_.exec(
       "INSERT INTO store_meta(key, value) VALUES ('validator_state', 1) "
@@ -112,6 +119,7 @@ bool SqliteValidatorState::load(Validator& v) {
   if (!complete.executeStep() || complete.getColumn(0).getInt() != 1) return false;
   std::vector<MeterState> meters;
   std::vector<std::pair<std::uint16_t, CandidateChains>> candidates;
+  std::vector<std::pair<std::uint16_t, std::vector<Observation>>> shared;
   SQLite::Statement q(db_, "SELECT kind, id, state FROM validator_state ORDER BY kind, id");
   while (q.executeStep()) {
     const auto col = q.getColumn(2);
@@ -130,6 +138,11 @@ bool SqliteValidatorState::load(Validator& v) {
         candidates.emplace_back(id, std::move(*c));
         ok = true;
       }
+    } else if (kind == kSharedUnknown) {
+      if (auto c = decode_candidates(blob); c && c->size() == 1) {
+        shared.emplace_back(id, std::move(c->front()));
+        ok = true;
+      }
     }
     if (!ok) {
       spdlog::warn(
@@ -141,6 +154,7 @@ bool SqliteValidatorState::load(Validator& v) {
   }
   for (const auto& m : meters) v.restore(m);
   for (const auto& [id, chains] : candidates) v.restore_candidates(id, chains);
+  for (const auto& [id, frames] : shared) v.restore_shared_unknown(id, frames);
   return true;
 }
 

@@ -1,11 +1,12 @@
 // The validator's decision state in the SQLite store (schema 5, table validator_state;
-// docs/collector.md "Restarts"): one row per known meter (kind 0) and per unknown ID with
-// candidate chains (kind 1). Each apply() notes the IDs its decisions changed; commit encodes
-// each noted ID once, from the validator that decided it, so the state stored is always the
-// one the stored decisions led to. A replay batch changes each meter hundreds of times: one
-// encoding per commit, not per frame (it was 13% of collect's CPU). The validator given to
-// note() must outlive the next flush(), or the next note() with another validator (which
-// encodes what the first one decided before switching).
+// docs/collector.md "Restarts"): one row per known meter (kind 0), per unknown ID with
+// candidate chains (kind 1) and per unknown ID with frames from shared bursts waiting for it
+// (kind 2). Each apply() notes the IDs its decisions changed; commit encodes each noted ID
+// once, from the validator that decided it, so the state stored is always the one the stored
+// decisions led to. A replay batch changes each meter hundreds of times: one encoding per
+// commit, not per frame (it was 13% of collect's CPU). The validator given to note() must
+// outlive the next flush(), or the next note() with another validator (which encodes what
+// the first one decided before switching).
 #pragma once
 
 #include <SQLiteCpp/Database.h>
@@ -49,7 +50,7 @@ class SqliteValidatorState {
 
   // Newest encoding per ID in this batch (empty: no such state, the row goes).
   struct Encoded {
-    std::string meter, candidates;
+    std::string meter, candidates, shared;
   };
   SQLite::Database& db_;
   std::map<std::uint16_t, Encoded> batch_;

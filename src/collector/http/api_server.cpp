@@ -74,6 +74,10 @@ void ApiServer::run() {
   server_->listen_after_bind();
 }
 
+UtcMicros ApiServer::now() const {
+  return options_.now ? options_.now() : now_micros();
+}
+
 bool ApiServer::running() const {
   return server_->is_running();
 }
@@ -123,12 +127,20 @@ void ApiServer::add_routes() {
   route("/healthz", [this](Store& s, const Request&) {
     return healthz_body(s.schema_version(), options_.health ? options_.health() : HealthList{});
   });
-  route("/metrics", [](Store& s, const Request&) {
-    return Body{"text/plain; version=0.0.4; charset=utf-8", metrics_text(s, now_micros()), {}};
+  route("/metrics", [this](Store& s, const Request&) {
+    MetricsContext ctx;
+    ctx.now = now();
+    ctx.validation = options_.config.validation;
+    if (options_.writer_metrics) ctx.writer = options_.writer_metrics();
+    if (options_.health) ctx.health = options_.health();
+    return Body{"text/plain; version=0.0.4; charset=utf-8", metrics_text(s, ctx), {}};
   });
-  route("/api/meters", [](Store& s, const Request&) { return meters_body(s); });
-  route(R"(/api/meters/([^/]+))",
-        [](Store& s, const Request& r) { return meter_body(s, r.matches[1].str()); });
+  route("/api/meters", [this](Store& s, const Request&) {
+    return meters_body(s, status_rule(now(), options_.config.validation));
+  });
+  route(R"(/api/meters/([^/]+))", [this](Store& s, const Request& r) {
+    return meter_body(s, r.matches[1].str(), status_rule(now(), options_.config.validation));
+  });
   route(R"(/api/meters/([^/]+)/readings)",
         [](Store& s, const Request& r) { return readings_body(s, r.matches[1].str(), r.params); });
   route("/api/events", [](Store& s, const Request& r) { return events_body(s, r.params); });

@@ -147,6 +147,7 @@ class Store {
 
   // --- queries ------------------------------------------------------------------------
   [[nodiscard]] virtual std::vector<MeterInfo> meters() = 0;
+  // One meter's row (one keyed query, not the whole table).
   [[nodiscard]] virtual std::optional<MeterInfo> meter(std::uint16_t id) = 0;
   // Readings of one meter (or all when nullopt) with from <= received_at < to, ordered by
   // meter then time, then frame id, with their source and raw bytes; `fn` is called per row.
@@ -167,6 +168,9 @@ class Store {
   // Readings and rejections stored per meter.
   [[nodiscard]] virtual std::map<std::uint16_t, std::int64_t> reading_counts() = 0;
   [[nodiscard]] virtual std::map<std::uint16_t, std::int64_t> rejection_counts() = 0;
+  // The same for one meter (0 when it has none).
+  [[nodiscard]] virtual std::int64_t reading_count(std::uint16_t meter) = 0;
+  [[nodiscard]] virtual std::int64_t rejection_count(std::uint16_t meter) = 0;
   [[nodiscard]] virtual std::vector<StoredRejection> rejections(std::optional<std::uint16_t> meter,
                                                                 UtcMicros from, UtcMicros to) = 0;
   // `kind` empty: every kind.
@@ -188,6 +192,8 @@ class Store {
   // A sink's durable cursor (0 when new) and its update (its own small transaction).
   [[nodiscard]] virtual std::uint64_t sink_cursor(const std::string& sink) = 0;
   virtual void save_sink_cursor(const std::string& sink, std::uint64_t seq) = 0;
+  // Every sink that has saved a cursor, by name, with its cursor.
+  [[nodiscard]] virtual std::vector<std::pair<std::string, std::uint64_t>> sink_cursors() = 0;
   // Drops entries every registered sink has read, then the oldest beyond `max_entries`
   // (counted as trimmed unsent). Returns the number trimmed unsent by this call.
   virtual std::uint64_t trim_outbox(std::uint64_t max_entries) = 0;

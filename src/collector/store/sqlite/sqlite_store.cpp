@@ -646,32 +646,39 @@ void SqliteStore::clear_derived() {
   validator_state_->clear();
 }
 
+namespace {
+constexpr const char* kMeterSelect =
+    "SELECT id, registered, model, label, tenant, location, tariff, discovered_at_us, epoch, "
+    "silent FROM meters";
+
+MeterInfo meter_from(SQLite::Statement& q) {
+  MeterInfo m;
+  m.id = static_cast<std::uint16_t>(q.getColumn(0).getInt());
+  m.registered = q.getColumn(1).getInt() != 0;
+  m.model = q.getColumn(2).getString();
+  m.label = q.getColumn(3).getString();
+  m.tenant = q.getColumn(4).getString();
+  m.location = q.getColumn(5).getString();
+  m.tariff = q.getColumn(6).getString();
+  if (!q.getColumn(7).isNull()) m.discovered_at = q.getColumn(7).getInt64();
+  m.epoch = static_cast<std::uint32_t>(q.getColumn(8).getInt64());
+  m.silent = q.getColumn(9).getInt() != 0;
+  return m;
+}
+}  // namespace
+
 std::vector<MeterInfo> SqliteStore::meters() {
   std::vector<MeterInfo> out;
-  SQLite::Statement q(db_,
-                      "SELECT id, registered, model, label, tenant, location, tariff, "
-                      "discovered_at_us, epoch, silent FROM meters ORDER BY id");
-  while (q.executeStep()) {
-    MeterInfo m;
-    m.id = static_cast<std::uint16_t>(q.getColumn(0).getInt());
-    m.registered = q.getColumn(1).getInt() != 0;
-    m.model = q.getColumn(2).getString();
-    m.label = q.getColumn(3).getString();
-    m.tenant = q.getColumn(4).getString();
-    m.location = q.getColumn(5).getString();
-    m.tariff = q.getColumn(6).getString();
-    if (!q.getColumn(7).isNull()) m.discovered_at = q.getColumn(7).getInt64();
-    m.epoch = static_cast<std::uint32_t>(q.getColumn(8).getInt64());
-    m.silent = q.getColumn(9).getInt() != 0;
-    out.push_back(std::move(m));
-  }
+  SQLite::Statement q(db_, std::string(kMeterSelect) + " ORDER BY id");
+  while (q.executeStep()) out.push_back(meter_from(q));
   return out;
 }
 
 std::optional<MeterInfo> SqliteStore::meter(std::uint16_t id) {
-  for (auto& m : meters())
-    if (m.id == id) return m;
-  return std::nullopt;
+  SQLite::Statement q(db_, std::string(kMeterSelect) + " WHERE id = ?");
+  q.bind(1, static_cast<int>(id));
+  if (!q.executeStep()) return std::nullopt;
+  return meter_from(q);
 }
 
 void SqliteStore::each_meter_reading(std::uint16_t meter, UtcMicros from, UtcMicros to,
@@ -788,6 +795,20 @@ std::map<std::uint16_t, std::int64_t> counts_by_meter(SQLite::Database& db, cons
 std::map<std::uint16_t, std::int64_t> SqliteStore::reading_counts() {
   // From the rollups: one row per meter-hour instead of one per reading.
   return counts_by_meter(db_, "SELECT meter_id, sum(n) FROM rollups_hourly GROUP BY meter_id");
+}
+
+std::int64_t SqliteStore::reading_count(std::uint16_t meter) {
+  SQLite::Statement q(db_, "SELECT coalesce(sum(n), 0) FROM rollups_hourly WHERE meter_id = ?");
+  q.bind(1, static_cast<int>(meter));
+  q.executeStep();
+  return q.getColumn(0).getInt64();
+}
+
+std::int64_t SqliteStore::rejection_count(std::uint16_t meter) {
+  SQLite::Statement q(db_, "SELECT count(*) FROM rejected WHERE meter_id = ?");
+  q.bind(1, static_cast<int>(meter));
+  q.executeStep();
+  return q.getColumn(0).getInt64();
 }
 
 std::map<std::uint16_t, std::int64_t> SqliteStore::rejection_counts() {
@@ -961,6 +982,15 @@ void SqliteStore::save_sink_cursor(const std::string& sink, std::uint64_t seq) {
   u.bind(1, sink);
   u.bind(2, static_cast<std::int64_t>(seq));
   u.exec();
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> SqliteStore::sink_cursors() {
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  SQLite::Statement q(db_, "SELECT name, seq FROM sink_cursors ORDER BY name");
+  while (q.executeStep())
+    out.emplace_back(q.getColumn(0).getString(),
+                     static_cast<std::uint64_t>(q.getColumn(1).getInt64()));
+  return out;
 }
 
 std::uint64_t SqliteStore::trim_outbox(std::uint64_t max_entries) {

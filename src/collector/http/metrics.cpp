@@ -28,17 +28,14 @@ struct MeterSample {
 
 // The receive ratio over [now - 1 h, now]: readings received in it over the frames the cadence
 // promised from the window's start, or the meter's first reading when that is later
-// (docs/collector.md "Receive ratio", the bill's rule with the last hour as the period).
-std::string receive_ratio(Store& store, std::uint16_t id, UtcMicros now, std::int64_t cadence_us) {
-  const auto first = store.first_reading_after(id, kMin);
-  if (!first || cadence_us <= 0) return {};
-  const UtcMicros from = now - kReceiveWindowUs;
-  const UtcMicros span_from = std::max(from, first->received_at);
+// (docs/collector.md "Receive ratio", the bill's rule with the last hour as the period). `w`:
+// the meter's readings in [now - 1 h, now + 1 us) and its first reading.
+std::string receive_ratio(const ReadingWindow& w, UtcMicros now, std::int64_t cadence_us) {
+  if (!w.first_at || cadence_us <= 0) return {};
+  const UtcMicros span_from = std::max(now - kReceiveWindowUs, *w.first_at);
   if (span_from > now) return {};
   const std::int64_t expected = (now + 1 - span_from + cadence_us - 1) / cadence_us;
-  std::int64_t got = 0;
-  store.each_meter_reading(id, from, now + 1, [&](const Reading&) { ++got; });
-  return ratio_text(got, expected);
+  return ratio_text(w.count, expected);
 }
 
 // Family f's value for one meter (the order of append_meters' families); none without a reading.
@@ -219,15 +216,17 @@ std::string metrics_text(Store& store, const MetricsContext& ctx) {
   const auto rule = status_rule(ctx.now, ctx.validation);
   const std::int64_t cadence_us = ctx.validation.cadence_s * kMicrosPerSecond;
   auto counts = store.reading_counts();
+  auto windows = store.reading_windows(ctx.now - kReceiveWindowUs, ctx.now + 1);
+  const auto last = store.last_readings();
   std::vector<MeterSample> meters;
   for (const auto& m : store.meters()) {
     MeterSample s;
     s.labels = {{"meter_id", std::to_string(m.id)}, {"label", m.label}, {"tenant", m.tenant}};
     s.info = m;
-    s.last = store.last_reading(m.id, kMax);
+    if (const auto it = last.find(m.id); it != last.end()) s.last = it->second;
     s.readings = counts[m.id];
     if (s.last) {
-      s.receive_ratio = receive_ratio(store, m.id, ctx.now, cadence_us);
+      s.receive_ratio = receive_ratio(windows[m.id], ctx.now, cadence_us);
       s.status = meter_status(Point{s.last->received_at, s.last->epoch, s.last->total_kwh,
                                     s.last->peak_demand_counts, s.last->demand_resets},
                               rule);

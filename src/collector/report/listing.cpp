@@ -180,11 +180,14 @@ const char* meter_status(const std::optional<Point>& last, const MeterStatusRule
 }
 
 namespace {
+Point point_of(const Reading& r) {
+  return Point{r.received_at, r.epoch, r.total_kwh, r.peak_demand_counts, r.demand_resets};
+}
+
 std::optional<Point> last_point(Store& store, std::uint16_t id) {
   const auto last = store.last_reading(id, std::numeric_limits<UtcMicros>::max());
   if (!last) return std::nullopt;
-  return Point{last->received_at, last->epoch, last->total_kwh, last->peak_demand_counts,
-               last->demand_resets};
+  return point_of(*last);
 }
 }  // namespace
 
@@ -192,11 +195,12 @@ std::vector<MeterSummary> meter_summaries(Store& store, const MeterStatusRule& r
   std::vector<MeterSummary> out;
   auto readings = store.reading_counts();
   auto rejected = store.rejection_counts();
+  const auto last = store.last_readings();
   for (auto& m : store.meters()) {
     MeterSummary s;
     s.readings = readings[m.id];
     s.rejected = rejected[m.id];
-    s.last = last_point(store, m.id);
+    if (const auto it = last.find(m.id); it != last.end()) s.last = point_of(it->second);
     s.status = meter_status(s.last, rule);
     s.info = std::move(m);
     out.push_back(std::move(s));

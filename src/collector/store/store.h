@@ -49,6 +49,13 @@ struct MeterInfo {
   bool silent = false;
 };
 
+// One meter's readings in a time window, and its first reading ever (receive ratios).
+struct ReadingWindow {
+  std::int64_t count = 0;             // readings with from <= received_at < to
+  std::optional<UtcMicros> first_at;  // the meter's oldest reading; nullopt: none at all
+  bool operator==(const ReadingWindow&) const = default;
+};
+
 struct StoredReading {
   Reading r;
   std::string source;
@@ -162,12 +169,18 @@ class Store {
       std::uint16_t meter, UtcMicros before, std::optional<std::uint32_t> epoch = {}) = 0;
   [[nodiscard]] virtual std::optional<Reading> first_reading_after(std::uint16_t meter,
                                                                    UtcMicros after) = 0;
+  // Every meter's newest reading (last_reading(id, max) of each meter with one), in one pass.
+  [[nodiscard]] virtual std::map<std::uint16_t, Reading> last_readings() = 0;
   // Hourly rollups of one meter with from <= hour < to, in hour order.
   virtual void each_rollup(std::uint16_t meter, UtcMicros from, UtcMicros to,
                            const std::function<void(const HourRollup&)>& fn) = 0;
   // Readings and rejections stored per meter.
   [[nodiscard]] virtual std::map<std::uint16_t, std::int64_t> reading_counts() = 0;
   [[nodiscard]] virtual std::map<std::uint16_t, std::int64_t> rejection_counts() = 0;
+  // Every meter of the meters table: its readings in [from, to) and its first reading, in one
+  // pass (not two queries per meter).
+  [[nodiscard]] virtual std::map<std::uint16_t, ReadingWindow> reading_windows(UtcMicros from,
+                                                                               UtcMicros to) = 0;
   // The same for one meter (0 when it has none).
   [[nodiscard]] virtual std::int64_t reading_count(std::uint16_t meter) = 0;
   [[nodiscard]] virtual std::int64_t rejection_count(std::uint16_t meter) = 0;

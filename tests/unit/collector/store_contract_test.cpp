@@ -91,6 +91,20 @@ TEST_P(StoreContractTest, OneMeterQueriesAgreeWithTheWholeTableOnesAndSinkCursor
   EXPECT_EQ(r->meter(41)->label, "B");
   EXPECT_EQ(r->meter(41)->tenant, "Bolt");
   EXPECT_FALSE(r->meter(99).has_value());
+  // [5 min, 16 min): meter 40's readings at 5 and 15 (the held frame at 10 was rejected), not
+  // meter 41's at 16 (the end is exclusive); first readings at 0 and 16 min.
+  const auto w = r->reading_windows(kT0 + 5 * kMinute, kT0 + 16 * kMinute);
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_EQ(w.at(40), (ReadingWindow{2, kT0}));
+  EXPECT_EQ(w.at(41), (ReadingWindow{0, kT0 + 16 * kMinute}));
+  // Newest readings: meter 40's at 15 min (1002 kWh), meter 41's at 16 min; the same rows
+  // last_reading() gives one meter at a time.
+  const auto last = r->last_readings();
+  ASSERT_EQ(last.size(), 2u);
+  EXPECT_EQ(last.at(40).received_at, kT0 + 15 * kMinute);
+  EXPECT_EQ(last.at(40).total_kwh, 1002);
+  EXPECT_EQ(last.at(41).received_at, kT0 + 16 * kMinute);
+  EXPECT_EQ(last.at(40).frame_id, r->last_reading(40, kT0 + 20 * kMinute)->frame_id);
   // By name: jsonl before mqtt.
   const std::vector<std::pair<std::string, std::uint64_t>> cursors{{"jsonl:/a", 2},
                                                                    {"mqtt://b:1", 4}};

@@ -139,10 +139,13 @@ StoredEvent event_from(SQLite::Statement& q) {
   return s;
 }
 
+// CROSS JOIN keeps `rejected` the outer loop (SQLite never reorders a CROSS JOIN): without
+// statistics the planner otherwise scans every journaled frame to find the few rejected ones
+// (frames has no index on time or source), 0.3 s a query with 2.9 M frames.
 constexpr const char* kRejectionSelect =
     "SELECT r.frame_id, r.meter_id, f.received_at_us, s.name, f.burst, r.reason, r.detail, "
-    "f.raw FROM rejected r JOIN frames f ON f.id = r.frame_id JOIN sources s ON s.id = "
-    "f.source_id";
+    "f.raw FROM rejected r CROSS JOIN frames f ON f.id = r.frame_id CROSS JOIN sources s ON "
+    "s.id = f.source_id";
 
 StoredRejection rejection_from(SQLite::Statement& q) {
   StoredRejection r;
@@ -369,8 +372,8 @@ SourceCounters SqliteStore::source_counters(std::uint32_t id) {
   // them, also after a rebuild), by the source of each rejected frame.
   SQLite::Statement r(
       db_,
-      "SELECT r.reason, count(*) FROM rejected r JOIN frames f ON f.id = r.frame_id "
-      "WHERE f.source_id = ? GROUP BY r.reason");
+      "SELECT r.reason, count(*) FROM rejected r CROSS JOIN frames f ON f.id = r.frame_id "
+      "WHERE f.source_id = ? GROUP BY r.reason");  // CROSS JOIN: see kRejectionSelect
   r.bind(1, static_cast<std::int64_t>(id));
   while (r.executeStep())
     if (const auto reason = parse_reject_reason(r.getColumn(0).getString()))
@@ -736,6 +739,24 @@ std::optional<Reading> SqliteStore::last_reading(std::uint16_t meter, UtcMicros 
   return std::nullopt;
 }
 
+std::map<std::uint16_t, Reading> SqliteStore::last_readings() {
+  flush_readings();
+  // Per meter a search of the primary key for its newest (time, frame), then that row: 10,000
+  // meters in ~50 ms where 10,000 last_reading() statements took ~0.3 s.
+  SQLite::Statement q(db_,
+                      "SELECT r.meter_id, r.received_at_us, r.frame_id, r.epoch, r.total_kwh, "
+                      "r.kwh24, r.peak_demand_counts, r.demand_resets FROM meters m CROSS JOIN "
+                      "readings r WHERE r.meter_id = m.id AND (r.received_at_us, r.frame_id) = "
+                      "(SELECT x.received_at_us, x.frame_id FROM readings x WHERE x.meter_id = "
+                      "m.id ORDER BY x.received_at_us DESC, x.frame_id DESC LIMIT 1)");
+  std::map<std::uint16_t, Reading> out;
+  while (q.executeStep()) {
+    const auto r = reading_from(q, 0);
+    out.emplace(r.meter_id, r);
+  }
+  return out;
+}
+
 std::optional<Reading> SqliteStore::first_reading_after(std::uint16_t meter, UtcMicros after) {
   flush_readings();
   SQLite::Statement q(db_, fmt::format("SELECT {} FROM readings WHERE meter_id = ? AND "
@@ -795,6 +816,27 @@ std::map<std::uint16_t, std::int64_t> counts_by_meter(SQLite::Database& db, cons
 std::map<std::uint16_t, std::int64_t> SqliteStore::reading_counts() {
   // From the rollups: one row per meter-hour instead of one per reading.
   return counts_by_meter(db_, "SELECT meter_id, sum(n) FROM rollups_hourly GROUP BY meter_id");
+}
+
+std::map<std::uint16_t, ReadingWindow> SqliteStore::reading_windows(UtcMicros from, UtcMicros to) {
+  flush_readings();
+  // Two correlated subqueries, each a search of the primary key (meter_id, received_at_us):
+  // 10,000 meters in ~30 ms where 20,000 separate statements took ~0.6 s.
+  SQLite::Statement q(
+      db_,
+      "SELECT m.id, (SELECT count(*) FROM readings r WHERE r.meter_id = m.id AND "
+      "r.received_at_us >= ?1 AND r.received_at_us < ?2), (SELECT "
+      "min(r.received_at_us) FROM readings r WHERE r.meter_id = m.id) FROM meters m");
+  q.bind(1, from);
+  q.bind(2, to);
+  std::map<std::uint16_t, ReadingWindow> out;
+  while (q.executeStep()) {
+    ReadingWindow w;
+    w.count = q.getColumn(1).getInt64();
+    if (!q.getColumn(2).isNull()) w.first_at = q.getColumn(2).getInt64();
+    out[static_cast<std::uint16_t>(q.getColumn(0).getInt())] = w;
+  }
+  return out;
 }
 
 std::int64_t SqliteStore::reading_count(std::uint16_t meter) {

@@ -4,12 +4,14 @@ lines, each beside its same-run baseline: the same rows asked of the same file b
 SQL query through the sqlite3 shell.
 
   bench/bench_api.py IMSMETER [--meters 10000] [--days 1] [--duration 10] [--db PATH]
+                    [--only meters,meter,month,metrics]
 
 1. bench_api_db (from $IMSM_BUILD/bench) builds the database through the Store interface:
    METERS meters reading every 5 minutes for the last DAYS days of November 2026, meter 1
    for the whole month (8,640 readings). --db PATH keeps it (and reuses it when present).
 2. `imsmeter serve --db DB --listen 127.0.0.1:0` (read-only, 4 worker threads) and wrk
-   (Debian `wrk`) for DURATION seconds on each path, with 1 connection and with 4.
+   (Debian `wrk`) for DURATION seconds on each path (/api/meters, /api/meters/1, meter 1's
+   month of readings, /metrics), with 1 connection and with 4.
 3. The baseline: the query giving the same rows, repeated in one sqlite3 shell
    (`.output /dev/null`, csv mode), queries per second of wall time; one connection.
 The load average is printed beside the figures (5 engineers share 2 cores)."""
@@ -37,6 +39,17 @@ LEFT JOIN (SELECT meter_id, count(*) AS n FROM rejected GROUP BY meter_id) j ON 
 LEFT JOIN readings r ON r.meter_id = m.id AND r.received_at_us =
   (SELECT max(received_at_us) FROM readings WHERE meter_id = m.id)
 ORDER BY m.id;"""
+# /api/meters/1: one meter's row, counts and last reading (keyed queries, meter_summary()).
+METER_SQL = """
+SELECT m.id, m.registered, m.model, m.label, m.tenant, m.location, m.tariff,
+       m.discovered_at_us, m.epoch, r.received_at_us, r.total_kwh, r.peak_demand_counts,
+       r.demand_resets,
+       (SELECT coalesce(sum(n), 0) FROM rollups_hourly WHERE meter_id = 1),
+       (SELECT count(*) FROM rejected WHERE meter_id = 1)
+FROM meters m
+LEFT JOIN readings r ON r.meter_id = m.id AND r.received_at_us =
+  (SELECT max(received_at_us) FROM readings WHERE meter_id = m.id)
+WHERE m.id = 1;"""
 # /api/meters/1/readings?from&to&limit=10000: the month's rows with source and raw bytes.
 MONTH_SQL = """
 SELECT r.meter_id, r.received_at_us, r.total_kwh, r.kwh24, r.epoch, r.peak_demand_counts,
@@ -88,6 +101,7 @@ def main():
     ap.add_argument("--days", type=int, default=1)
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--db")
+    ap.add_argument("--only", help="comma-separated groups: meters,meter,month,metrics")
     a = ap.parse_args()
     tmp = tempfile.TemporaryDirectory()
     db = a.db or os.path.join(tmp.name, "api.db")
@@ -97,15 +111,22 @@ def main():
                            stdout=subprocess.PIPE, text=True)
     line = srv.stdout.readline()  # the handshake: printed once it accepts
     base = line.rsplit(" ", 1)[1].strip()
-    paths = {"meters": "/api/meters",
-             "month": "/api/meters/1/readings?from=%s&to=%s&limit=10000" % (MONTH_FROM, MONTH_TO)}
+    # path, and the plain query giving the same rows (None: /metrics has no single query).
+    paths = {"meters": ("/api/meters", METERS_SQL),
+             "meter": ("/api/meters/1", METER_SQL),
+             "month": ("/api/meters/1/readings?from=%s&to=%s&limit=10000" % (MONTH_FROM, MONTH_TO),
+                       MONTH_SQL),
+             "metrics": ("/metrics", None)}
     try:
-        for group, path in paths.items():
+        for group, (path, sql) in paths.items():
+            if a.only and group not in a.only.split(","):
+                continue
             for c in (1, 4):
                 rps = wrk(base + path, c, a.duration)
-                print("BENCH api_%s serve_c%d %.1f requests/s" % (group, c, rps))
-            qps = sqlite3_qps(db, METERS_SQL if group == "meters" else MONTH_SQL, a.duration)
-            print("BENCH api_%s baseline_sqlite3 %.1f queries/s" % (group, qps))
+                print("BENCH api_%s serve_c%d %.1f requests/s" % (group, c, rps), flush=True)
+            if sql:
+                qps = sqlite3_qps(db, sql, a.duration)
+                print("BENCH api_%s baseline_sqlite3 %.1f queries/s" % (group, qps), flush=True)
             print("BENCH load average %.2f %.2f %.2f" % os.getloadavg())
     finally:
         srv.terminate()

@@ -76,8 +76,8 @@ void add_http(const CollectCliOptions& o, collector::CollectOptions& co) {
   const std::string db = co.config.database;
   co.extra_components = [db, so](collector::service::StoreWriter& writer,
                                  const collector::service::EventLoop& loop) {
-    auto http =
-        std::make_unique<collector::http::HttpComponent>(db, so, loop, [](const std::string& url) {
+    auto http = std::make_unique<collector::http::HttpComponent>(
+        db, so, loop, &writer, [](const std::string& url) {
           std::printf("imsmeter collect: listening on %s\n", url.c_str());
           std::fflush(stdout);
         });

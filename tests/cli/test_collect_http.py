@@ -13,7 +13,15 @@ import tempfile
 import unittest
 import urllib.error
 import urllib.request
+import calendar
 import json
+import time
+
+try:
+    from prometheus_client.parser import text_string_to_metric_families
+except ImportError:  # a python3 outside Debian's: the package is python3-prometheus-client
+    sys.path.append("/usr/lib/python3/dist-packages")
+    from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from collect_support import ENV, frame, query, run  # noqa: E402
@@ -26,7 +34,7 @@ CONFIG = '[[meter]]\nid = 11\nlabel = "Plain"\ntenant = "Acme"\n'
 class Collector:
     """collect --source tcp:(a socket of the test) --http 127.0.0.1:0; the test writes frames."""
 
-    def __init__(self, tmp, *extra):
+    def __init__(self, tmp, *extra, config=CONFIG):
         self.listener = socket.socket()
         self.listener.bind(("127.0.0.1", 0))
         self.listener.listen(1)
@@ -35,7 +43,7 @@ class Collector:
         self.db = os.path.join(tmp, "c.db")
         cfg = os.path.join(tmp, "imsmeter.toml")
         with open(cfg, "w") as f:
-            f.write(CONFIG)
+            f.write(config)
         self.p = subprocess.Popen([BINARY, "collect", "--source", "tcp:127.0.0.1:%d" % port,
                                    "--db", self.db, "--config", cfg, "--no-fsync",
                                    "--commit-interval-ms", "50", "--http", "127.0.0.1:0", *extra],
@@ -48,13 +56,17 @@ class Collector:
         self.base = line[len(prefix):].strip()
         self.bus, _ = self.listener.accept()  # the collector's source connected
 
-    def send(self, kwh):
+    def send(self, kwh, meter=11):
         # Same register value every time: a frame a few ms after the last is not "too fast".
-        self.bus.sendall(frame(11, kwh, peak=5))
+        self.bus.sendall(frame(meter, kwh, peak=5))
 
     def json(self, path):
         with urllib.request.urlopen(self.base + path, timeout=30) as r:
             return r.status, json.loads(r.read())
+
+    def metrics(self):
+        with urllib.request.urlopen(self.base + "/metrics", timeout=30) as r:
+            return {f.name: f for f in text_string_to_metric_families(r.read().decode())}
 
     def stop(self):
         self.p.send_signal(signal.SIGTERM)
@@ -140,6 +152,80 @@ class CollectHttpTest(unittest.TestCase):
         self.assertEqual([(m["meter_id"], m["total_kwh"]) for m in meters], [(11, 123)])
         rc, err = self.c.stop()
         self.assertEqual(rc, 0, err)  # SIGTERM: server threads joined, store flushed
+
+
+class CollectHttpMetricsTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def test_metrics_of_the_running_writer_and_source(self):
+        # Three registered meters: each one's first frame is a reading at once.
+        c = Collector(self.tmp.name, config=CONFIG + "[[meter]]\nid = 12\n[[meter]]\nid = 13\n")
+        try:
+            s = Stream(c.base)
+            frames_of = s.frames()
+            # One frame at a time, each after the last one's reading was streamed (the
+            # handshake; frames back to back would share a burst, a collision).
+            for meter in (11, 12, 13):
+                c.send(100, meter)
+                for f in frames_of:
+                    if f[1] == "reading" and f[2]["meter_id"] == meter:
+                        break
+            s.close()
+            fams = c.metrics()
+            frames = query(c.db, "SELECT count(*) FROM frames")[0][0]
+            self.assertEqual(frames, 3)
+            batch = {x.name: x for x in fams["imsmeter_store_commit_batch_frames"].samples}
+            latency = {x.name: x for x in fams["imsmeter_store_commit_duration_seconds"].samples}
+            # Every frame journaled (3, by sqlite3) was written by one of the commits counted.
+            self.assertEqual(batch["imsmeter_store_commit_batch_frames_sum"].value, frames)
+            n = batch["imsmeter_store_commit_batch_frames_count"].value
+            self.assertGreaterEqual(n, 1)
+            self.assertEqual(latency["imsmeter_store_commit_duration_seconds_count"].value, n)
+            inf = [x for x in fams["imsmeter_store_commit_duration_seconds"].samples
+                   if x.labels.get("le") == "+Inf"]
+            self.assertEqual(inf[0].value, n)
+            self.assertEqual(fams["imsmeter_store_frames"].samples[0].value, 3)
+            up = {x.labels["source"]: x.value for x in fams["imsmeter_source_up"].samples}
+            self.assertEqual(list(up.values()), [1])
+            self.assertTrue(list(up)[0].startswith("tcp:127.0.0.1:"))
+            status = {x.labels["status"]: x.value for x in fams["imsmeter_meter_status"].samples
+                      if x.labels["meter_id"] == "11"}
+            self.assertEqual(status, {"online": 1, "silent": 0, "waiting": 0})
+        finally:
+            rc, err = c.stop()
+        self.assertEqual(rc, 0, err)
+
+    def test_status_runs_on_the_collectors_scaled_clock(self):
+        # --clock-scale 1000: the collector's clock runs 1000 times real time, so the meter
+        # is silent (last frame more than 3 x 300 s before the clock) after about 0.9 s of
+        # real time. On the wall clock it would take 15 minutes: a wall-clock status fails.
+        c = Collector(self.tmp.name, "--clock-scale", "1000")
+        try:
+            s = Stream(c.base)
+            c.send(100)
+            for f in s.frames():
+                if f[1] == "reading":
+                    break
+            s.close()
+            deadline = time.monotonic() + 30
+            # No handshake can make real time pass: a bounded poll (the clock must move 900 s).
+            while True:
+                _, m = c.json("/api/meters/11")
+                if m["status"] == "silent" or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+            self.assertEqual(m["status"], "silent", m)
+            # as_of is the collector's clock: at least 900 s past the wall clock's now, less
+            # the real time the scale turned into it.
+            as_of = calendar.timegm(time.strptime(m["as_of"][:19], "%Y-%m-%dT%H:%M:%S"))
+            self.assertGreater(as_of - time.time(), 800)
+        finally:
+            rc, err = c.stop()
+        self.assertEqual(rc, 0, err)
 
 
 class CollectHttpOptionsTest(unittest.TestCase):

@@ -223,6 +223,34 @@ class ServeTest(unittest.TestCase):
         frames = {s.labels["source"]: s.value for s in samples["imsmeter_source_frames_total"]}
         self.assertEqual(list(frames.values()), [7])  # one file source, 5 + 2 frames
 
+    def test_metrics_per_meter_status_ratio_and_what_serve_cannot_know(self):
+        _, _, body = self.server.get("/metrics")
+        fams = {f.name: f for f in text_string_to_metric_families(body)}
+
+        def by_meter(name):
+            return {s.labels["meter_id"]: s.value for s in fams[name].samples}
+        # Readings stored: the capture's 5 frames of meter 11 and 2 of meter 12.
+        self.assertEqual(by_meter("imsmeter_meter_readings"), {"11": 5, "12": 2})
+        # serve's clock is the wall clock: the capture was replayed at 2026-11-01, so both
+        # meters are silent now (more than 3 cadences of 300 s after their last frame) and the
+        # last hour holds none of their readings (ratio 0 of the 12 or 13 frames promised).
+        status = {(s.labels["meter_id"], s.labels["status"]): s.value
+                  for s in fams["imsmeter_meter_status"].samples}
+        self.assertEqual(status, {("11", "silent"): 1, ("11", "online"): 0, ("11", "waiting"): 0,
+                                  ("12", "silent"): 1, ("12", "online"): 0, ("12", "waiting"): 0})
+        self.assertEqual(by_meter("imsmeter_meter_receive_ratio"), {"11": 0, "12": 0})
+        self.assertEqual(fams["imsmeter_meter_status"].samples[0].labels["label"], LABEL)
+        src = [s.value for s in fams["imsmeter_source_reconnects"].samples]
+        self.assertEqual(src, [0])  # a file source never reconnects
+        self.assertEqual(fams["imsmeter_sink_outbox_depth"].samples, [])  # collect had no sink
+        # The outbox head: the outbox table's newest seq, read with sqlite3.
+        head = query(self.db, "SELECT max(seq) FROM outbox")[0][0]
+        self.assertEqual(fams["imsmeter_outbox_head_seq"].samples[0].value, head)
+        # Only a running collector knows its commits and its sources' health.
+        for name in ("imsmeter_store_commit_duration_seconds", "imsmeter_store_commit_batch_frames",
+                     "imsmeter_source_up"):
+            self.assertNotIn(name, fams)
+
     def test_token_is_required_on_every_request(self):
         srv = Server(self.db, "--http-token", "s3cret")
         try:

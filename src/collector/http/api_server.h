@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "collector/config.h"
 #include "collector/http/event_stream.h"
 #include "collector/service/health.h"
+#include "collector/service/store_writer.h"
 #include "collector/store/store.h"
 
 namespace httplib {
@@ -33,6 +35,13 @@ struct ServerOptions {
   // /healthz: the health of each component of the process hosting the server (`collect
   // --http`); empty: the server alone (`serve`). Called from request threads.
   std::function<std::vector<std::pair<std::string, service::Health>>()> health;
+  // The server's clock (UTC microseconds) for meter statuses, ages and receive ratios. Empty:
+  // the wall clock (`serve`); `collect --http`: the collector's (StoreWriter::collector_now(),
+  // so --clock-scale and replays are seen in their own time). Called from request threads.
+  std::function<UtcMicros()> now;
+  // `collect --http`: the running store writer's counters and histograms for /metrics;
+  // empty under `serve` (a read-only database cannot know them). Called from request threads.
+  std::function<service::WriterMetrics()> writer_metrics;
 };
 
 // True for 127.0.0.0/8 (as a dotted address), ::1 and "localhost".
@@ -61,6 +70,7 @@ class ApiServer {
   void add_routes();
   void add_stream_route();
   void add_dashboard_routes();
+  [[nodiscard]] UtcMicros now() const;
   Store& store_;
   std::mutex store_mutex_;
   ServerOptions options_;

@@ -7,15 +7,26 @@
 namespace imsm::collector::http {
 
 HttpComponent::HttpComponent(std::string db_path, ServerOptions options,
-                             const service::EventLoop& loop,
+                             const service::EventLoop& loop, const service::StoreWriter* writer,
                              std::function<void(const std::string&)> on_listening)
     : db_path_(std::move(db_path)),
       options_(std::move(options)),
       loop_(loop),
+      writer_(writer),
       on_listening_(std::move(on_listening)) {
   options_.health = [this] {
     std::lock_guard lock(health_mutex_);
     return health_;
+  };
+  if (!writer_) return;
+  writer_metrics_ = writer_->metrics();
+  options_.now = [this] {
+    std::lock_guard lock(health_mutex_);
+    return writer_metrics_.now;
+  };
+  options_.writer_metrics = [this] {
+    std::lock_guard lock(health_mutex_);
+    return writer_metrics_;
   };
 }
 
@@ -54,6 +65,14 @@ void HttpComponent::poll() {
   }
   std::lock_guard lock(health_mutex_);
   health_ = std::move(all);
+  if (writer_) writer_metrics_ = writer_->metrics();
+}
+
+void HttpComponent::snapshot_writer() {
+  if (!writer_) return;
+  auto m = writer_->metrics();
+  std::lock_guard lock(health_mutex_);
+  writer_metrics_ = std::move(m);
 }
 
 void HttpComponent::stop() noexcept {
@@ -73,6 +92,7 @@ service::Health HttpComponent::health() const {
 }
 
 void HttpComponent::notify_commit() {
+  snapshot_writer();
   if (server_) server_->notify_commit();
 }
 

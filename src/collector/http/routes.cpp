@@ -66,10 +66,15 @@ std::string json_array(const std::string& jsonl) {
   return out + "]";
 }
 
-MeterSummary find_meter(Store& store, std::uint16_t id) {
-  for (auto& m : meter_summaries(store, status_rule(now_utc())))
-    if (m.info.id == id) return m;
+// One meter's row and summary by keyed queries (not every meter's summary per request).
+MeterSummary find_meter(Store& store, std::uint16_t id, const MeterStatusRule& rule) {
+  if (auto m = meter_summary(store, id, rule)) return std::move(*m);
   throw ApiError(404, "", "no meter " + std::to_string(id));
+}
+
+std::uint16_t known_meter(Store& store, std::uint16_t id) {
+  if (!store.meter(id)) throw ApiError(404, "", "no meter " + std::to_string(id));
+  return id;
 }
 
 // A cursor "<received_at>_<frame_id>": the last row of the previous page.
@@ -127,24 +132,24 @@ std::string error_json(const std::string& message, const std::string& parameter)
   return out + "}";
 }
 
-Body meters_body(Store& store) {
+Body meters_body(Store& store, const MeterStatusRule& rule) {
   std::string lines;
-  const auto rule = status_rule(now_utc());
   for (const auto& m : meter_summaries(store, rule))
     append_meter(lines, ListFormat::Jsonl, m, rule.as_of);
   return Body{"application/json", json_array(lines), {}};
 }
 
-Body meter_body(Store& store, const std::string& id) {
+Body meter_body(Store& store, const std::string& id, const MeterStatusRule& rule) {
   std::string line;
-  append_meter(line, ListFormat::Jsonl, find_meter(store, meter_param(id, "meter_id")), now_utc());
+  append_meter(line, ListFormat::Jsonl, find_meter(store, meter_param(id, "meter_id"), rule),
+               rule.as_of);
   while (!line.empty() && line.back() == '\n') line.pop_back();
   return Body{"application/json", line, {}};
 }
 
 Body readings_body(Store& store, const std::string& id, const Params& q) {
   check_known(q, {"from", "to", "interval", "tz", "format", "limit", "cursor"});
-  const auto meter = find_meter(store, meter_param(id, "meter_id")).info.id;
+  const auto meter = known_meter(store, meter_param(id, "meter_id"));
   const auto format = param(q, "format").empty() ? std::string("json") : param(q, "format");
   if (format != "json" && format != "csv")
     throw ApiError(400, "format", "format must be json or csv, not '" + format + "'");

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "collector/report/listing.h"
 #include "collector/store/store.h"
 
 namespace imsm::collector::http {
@@ -29,8 +30,9 @@ struct Body {
 inline constexpr std::size_t kDefaultLimit = 1000;
 inline constexpr std::size_t kMaxLimit = 10000;
 
-[[nodiscard]] Body meters_body(Store& store);
-[[nodiscard]] Body meter_body(Store& store, const std::string& id);
+// `rule`: the server's clock and the silent rule the statuses are computed with.
+[[nodiscard]] Body meters_body(Store& store, const MeterStatusRule& rule);
+[[nodiscard]] Body meter_body(Store& store, const std::string& id, const MeterStatusRule& rule);
 [[nodiscard]] Body readings_body(Store& store, const std::string& id, const Params& q);
 [[nodiscard]] Body events_body(Store& store, const Params& q);
 [[nodiscard]] Body sources_body(Store& store);

@@ -179,22 +179,46 @@ const char* meter_status(const std::optional<Point>& last, const MeterStatusRule
   return r.as_of - last->at > r.silent_after_us ? "silent" : "online";
 }
 
+namespace {
+Point point_of(const Reading& r) {
+  return Point{r.received_at, r.epoch, r.total_kwh, r.peak_demand_counts, r.demand_resets};
+}
+
+std::optional<Point> last_point(Store& store, std::uint16_t id) {
+  const auto last = store.last_reading(id, std::numeric_limits<UtcMicros>::max());
+  if (!last) return std::nullopt;
+  return point_of(*last);
+}
+}  // namespace
+
 std::vector<MeterSummary> meter_summaries(Store& store, const MeterStatusRule& rule) {
   std::vector<MeterSummary> out;
   auto readings = store.reading_counts();
   auto rejected = store.rejection_counts();
+  const auto last = store.last_readings();
   for (auto& m : store.meters()) {
     MeterSummary s;
     s.readings = readings[m.id];
     s.rejected = rejected[m.id];
-    if (const auto last = store.last_reading(m.id, std::numeric_limits<UtcMicros>::max()))
-      s.last = Point{last->received_at, last->epoch, last->total_kwh, last->peak_demand_counts,
-                     last->demand_resets};
+    if (const auto it = last.find(m.id); it != last.end()) s.last = point_of(it->second);
     s.status = meter_status(s.last, rule);
     s.info = std::move(m);
     out.push_back(std::move(s));
   }
   return out;
+}
+
+std::optional<MeterSummary> meter_summary(Store& store, std::uint16_t id,
+                                          const MeterStatusRule& rule) {
+  auto m = store.meter(id);
+  if (!m) return std::nullopt;
+  MeterSummary s;
+  s.readings = store.reading_count(id);
+  s.rejected = store.rejection_count(id);
+  s.last = last_point(store, id);
+  s.status = meter_status(s.last, rule);
+  s.info = std::move(*m);
+  return s;
 }
 
 void append_meter_header(std::string& out, ListFormat f) {

@@ -53,6 +53,10 @@ struct MeterSummary {
 };
 [[nodiscard]] const char* meter_status(const std::optional<Point>& last, const MeterStatusRule& r);
 [[nodiscard]] std::vector<MeterSummary> meter_summaries(Store& store, const MeterStatusRule& rule);
+// One meter's summary from keyed queries (its row, its counts, its last reading); nullopt when
+// the store has no such meter.
+[[nodiscard]] std::optional<MeterSummary> meter_summary(Store& store, std::uint16_t id,
+                                                        const MeterStatusRule& rule);
 void append_meter_header(std::string& out, ListFormat f);
 // jsonl and csv carry "as_of", the time the status refers to.
 void append_meter(std::string& out, ListFormat f, const MeterSummary& m, UtcMicros as_of);

@@ -138,6 +138,7 @@ void StoreWriter::sweep_now(UtcMicros now) {
 }
 
 void StoreWriter::sweep(UtcMicros now) {
+  asked_now_ = std::max(asked_now_, now);
   if (failing_) return;
   guarded([&] {
     if (now - last_sweep_ >= kSweepEveryUs) sweep_now(std::max(now, clock_now_));
@@ -165,11 +166,16 @@ void StoreWriter::maybe_commit(bool force) {
 }
 
 void StoreWriter::commit_now() {
+  const auto started = clock_.steady();
+  const auto frames = log_.frames();
   save_counters_(store_);
   store_.commit();
+  last_commit_ = clock_.steady();
+  commit_us_.observe(
+      std::chrono::duration_cast<std::chrono::microseconds>(last_commit_ - started).count());
+  batch_frames_.observe(static_cast<std::int64_t>(frames));
   log_.clear();
   stats_.commits++;
-  last_commit_ = clock_.steady();
   for (auto& fn : after_commit_) fn();
 }
 
@@ -234,6 +240,21 @@ Health StoreWriter::health() const {
     return Health::degraded(error_ + "; " + std::to_string(kept_frames()) +
                             " frame(s) kept in memory");
   return stats_.commits > 0 ? Health::ok() : Health{};
+}
+
+UtcMicros StoreWriter::collector_now() const {
+  const UtcMicros t = std::max(clock_now_, asked_now_);
+  return t > 0 ? t : clock_.utc();
+}
+
+WriterMetrics StoreWriter::metrics() const {
+  WriterMetrics m;
+  m.stats = stats_;
+  m.commit_us = commit_us_;
+  m.batch_frames = batch_frames_;
+  m.kept_frames = kept_frames();
+  m.now = collector_now();
+  return m;
 }
 
 std::uint64_t StoreWriter::next_offset(std::uint32_t source) const {

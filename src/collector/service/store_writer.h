@@ -21,6 +21,7 @@
 #include "collector/model.h"
 #include "collector/service/clock.h"
 #include "collector/service/component.h"
+#include "collector/service/histogram.h"
 #include "collector/service/write_log.h"
 #include "collector/sources/source.h"
 
@@ -49,6 +50,19 @@ struct WriterStats {
   std::uint64_t commits = 0;
   std::uint64_t store_failures = 0;  // failed attempts (first failure and retries)
   std::uint64_t dropped_frames = 0;  // could not be kept: the queue was full
+};
+
+// What /metrics shows of a running writer (`collect --http`): its counters, the duration of
+// each commit (saving the sources' counters and the store's COMMIT, fsync included) in
+// microseconds of the injected clock, the frames each commit wrote, the frames kept in
+// memory, and the collector's clock (collector_now()).
+struct WriterMetrics {
+  WriterStats stats;
+  Histogram commit_us{1'000,   2'500,   5'000,     10'000,    25'000,    50'000,    100'000,
+                      250'000, 500'000, 1'000'000, 2'500'000, 5'000'000, 10'000'000};
+  Histogram batch_frames{1, 4, 16, 64, 256, 1'024, 4'096, 16'384, 65'536, 262'144};
+  std::uint64_t kept_frames = 0;
+  UtcMicros now = 0;
 };
 
 using RejectCounts = std::array<std::uint64_t, kRejectReasonCount>;
@@ -86,6 +100,12 @@ class StoreWriter final : public Component {
   [[nodiscard]] bool drained() const { return queued_.empty(); }
   [[nodiscard]] std::size_t kept_frames() const { return log_.frames() + queued_frames_; }
   [[nodiscard]] const WriterStats& stats() const { return stats_; }
+  // stats(), the commit histograms, kept_frames() and collector_now().
+  [[nodiscard]] WriterMetrics metrics() const;
+  // The collector's clock: the newest of the latest arrival and the latest time sweep() was
+  // asked for (live sources: the loop's clock, scaled by --clock-scale); before either, the
+  // injected clock. A replay's clock is its frames' time, not the wall clock.
+  [[nodiscard]] UtcMicros collector_now() const;
   // Per source: highest stream offset journaled + 1, and rejections per reason.
   [[nodiscard]] std::uint64_t next_offset(std::uint32_t source) const;
   [[nodiscard]] RejectCounts rejects(std::uint32_t source) const;
@@ -113,7 +133,7 @@ class StoreWriter final : public Component {
   std::deque<SourceBatch> queued_;
   std::size_t queued_frames_ = 0;
   std::size_t pos_ = 0;  // frames of queued_.front() already in the log
-  UtcMicros clock_now_ = 0, last_sweep_ = 0;
+  UtcMicros clock_now_ = 0, last_sweep_ = 0, asked_now_ = 0;
   Clock::Steady last_commit_;
   // Failure state.
   bool failing_ = false;
@@ -127,6 +147,8 @@ class StoreWriter final : public Component {
   std::unordered_map<std::int64_t, std::uint32_t> pending_source_;  // held frame -> source
   std::vector<std::function<void()>> after_commit_;
   WriterStats stats_;
+  Histogram commit_us_ = WriterMetrics{}.commit_us;
+  Histogram batch_frames_ = WriterMetrics{}.batch_frames;
 };
 
 }  // namespace imsm::collector::service

@@ -49,6 +49,13 @@ struct MeterInfo {
   bool silent = false;
 };
 
+// One meter's readings in a time window, and its first reading ever (receive ratios).
+struct ReadingWindow {
+  std::int64_t count = 0;             // readings with from <= received_at < to
+  std::optional<UtcMicros> first_at;  // the meter's oldest reading; nullopt: none at all
+  bool operator==(const ReadingWindow&) const = default;
+};
+
 struct StoredReading {
   Reading r;
   std::string source;
@@ -149,6 +156,7 @@ class Store {
 
   // --- queries ------------------------------------------------------------------------
   [[nodiscard]] virtual std::vector<MeterInfo> meters() = 0;
+  // One meter's row (one keyed query, not the whole table).
   [[nodiscard]] virtual std::optional<MeterInfo> meter(std::uint16_t id) = 0;
   // Readings of one meter (or all when nullopt) with from <= received_at < to, ordered by
   // meter then time, then frame id, with their source and raw bytes; `fn` is called per row.
@@ -163,12 +171,21 @@ class Store {
       std::uint16_t meter, UtcMicros before, std::optional<std::uint32_t> epoch = {}) = 0;
   [[nodiscard]] virtual std::optional<Reading> first_reading_after(std::uint16_t meter,
                                                                    UtcMicros after) = 0;
+  // Every meter's newest reading (last_reading(id, max) of each meter with one), in one pass.
+  [[nodiscard]] virtual std::map<std::uint16_t, Reading> last_readings() = 0;
   // Hourly rollups of one meter with from <= hour < to, in hour order.
   virtual void each_rollup(std::uint16_t meter, UtcMicros from, UtcMicros to,
                            const std::function<void(const HourRollup&)>& fn) = 0;
   // Readings and rejections stored per meter.
   [[nodiscard]] virtual std::map<std::uint16_t, std::int64_t> reading_counts() = 0;
   [[nodiscard]] virtual std::map<std::uint16_t, std::int64_t> rejection_counts() = 0;
+  // Every meter of the meters table: its readings in [from, to) and its first reading, in one
+  // pass (not two queries per meter).
+  [[nodiscard]] virtual std::map<std::uint16_t, ReadingWindow> reading_windows(UtcMicros from,
+                                                                               UtcMicros to) = 0;
+  // The same for one meter (0 when it has none).
+  [[nodiscard]] virtual std::int64_t reading_count(std::uint16_t meter) = 0;
+  [[nodiscard]] virtual std::int64_t rejection_count(std::uint16_t meter) = 0;
   [[nodiscard]] virtual std::vector<StoredRejection> rejections(std::optional<std::uint16_t> meter,
                                                                 UtcMicros from, UtcMicros to) = 0;
   // `kind` empty: every kind.
@@ -190,6 +207,8 @@ class Store {
   // A sink's durable cursor (0 when new) and its update (its own small transaction).
   [[nodiscard]] virtual std::uint64_t sink_cursor(const std::string& sink) = 0;
   virtual void save_sink_cursor(const std::string& sink, std::uint64_t seq) = 0;
+  // Every sink that has saved a cursor, by name, with its cursor.
+  [[nodiscard]] virtual std::vector<std::pair<std::string, std::uint64_t>> sink_cursors() = 0;
   // Drops entries every registered sink has read, then the oldest beyond `max_entries`
   // (counted as trimmed unsent). Returns the number trimmed unsent by this call.
   virtual std::uint64_t trim_outbox(std::uint64_t max_entries) = 0;

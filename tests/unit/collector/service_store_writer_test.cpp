@@ -269,5 +269,42 @@ TEST_F(StoreWriterTest, RejectionsAreCountedPerReasonAgainstTheSourceOfTheReject
   EXPECT_EQ(committed("SELECT count(*) FROM readings"), 3);
 }
 
+TEST_F(StoreWriterTest, CommitHistogramsTimeEachCommitOnTheInjectedClockAndCountItsFrames) {
+  // The commit's duration is the injected clock's steady time across it: the counters'
+  // callback (called inside the commit) moves the manual clock by a chosen cost.
+  std::chrono::milliseconds cost{0};
+  service::StoreWriter w(*store_, validator_, clock_, options(),
+                         [&](Store&) { clock_.advance(cost); });
+  EXPECT_EQ(w.collector_now(), kT0);  // no frame, no sweep yet: the injected clock
+  w.submit(batch(0, 3));
+  w.poll();
+  clock_.advance(1000ms);
+  cost = 3ms;
+  w.poll();  // commit 1: 3 frames in 3 ms
+  w.submit(batch(3, 5));
+  w.poll();
+  clock_.advance(1000ms);
+  cost = 40ms;
+  w.poll();  // commit 2: 5 frames in 40 ms
+  const auto m = w.metrics();
+  EXPECT_EQ(m.stats.commits, 2u);
+  EXPECT_EQ(m.commit_us.count(), 2u);
+  EXPECT_EQ(m.commit_us.sum(), 43'000);  // 3 ms + 40 ms in microseconds
+  // Bounds 1, 2.5, 5, 10, 25, 50 ms, ...: 3 ms first fits 5 ms, 40 ms first fits 50 ms.
+  EXPECT_EQ(m.commit_us.cumulative()[1], 0u);
+  EXPECT_EQ(m.commit_us.cumulative()[2], 1u);
+  EXPECT_EQ(m.commit_us.cumulative()[4], 1u);
+  EXPECT_EQ(m.commit_us.cumulative()[5], 2u);
+  EXPECT_EQ(m.batch_frames.sum(), 8);
+  EXPECT_EQ(m.batch_frames.cumulative()[1], 1u);  // le 4: the batch of 3
+  EXPECT_EQ(m.batch_frames.cumulative()[2], 2u);  // le 16: and the batch of 5
+  EXPECT_EQ(m.kept_frames, 0u);
+  // The collector's clock: the newest arrival (frame 7 at 35 min), far past the manual clock's
+  // 2.043 s; then a live sweep's time when that is later.
+  EXPECT_EQ(m.now, kT0 + 35 * kMinute);
+  w.sweep(kT0 + 120 * kMinute);
+  EXPECT_EQ(w.collector_now(), kT0 + 120 * kMinute);
+}
+
 }  // namespace
 }  // namespace imsm::collector::test

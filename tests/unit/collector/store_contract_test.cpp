@@ -45,6 +45,61 @@ TEST_P(StoreContractTest, Guide2_5_2_FrameRoundTripsThroughJournalAndReadings) {
   EXPECT_EQ(r->meter(fv.meter_id)->label, "Unit 4B");
 }
 
+TEST_P(StoreContractTest, OneMeterQueriesAgreeWithTheWholeTableOnesAndSinkCursorsAreListed) {
+  {
+    auto sp = open();
+    Store& s = *sp;
+    Validator v(ValidationSettings{});
+    CollectorConfig c;
+    c.meters.push_back(MeterEntry{40, "", std::nullopt, "A", "Acme", "", ""});
+    c.meters.push_back(MeterEntry{41, "", std::nullopt, "B", "Bolt", "", ""});
+    s.begin();
+    s.save_registry(c);
+    s.commit();
+    register_meters(c, v);
+    const auto src = s.source_id("file:x");
+    // Meter 40: 1000, 1001, then +200 kWh in 5 min (2,400 kW, above the default maximum of
+    // 1,373,760 W: held), then 1002 continuing from 1001: the held frame is rejected
+    // kwh_too_fast. Readings 3, rejections 1. Meter 41: one reading, no rejection.
+    ingest(s, v, src,
+           {obs(0, 40, 1000, 0, 0, kT0), obs(0, 40, 1001, 0, 0, kT0 + 5 * kMinute),
+            obs(0, 40, 1201, 0, 0, kT0 + 10 * kMinute), obs(0, 40, 1002, 0, 0, kT0 + 15 * kMinute),
+            obs(0, 41, 7, 0, 0, kT0 + 16 * kMinute)});
+    s.save_sink_cursor("mqtt://b:1", 4);
+    s.save_sink_cursor("jsonl:/a", 2);
+  }
+  auto r = open_read_only();
+  EXPECT_EQ(r->reading_count(40), 3);
+  EXPECT_EQ(r->rejection_count(40), 1);
+  EXPECT_EQ(r->reading_count(41), 1);
+  EXPECT_EQ(r->rejection_count(41), 0);
+  EXPECT_EQ(r->reading_count(99), 0);  // no such meter
+  EXPECT_EQ(r->reading_counts()[40], 3);
+  EXPECT_EQ(r->rejection_counts()[40], 1);
+  ASSERT_TRUE(r->meter(41).has_value());
+  EXPECT_EQ(r->meter(41)->label, "B");
+  EXPECT_EQ(r->meter(41)->tenant, "Bolt");
+  EXPECT_FALSE(r->meter(99).has_value());
+  // [5 min, 16 min): meter 40's readings at 5 and 15 (the held frame at 10 was rejected), not
+  // meter 41's at 16 (the end is exclusive); first readings at 0 and 16 min.
+  const auto w = r->reading_windows(kT0 + 5 * kMinute, kT0 + 16 * kMinute);
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_EQ(w.at(40), (ReadingWindow{2, kT0}));
+  EXPECT_EQ(w.at(41), (ReadingWindow{0, kT0 + 16 * kMinute}));
+  // Newest readings: meter 40's at 15 min (1002 kWh), meter 41's at 16 min; the same rows
+  // last_reading() gives one meter at a time.
+  const auto last = r->last_readings();
+  ASSERT_EQ(last.size(), 2u);
+  EXPECT_EQ(last.at(40).received_at, kT0 + 15 * kMinute);
+  EXPECT_EQ(last.at(40).total_kwh, 1002);
+  EXPECT_EQ(last.at(41).received_at, kT0 + 16 * kMinute);
+  EXPECT_EQ(last.at(40).frame_id, r->last_reading(40, kT0 + 20 * kMinute)->frame_id);
+  // By name: jsonl before mqtt.
+  const std::vector<std::pair<std::string, std::uint64_t>> cursors{{"jsonl:/a", 2},
+                                                                   {"mqtt://b:1", 4}};
+  EXPECT_EQ(r->sink_cursors(), cursors);
+}
+
 TEST_P(StoreContractTest, RestartResumesStateAndPendingFrames) {
   {
     auto sp = open();

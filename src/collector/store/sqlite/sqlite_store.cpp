@@ -139,10 +139,13 @@ StoredEvent event_from(SQLite::Statement& q) {
   return s;
 }
 
+// CROSS JOIN keeps `rejected` the outer loop (SQLite never reorders a CROSS JOIN): without
+// statistics the planner otherwise scans every journaled frame to find the few rejected ones
+// (frames has no index on time or source), 0.3 s a query with 2.9 M frames.
 constexpr const char* kRejectionSelect =
     "SELECT r.frame_id, r.meter_id, f.received_at_us, s.name, f.burst, r.reason, r.detail, "
-    "f.raw FROM rejected r JOIN frames f ON f.id = r.frame_id JOIN sources s ON s.id = "
-    "f.source_id";
+    "f.raw FROM rejected r CROSS JOIN frames f ON f.id = r.frame_id CROSS JOIN sources s ON "
+    "s.id = f.source_id";
 
 StoredRejection rejection_from(SQLite::Statement& q) {
   StoredRejection r;
@@ -369,8 +372,8 @@ SourceCounters SqliteStore::source_counters(std::uint32_t id) {
   // them, also after a rebuild), by the source of each rejected frame.
   SQLite::Statement r(
       db_,
-      "SELECT r.reason, count(*) FROM rejected r JOIN frames f ON f.id = r.frame_id "
-      "WHERE f.source_id = ? GROUP BY r.reason");
+      "SELECT r.reason, count(*) FROM rejected r CROSS JOIN frames f ON f.id = r.frame_id "
+      "WHERE f.source_id = ? GROUP BY r.reason");  // CROSS JOIN: see kRejectionSelect
   r.bind(1, static_cast<std::int64_t>(id));
   while (r.executeStep())
     if (const auto reason = parse_reject_reason(r.getColumn(0).getString()))
@@ -646,32 +649,39 @@ void SqliteStore::clear_derived() {
   validator_state_->clear();
 }
 
+namespace {
+constexpr const char* kMeterSelect =
+    "SELECT id, registered, model, label, tenant, location, tariff, discovered_at_us, epoch, "
+    "silent FROM meters";
+
+MeterInfo meter_from(SQLite::Statement& q) {
+  MeterInfo m;
+  m.id = static_cast<std::uint16_t>(q.getColumn(0).getInt());
+  m.registered = q.getColumn(1).getInt() != 0;
+  m.model = q.getColumn(2).getString();
+  m.label = q.getColumn(3).getString();
+  m.tenant = q.getColumn(4).getString();
+  m.location = q.getColumn(5).getString();
+  m.tariff = q.getColumn(6).getString();
+  if (!q.getColumn(7).isNull()) m.discovered_at = q.getColumn(7).getInt64();
+  m.epoch = static_cast<std::uint32_t>(q.getColumn(8).getInt64());
+  m.silent = q.getColumn(9).getInt() != 0;
+  return m;
+}
+}  // namespace
+
 std::vector<MeterInfo> SqliteStore::meters() {
   std::vector<MeterInfo> out;
-  SQLite::Statement q(db_,
-                      "SELECT id, registered, model, label, tenant, location, tariff, "
-                      "discovered_at_us, epoch, silent FROM meters ORDER BY id");
-  while (q.executeStep()) {
-    MeterInfo m;
-    m.id = static_cast<std::uint16_t>(q.getColumn(0).getInt());
-    m.registered = q.getColumn(1).getInt() != 0;
-    m.model = q.getColumn(2).getString();
-    m.label = q.getColumn(3).getString();
-    m.tenant = q.getColumn(4).getString();
-    m.location = q.getColumn(5).getString();
-    m.tariff = q.getColumn(6).getString();
-    if (!q.getColumn(7).isNull()) m.discovered_at = q.getColumn(7).getInt64();
-    m.epoch = static_cast<std::uint32_t>(q.getColumn(8).getInt64());
-    m.silent = q.getColumn(9).getInt() != 0;
-    out.push_back(std::move(m));
-  }
+  SQLite::Statement q(db_, std::string(kMeterSelect) + " ORDER BY id");
+  while (q.executeStep()) out.push_back(meter_from(q));
   return out;
 }
 
 std::optional<MeterInfo> SqliteStore::meter(std::uint16_t id) {
-  for (auto& m : meters())
-    if (m.id == id) return m;
-  return std::nullopt;
+  SQLite::Statement q(db_, std::string(kMeterSelect) + " WHERE id = ?");
+  q.bind(1, static_cast<int>(id));
+  if (!q.executeStep()) return std::nullopt;
+  return meter_from(q);
 }
 
 void SqliteStore::each_meter_reading(std::uint16_t meter, UtcMicros from, UtcMicros to,
@@ -727,6 +737,24 @@ std::optional<Reading> SqliteStore::last_reading(std::uint16_t meter, UtcMicros 
   if (epoch) q.bind(3, static_cast<std::int64_t>(*epoch));
   if (q.executeStep()) return reading_from(q, 0);
   return std::nullopt;
+}
+
+std::map<std::uint16_t, Reading> SqliteStore::last_readings() {
+  flush_readings();
+  // Per meter a search of the primary key for its newest (time, frame), then that row: 10,000
+  // meters in ~50 ms where 10,000 last_reading() statements took ~0.3 s.
+  SQLite::Statement q(db_,
+                      "SELECT r.meter_id, r.received_at_us, r.frame_id, r.epoch, r.total_kwh, "
+                      "r.kwh24, r.peak_demand_counts, r.demand_resets FROM meters m CROSS JOIN "
+                      "readings r WHERE r.meter_id = m.id AND (r.received_at_us, r.frame_id) = "
+                      "(SELECT x.received_at_us, x.frame_id FROM readings x WHERE x.meter_id = "
+                      "m.id ORDER BY x.received_at_us DESC, x.frame_id DESC LIMIT 1)");
+  std::map<std::uint16_t, Reading> out;
+  while (q.executeStep()) {
+    const auto r = reading_from(q, 0);
+    out.emplace(r.meter_id, r);
+  }
+  return out;
 }
 
 std::optional<Reading> SqliteStore::first_reading_after(std::uint16_t meter, UtcMicros after) {
@@ -788,6 +816,41 @@ std::map<std::uint16_t, std::int64_t> counts_by_meter(SQLite::Database& db, cons
 std::map<std::uint16_t, std::int64_t> SqliteStore::reading_counts() {
   // From the rollups: one row per meter-hour instead of one per reading.
   return counts_by_meter(db_, "SELECT meter_id, sum(n) FROM rollups_hourly GROUP BY meter_id");
+}
+
+std::map<std::uint16_t, ReadingWindow> SqliteStore::reading_windows(UtcMicros from, UtcMicros to) {
+  flush_readings();
+  // Two correlated subqueries, each a search of the primary key (meter_id, received_at_us):
+  // 10,000 meters in ~30 ms where 20,000 separate statements took ~0.6 s.
+  SQLite::Statement q(
+      db_,
+      "SELECT m.id, (SELECT count(*) FROM readings r WHERE r.meter_id = m.id AND "
+      "r.received_at_us >= ?1 AND r.received_at_us < ?2), (SELECT "
+      "min(r.received_at_us) FROM readings r WHERE r.meter_id = m.id) FROM meters m");
+  q.bind(1, from);
+  q.bind(2, to);
+  std::map<std::uint16_t, ReadingWindow> out;
+  while (q.executeStep()) {
+    ReadingWindow w;
+    w.count = q.getColumn(1).getInt64();
+    if (!q.getColumn(2).isNull()) w.first_at = q.getColumn(2).getInt64();
+    out[static_cast<std::uint16_t>(q.getColumn(0).getInt())] = w;
+  }
+  return out;
+}
+
+std::int64_t SqliteStore::reading_count(std::uint16_t meter) {
+  SQLite::Statement q(db_, "SELECT coalesce(sum(n), 0) FROM rollups_hourly WHERE meter_id = ?");
+  q.bind(1, static_cast<int>(meter));
+  q.executeStep();
+  return q.getColumn(0).getInt64();
+}
+
+std::int64_t SqliteStore::rejection_count(std::uint16_t meter) {
+  SQLite::Statement q(db_, "SELECT count(*) FROM rejected WHERE meter_id = ?");
+  q.bind(1, static_cast<int>(meter));
+  q.executeStep();
+  return q.getColumn(0).getInt64();
 }
 
 std::map<std::uint16_t, std::int64_t> SqliteStore::rejection_counts() {
@@ -961,6 +1024,15 @@ void SqliteStore::save_sink_cursor(const std::string& sink, std::uint64_t seq) {
   u.bind(1, sink);
   u.bind(2, static_cast<std::int64_t>(seq));
   u.exec();
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> SqliteStore::sink_cursors() {
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  SQLite::Statement q(db_, "SELECT name, seq FROM sink_cursors ORDER BY name");
+  while (q.executeStep())
+    out.emplace_back(q.getColumn(0).getString(),
+                     static_cast<std::uint64_t>(q.getColumn(1).getInt64()));
+  return out;
 }
 
 std::uint64_t SqliteStore::trim_outbox(std::uint64_t max_entries) {

@@ -63,10 +63,15 @@ class SqliteStore final : public Store {
                                                     std::optional<std::uint32_t> epoch) override;
   [[nodiscard]] std::optional<Reading> first_reading_after(std::uint16_t meter,
                                                            UtcMicros after) override;
+  [[nodiscard]] std::map<std::uint16_t, Reading> last_readings() override;
   void each_rollup(std::uint16_t meter, UtcMicros from, UtcMicros to,
                    const std::function<void(const HourRollup&)>& fn) override;
   [[nodiscard]] std::map<std::uint16_t, std::int64_t> reading_counts() override;
   [[nodiscard]] std::map<std::uint16_t, std::int64_t> rejection_counts() override;
+  [[nodiscard]] std::map<std::uint16_t, ReadingWindow> reading_windows(UtcMicros from,
+                                                                       UtcMicros to) override;
+  [[nodiscard]] std::int64_t reading_count(std::uint16_t meter) override;
+  [[nodiscard]] std::int64_t rejection_count(std::uint16_t meter) override;
   [[nodiscard]] std::vector<StoredRejection> rejections(std::optional<std::uint16_t> meter,
                                                         UtcMicros from, UtcMicros to) override;
   [[nodiscard]] std::vector<StoredEvent> events(std::optional<std::uint16_t> meter, UtcMicros from,
@@ -80,6 +85,7 @@ class SqliteStore final : public Store {
   [[nodiscard]] OutboxStatus outbox_status() override;
   [[nodiscard]] std::uint64_t sink_cursor(const std::string& sink) override;
   void save_sink_cursor(const std::string& sink, std::uint64_t seq) override;
+  [[nodiscard]] std::vector<std::pair<std::string, std::uint64_t>> sink_cursors() override;
   std::uint64_t trim_outbox(std::uint64_t max_entries) override;
 
  private:

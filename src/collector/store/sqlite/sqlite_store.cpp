@@ -715,14 +715,30 @@ void SqliteStore::each_reading(std::optional<std::uint16_t> meter, UtcMicros fro
   }
 }
 
+SQLite::Statement& SqliteStore::cached(const std::string& sql) {
+  auto& q = cached_[sql];
+  if (!q) q = std::make_unique<SQLite::Statement>(db_, sql);
+  q->tryReset();
+  q->clearBindings();
+  return *q;
+}
+
+namespace {
+// Resets a cached statement when its use ends (also when a step throws).
+struct Done {
+  SQLite::Statement& q;
+  ~Done() { q.tryReset(); }
+};
+}  // namespace
+
 std::optional<Reading> SqliteStore::last_reading(std::uint16_t meter, UtcMicros before,
                                                  std::optional<std::uint32_t> epoch) {
   flush_readings();
-  std::string sql = fmt::format(
+  auto& q = cached(fmt::format(
       "SELECT {} FROM readings WHERE meter_id = ? AND received_at_us < ?{} "
       "ORDER BY received_at_us DESC, frame_id DESC LIMIT 1",
-      kReadingColumns, epoch ? " AND epoch = ?" : "");
-  SQLite::Statement q(db_, sql);
+      kReadingColumns, epoch ? " AND epoch = ?" : ""));
+  const Done done{q};
   q.bind(1, static_cast<int>(meter));
   q.bind(2, before);
   if (epoch) q.bind(3, static_cast<std::int64_t>(*epoch));
@@ -732,10 +748,11 @@ std::optional<Reading> SqliteStore::last_reading(std::uint16_t meter, UtcMicros 
 
 std::optional<Reading> SqliteStore::first_reading_after(std::uint16_t meter, UtcMicros after) {
   flush_readings();
-  SQLite::Statement q(db_, fmt::format("SELECT {} FROM readings WHERE meter_id = ? AND "
-                                       "received_at_us > ? ORDER BY received_at_us, frame_id "
-                                       "LIMIT 1",
-                                       kReadingColumns));
+  auto& q = cached(fmt::format(
+      "SELECT {} FROM readings WHERE meter_id = ? AND received_at_us > ? ORDER BY "
+      "received_at_us, frame_id LIMIT 1",
+      kReadingColumns));
+  const Done done{q};
   q.bind(1, static_cast<int>(meter));
   q.bind(2, after);
   if (q.executeStep()) return reading_from(q, 0);
@@ -757,13 +774,13 @@ void SqliteStore::each_rollup(std::uint16_t meter, UtcMicros from, UtcMicros to,
 // single-row look-ups by key.
 RollupSpan SqliteStore::rollup_span(std::uint16_t meter, UtcMicros from, UtcMicros to) {
   RollupSpan s;
-  SQLite::Statement q(
-      db_,
+  auto& q = cached(
       "SELECT count(*), min(hour_us), max(hour_us), coalesce(sum(n), 0), "
       "min(min(epoch_first, epoch_last)), max(max(epoch_first, epoch_last)), "
       "coalesce(max(flags & 1) + max(flags & 2) + max(flags & 4) + max(flags & 8), 0), "
       "coalesce(max(peak_max_counts), 0), max(quarter_peak_wh), coalesce(sum(reset_advances), 0) "
       "FROM rollups_hourly WHERE meter_id = ? AND hour_us >= ? AND hour_us < ?");
+  const Done done{q};
   q.bind(1, static_cast<int>(meter));
   q.bind(2, from);
   q.bind(3, to);
@@ -783,10 +800,11 @@ RollupSpan SqliteStore::rollup_span(std::uint16_t meter, UtcMicros from, UtcMicr
   s.reset_advances = static_cast<std::uint32_t>(q.getColumn(9).getInt64());
   if (s.n == 0) return s;
   auto one = [&](const char* where_order) -> std::optional<HourRollup> {
-    SQLite::Statement r(db_, std::string("SELECT hour_us, ") + kRollupValueColumns +
-                                 " FROM rollups_hourly WHERE meter_id = ? AND hour_us >= ? AND "
-                                 "hour_us < ? AND " +
-                                 where_order + " LIMIT 1");
+    auto& r = cached(std::string("SELECT hour_us, ") + kRollupValueColumns +
+                     " FROM rollups_hourly WHERE meter_id = ? AND hour_us >= ? AND hour_us < ? "
+                     "AND " +
+                     where_order + " LIMIT 1");
+    const Done done_r{r};
     r.bind(1, static_cast<int>(meter));
     r.bind(2, from);
     r.bind(3, to);
@@ -797,9 +815,10 @@ RollupSpan SqliteStore::rollup_span(std::uint16_t meter, UtcMicros from, UtcMicr
   s.last = one("n > 0 ORDER BY hour_us DESC");
   if (s.flags & kRollupRestart) {
     s.last_restart = one("n > 0 AND (flags & 1) ORDER BY hour_us DESC");
-    SQLite::Statement p(db_,
-                        "SELECT coalesce(max(peak_max_counts), 0) FROM rollups_hourly WHERE "
-                        "meter_id = ? AND hour_us > ? AND hour_us < ?");
+    auto& p = cached(
+        "SELECT coalesce(max(peak_max_counts), 0) FROM rollups_hourly WHERE meter_id = ? AND "
+        "hour_us > ? AND hour_us < ?");
+    const Done done_p{p};
     p.bind(1, static_cast<int>(meter));
     p.bind(2, s.last_restart->hour);
     p.bind(3, to);
@@ -813,9 +832,10 @@ std::vector<std::optional<std::int64_t>> SqliteStore::register_wh_at(
     std::uint16_t meter, const std::vector<UtcMicros>& at) {
   std::vector<std::optional<std::int64_t>> out;
   out.reserve(at.size());
-  SQLite::Statement q(db_,
-                      "SELECT start_wh, q15_wh, q30_wh, q45_wh FROM rollups_hourly WHERE "
-                      "meter_id = ? AND hour_us = ?");
+  auto& q = cached(
+      "SELECT start_wh, q15_wh, q30_wh, q45_wh FROM rollups_hourly WHERE meter_id = ? AND "
+      "hour_us = ?");
+  const Done done{q};
   for (const UtcMicros t : at) {
     const UtcMicros h = hour_start(t);
     const auto k = static_cast<int>((t - h) / kQuarterMicros);

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <memory>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -107,6 +108,10 @@ class SqliteStore final : public Store {
   [[nodiscard]] std::optional<StoredReading> frame_as_reading(std::int64_t frame_id);
   [[nodiscard]] std::optional<StoredRejection> rejection_of(std::int64_t frame_id);
   [[nodiscard]] std::optional<StoredEvent> event_by_id(std::int64_t id);
+  // A read query prepared once per store and kept (the bill asks a few per meter); reset and
+  // unbound before it is returned. Not for a query whose caller may ask it again while
+  // stepping it (a callback).
+  [[nodiscard]] SQLite::Statement& cached(const std::string& sql);
 
   SQLite::Database db_;
   StoreOptions options_;
@@ -118,6 +123,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<SqliteValidatorState> validator_state_;
   std::unique_ptr<SQLite::Statement> ins_frame_, ins_reading_, del_reading_, ins_rejected_,
       ins_pending_, del_pending_, ins_event_, retract_events_, upsert_meter_, ins_outbox_;
+  std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> cached_;
 };
 
 }  // namespace imsm::collector

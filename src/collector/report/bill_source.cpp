@@ -49,23 +49,20 @@ std::optional<LineFacts> facts_from_rollups(Store& store, std::uint16_t meter,
   const RollupSpan span = store.rollup_span(meter, from, to);
   // Nothing in the period or at its end: the readings path reads at most one reading.
   if (span.n == 0 && tail.empty()) return std::nullopt;
-  if (span.flags & (kRollupEpochChange | kRollupSameTime)) return std::nullopt;
-  std::optional<std::uint32_t> epoch;
-  auto same = [&](std::uint32_t e) {
-    if (!epoch) epoch = e;
-    return *epoch == e;
-  };
-  if (before && !same(before->epoch)) return std::nullopt;
-  if (span.n > 0 && (!same(span.epoch_min) || !same(span.epoch_max))) return std::nullopt;
-  for (const auto& r : tail)
-    if (!same(r.epoch)) return std::nullopt;
-  // Every hour with a bracketed boundary has its row unless a silence was longer than
-  // kMaxGapHours: then the rows cannot give the quarters in it.
-  if (span.rows > 0 && span.rows != (span.last_hour - span.first_hour) / kHourMicros + 1)
-    return std::nullopt;
-  if (before && (span.rows == 0 || span.first_hour != from)) return std::nullopt;
-  if (!tail.empty() && (span.rows == 0 || span.last_hour != to - kHourMicros)) return std::nullopt;
-
+  // One epoch and no silence without rows from `before` to the last point: the rows' flags
+  // cover every pair whose later reading is in [from, to); the pairs into the tail are read.
+  if (span.flags & (kRollupEpochChange | kRollupSameTime | kRollupLongGap)) return std::nullopt;
+  std::optional<Reading> prev = before;
+  if (span.last) {
+    prev = Reading{};
+    prev->received_at = span.last->last_at;
+    prev->epoch = span.last->epoch_last;
+  }
+  for (const auto& r : tail) {
+    if (prev && (prev->epoch != r.epoch || long_gap(prev->received_at, r.received_at)))
+      return std::nullopt;
+    prev = r;
+  }
   const Point first = before       ? point_of(*before)
                       : span.first ? first_point(*span.first)
                                    : point_of(tail.front());

@@ -34,6 +34,7 @@ void add_reading(HourRollup& h, const Reading& r, const Reading* prev) {
   bool restart = false;
   if (prev) {
     if (prev->received_at == r.received_at) h.flags |= kRollupSameTime;
+    if (long_gap(prev->received_at, r.received_at)) h.flags |= kRollupLongGap;
     if (prev->epoch != r.epoch) {
       h.flags |= kRollupEpochChange;
       restart = true;
@@ -131,19 +132,12 @@ std::vector<HourRollup> compute_rollups(std::uint16_t meter, const std::optional
 RollupSpan fold_rollups(const std::vector<HourRollup>& rows) {
   RollupSpan s;
   for (const auto& h : rows) {
-    if (s.rows == 0) s.first_hour = h.hour;
-    ++s.rows;
-    s.last_hour = h.hour;
     s.n += h.n;
     s.flags |= h.flags;
     s.reset_advances += h.reset_advances;
     if (h.quarter_peak_wh && (!s.quarter_peak_wh || *h.quarter_peak_wh > *s.quarter_peak_wh))
       s.quarter_peak_wh = h.quarter_peak_wh;
     if (h.n == 0) continue;
-    const auto lo = std::min(h.epoch_first, h.epoch_last);
-    const auto hi = std::max(h.epoch_first, h.epoch_last);
-    s.epoch_min = s.first ? std::min(s.epoch_min, lo) : lo;
-    s.epoch_max = s.first ? std::max(s.epoch_max, hi) : hi;
     s.peak_max_counts = std::max(s.peak_max_counts, h.peak_max_counts);
     if (!s.first) s.first = h;
     s.last = h;

@@ -17,7 +17,8 @@
 //   per reading and the reading before it (of any hour; none for a meter's first):
 //   flags             kRollupRestart: the epoch or the reset counter changed (period_demand's
 //                     restart); kRollupRose: same epoch and counter, the peak register rose;
-//                     kRollupEpochChange; kRollupSameTime: two readings at one instant
+//                     kRollupEpochChange; kRollupSameTime: two readings at one instant;
+//                     kRollupLongGap: a silence before it whose hours have no rows
 //   reset_advances    the reset counter's advances (mod 256) within one epoch (resets_in)
 //   peak_first/last, peak_since_restart_counts: the peak register at the hour's first and
 //                     last reading, and its largest value from the hour's last restart on
@@ -45,10 +46,19 @@ inline constexpr std::uint8_t kRollupRestart = 1;
 inline constexpr std::uint8_t kRollupRose = 2;
 inline constexpr std::uint8_t kRollupEpochChange = 4;
 inline constexpr std::uint8_t kRollupSameTime = 8;
+// The reading before is more than kMaxGapHours earlier, with whole hours between: those hours
+// have no rows (their boundaries are left unknown).
+inline constexpr std::uint8_t kRollupLongGap = 16;
 
 // floor(t / 1 h) * 1 h: the start of t's UTC hour (also before 1970).
 [[nodiscard]] constexpr UtcMicros hour_start(UtcMicros t) {
   return (t / kHourMicros - (t % kHourMicros < 0 ? 1 : 0)) * kHourMicros;
+}
+
+// A reading and the one before it: a silence whose hours have no rows (compute_rollups).
+[[nodiscard]] constexpr bool long_gap(UtcMicros prev_at, UtcMicros at) {
+  return at - prev_at > kMaxGapHours * kHourMicros &&
+         hour_start(at) - hour_start(prev_at) > kHourMicros;
 }
 
 struct HourRollup {
@@ -104,18 +114,16 @@ void set_quarter_peak(HourRollup& h, const std::optional<std::int64_t>& next_sta
 // A meter's rollups over whole hours [from, to) folded into what a bill needs
 // (report/bill_source.cpp); Store::rollup_span gives the same from the database.
 struct RollupSpan {
-  std::int64_t rows = 0;                       // rows in [from, to)
-  UtcMicros first_hour = 0, last_hour = 0;     // of those rows (when rows > 0)
-  std::int64_t n = 0;                          // readings
-  std::uint32_t epoch_min = 0, epoch_max = 0;  // of the rows with readings
-  std::uint8_t flags = 0;                      // OR of the rows' flags
-  std::uint16_t peak_max_counts = 0;
+  std::int64_t n = 0;                 // readings
+  std::uint8_t flags = 0;             // OR of the rows' flags
+  std::uint16_t peak_max_counts = 0;  // of the rows with readings
   std::optional<std::int64_t> quarter_peak_wh;
-  std::uint32_t reset_advances = 0;
   std::optional<HourRollup> first, last;  // the first and last rows with readings
-  // The last row with kRollupRestart and the largest peak_max_counts of the rows after it.
+  // With kRollupRestart: the last row with it, the largest peak_max_counts of the rows after
+  // it, and the rows' reset advances (0 without a restart: an advance is a restart).
   std::optional<HourRollup> last_restart;
   std::uint16_t peak_after_restart_counts = 0;
+  std::uint32_t reset_advances = 0;
   bool operator==(const RollupSpan&) const = default;
 };
 [[nodiscard]] RollupSpan fold_rollups(const std::vector<HourRollup>& rows);

@@ -202,7 +202,13 @@ void SqliteRollups::advance(MeterRollup& m, const Reading& r) {
 }
 
 void SqliteRollups::changed(std::uint16_t meter, UtcMicros at) {
-  meters_.erase(meter);
+  // The hours this batch left behind (and the open one) are written before the meter's
+  // in-memory state goes: the recomputation covers only the hours around the change.
+  if (auto it = meters_.find(meter); it != meters_.end()) {
+    for (const auto& h : it->second.done) write(h);
+    if (it->second.open && it->second.open_dirty) write(*it->second.open);
+    meters_.erase(it);
+  }
   auto [it, fresh] = recompute_.try_emplace(meter, Range{at, at});
   if (!fresh) {
     it->second.lo = std::min(it->second.lo, at);

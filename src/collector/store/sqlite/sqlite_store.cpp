@@ -734,10 +734,10 @@ struct Done {
 std::optional<Reading> SqliteStore::last_reading(std::uint16_t meter, UtcMicros before,
                                                  std::optional<std::uint32_t> epoch) {
   flush_readings();
-  auto& q = cached(fmt::format(
-      "SELECT {} FROM readings WHERE meter_id = ? AND received_at_us < ?{} "
-      "ORDER BY received_at_us DESC, frame_id DESC LIMIT 1",
-      kReadingColumns, epoch ? " AND epoch = ?" : ""));
+  auto& q =
+      cached(fmt::format("SELECT {} FROM readings WHERE meter_id = ? AND received_at_us < ?{} "
+                         "ORDER BY received_at_us DESC, frame_id DESC LIMIT 1",
+                         kReadingColumns, epoch ? " AND epoch = ?" : ""));
   const Done done{q};
   q.bind(1, static_cast<int>(meter));
   q.bind(2, before);
@@ -748,10 +748,10 @@ std::optional<Reading> SqliteStore::last_reading(std::uint16_t meter, UtcMicros 
 
 std::optional<Reading> SqliteStore::first_reading_after(std::uint16_t meter, UtcMicros after) {
   flush_readings();
-  auto& q = cached(fmt::format(
-      "SELECT {} FROM readings WHERE meter_id = ? AND received_at_us > ? ORDER BY "
-      "received_at_us, frame_id LIMIT 1",
-      kReadingColumns));
+  auto& q = cached(
+      fmt::format("SELECT {} FROM readings WHERE meter_id = ? AND received_at_us > ? ORDER BY "
+                  "received_at_us, frame_id LIMIT 1",
+                  kReadingColumns));
   const Done done{q};
   q.bind(1, static_cast<int>(meter));
   q.bind(2, after);
@@ -774,30 +774,21 @@ void SqliteStore::each_rollup(std::uint16_t meter, UtcMicros from, UtcMicros to,
 // single-row look-ups by key.
 RollupSpan SqliteStore::rollup_span(std::uint16_t meter, UtcMicros from, UtcMicros to) {
   RollupSpan s;
+  // Six aggregates (each costs about as much as the scan): what every line needs.
   auto& q = cached(
-      "SELECT count(*), min(hour_us), max(hour_us), coalesce(sum(n), 0), "
-      "min(min(epoch_first, epoch_last)), max(max(epoch_first, epoch_last)), "
-      "coalesce(max(flags & 1) + max(flags & 2) + max(flags & 4) + max(flags & 8), 0), "
-      "coalesce(max(peak_max_counts), 0), max(quarter_peak_wh), coalesce(sum(reset_advances), 0) "
+      "SELECT coalesce(sum(n), 0), coalesce(max(flags & 1), 0), coalesce(max(flags & 2), 0), "
+      "coalesce(max(flags & 28), 0), coalesce(max(peak_max_counts), 0), max(quarter_peak_wh) "
       "FROM rollups_hourly WHERE meter_id = ? AND hour_us >= ? AND hour_us < ?");
   const Done done{q};
   q.bind(1, static_cast<int>(meter));
   q.bind(2, from);
   q.bind(3, to);
   if (!q.executeStep()) return s;
-  s.rows = q.getColumn(0).getInt64();
-  if (s.rows == 0) return s;
-  s.first_hour = q.getColumn(1).getInt64();
-  s.last_hour = q.getColumn(2).getInt64();
-  s.n = q.getColumn(3).getInt64();
-  if (!q.getColumn(4).isNull()) {
-    s.epoch_min = static_cast<std::uint32_t>(q.getColumn(4).getInt64());
-    s.epoch_max = static_cast<std::uint32_t>(q.getColumn(5).getInt64());
-  }
-  s.flags = static_cast<std::uint8_t>(q.getColumn(6).getInt64());
-  s.peak_max_counts = static_cast<std::uint16_t>(q.getColumn(7).getInt64());
-  if (!q.getColumn(8).isNull()) s.quarter_peak_wh = q.getColumn(8).getInt64();
-  s.reset_advances = static_cast<std::uint32_t>(q.getColumn(9).getInt64());
+  s.n = q.getColumn(0).getInt64();
+  s.flags = static_cast<std::uint8_t>(q.getColumn(1).getInt64() | q.getColumn(2).getInt64() |
+                                      q.getColumn(3).getInt64());
+  s.peak_max_counts = static_cast<std::uint16_t>(q.getColumn(4).getInt64());
+  if (!q.getColumn(5).isNull()) s.quarter_peak_wh = q.getColumn(5).getInt64();
   if (s.n == 0) return s;
   auto one = [&](const char* where_order) -> std::optional<HourRollup> {
     auto& r = cached(std::string("SELECT hour_us, ") + kRollupValueColumns +
@@ -824,6 +815,14 @@ RollupSpan SqliteStore::rollup_span(std::uint16_t meter, UtcMicros from, UtcMicr
     p.bind(3, to);
     if (p.executeStep())
       s.peak_after_restart_counts = static_cast<std::uint16_t>(p.getColumn(0).getInt64());
+    auto& a = cached(
+        "SELECT coalesce(sum(reset_advances), 0) FROM rollups_hourly WHERE meter_id = ? AND "
+        "hour_us >= ? AND hour_us < ?");
+    const Done done_a{a};
+    a.bind(1, static_cast<int>(meter));
+    a.bind(2, from);
+    a.bind(3, to);
+    if (a.executeStep()) s.reset_advances = static_cast<std::uint32_t>(a.getColumn(0).getInt64());
   }
   return s;
 }

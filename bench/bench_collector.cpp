@@ -11,7 +11,8 @@
 //   hours for N); `sqlite3 .import` of the same N rows as CSV into the same schema;
 //   the billing report over a database the same ingest path wrote: 1,000 meters x 30 days of
 //   5-minute readings by default (`--bill 10000x30` for the 86.4 M readings, which take
-//   minutes to write; `--no-bill` to skip).
+//   minutes to write; `--no-bill` to skip), billed from the hourly rollups and, as the same-run
+//   baseline, from every reading (BillRequest::from_rollups = false), the two bills compared.
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@
 #include <string>
 
 #include "collector/collector.h"
+#include "collector/report/bill_format.h"
 #include "collector/report/report.h"
 #include "collector/store/sqlite/sqlite_store.h"
 #include "collector/validate/validator.h"
@@ -163,18 +165,41 @@ double sqlite3_import(const std::string& dir, std::uint64_t n, std::uint32_t met
 }
 
 // Billing over `meters` x `days` of 5-minute readings written by the ingest path above
-// (validator, store, rollups, outbox: what `collect` writes), then make_bill for the month.
-double billing(const std::string& db, std::uint32_t meters, int days, std::uint64_t& rows) {
+// (validator, store, rollups, outbox: what `collect` writes), then make_bill for the month:
+// from the hourly rollups (the default) and, same run, from every reading (the baseline).
+struct BillTimes {
+  double rollups_s = 0, readings_s = 0;
+  std::int64_t lines_from_rollups = 0;
+  bool identical = false;  // the two bills' JSON, byte for byte
+};
+BillTimes billing(const std::string& db, std::uint32_t meters, int days, std::uint64_t& rows) {
   rows = static_cast<std::uint64_t>(days) * 288 * meters;
-  ingest(db, rows, meters);
+  if (!std::filesystem::exists(db)) ingest(db, rows, meters);
   SqliteStore store(db, StoreOptions{true, false});
   CollectorConfig cfg;
   cfg.tariffs.push_back(Tariff{"default", "USD", 143'200, 12'500'000, 4'000'000});
-  const auto start = Clock::now();
-  const auto bill = make_bill(store, cfg, kT0, kT0 + days * 86'400'000'000LL, std::nullopt);
-  const double s = std::chrono::duration<double>(Clock::now() - start).count();
-  if (bill.lines.size() != meters) std::fprintf(stderr, "billing: %zu lines?\n", bill.lines.size());
-  return s;
+  BillRequest r;
+  r.from = kT0;
+  r.to = kT0 + days * 86'400'000'000LL;
+  BillTimes t;
+  auto timed = [&](bool from_rollups, double& s) {
+    r.from_rollups = from_rollups;
+    const auto start = Clock::now();
+    auto bill = make_bill(store, cfg, r);
+    s = std::chrono::duration<double>(Clock::now() - start).count();
+    if (bill.lines.size() != meters)
+      std::fprintf(stderr, "billing: %zu lines?\n", bill.lines.size());
+    return bill;
+  };
+  const auto fast = timed(true, t.rollups_s);
+  const auto slow = timed(false, t.readings_s);
+  t.lines_from_rollups = fast.lines_from_rollups;
+  std::string a, b;
+  const TimeZone utc;
+  write_bill(fast, utc, "json", a);
+  write_bill(slow, utc, "json", b);
+  t.identical = a == b;
+  return t;
 }
 
 // --- Google Benchmark (quick) ----------------------------------------------------------
@@ -251,11 +276,22 @@ int figures(const FigureOptions& o) {
   std::fflush(stdout);
   std::filesystem::remove_all(dir);
   if (o.bill_meters == 0) return 0;
+  // IMSM_BENCH_BILL_DB=PATH keeps the bill's database there and reuses it when it exists (the
+  // 10,000 x 30 database takes many minutes to write); the bill times are unchanged by it.
+  const char* keep = std::getenv("IMSM_BENCH_BILL_DB");
   const auto dir2 = temp_dir("billing");
   std::uint64_t rows = 0;
-  const double t_bill = billing(dir2 + "/bill.db", o.bill_meters, o.bill_days, rows);
+  const auto t_bill =
+      billing(keep ? std::string(keep) : dir2 + "/bill.db", o.bill_meters, o.bill_days, rows);
   std::printf("BENCH collector_report bill_%u_meters_%d_days %.3f s\n", o.bill_meters, o.bill_days,
-              t_bill);
+              t_bill.rollups_s);
+  std::printf("BENCH collector_report baseline_readings_bill_%u_meters_%d_days %.3f s\n",
+              o.bill_meters, o.bill_days, t_bill.readings_s);
+  std::printf("BENCH collector_report bill_speedup_%u_meters_%d_days %.1f x\n", o.bill_meters,
+              o.bill_days, t_bill.readings_s / t_bill.rollups_s);
+  std::fprintf(stderr, "billing: %lld of %u lines from rollups; bills %s\n",
+               static_cast<long long>(t_bill.lines_from_rollups), o.bill_meters,
+               t_bill.identical ? "byte-identical" : "DIFFER");
   std::fprintf(stderr, "billing: %llu readings in the store\n",
                static_cast<unsigned long long>(rows));
   std::filesystem::remove_all(dir2);

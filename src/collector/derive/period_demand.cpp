@@ -24,41 +24,45 @@ std::string_view to_string(DemandMethod m) {
   return "none";
 }
 
+PeriodDemand period_demand(const DemandFacts& f, bool register_when_quiet) {
+  PeriodDemand d;
+  d.interval_w = f.interval_w;
+  d.resets = f.resets;
+  if (f.restarted || f.rose) {
+    d.method = f.restarted ? DemandMethod::RegisterSinceReset : DemandMethod::Register;
+    d.register_counts = f.peak_counts;
+    d.w = f.peak_counts * kWPerCount;
+  } else if (register_when_quiet && f.any) {
+    d.method = DemandMethod::RegisterCarried;
+    d.register_counts = f.last_value_counts;
+    d.w = f.last_value_counts * kWPerCount;
+  } else if (d.interval_w) {
+    d.method = DemandMethod::Interval15Min;
+    d.w = *d.interval_w;
+  }
+  return d;
+}
+
 PeriodDemand period_demand(const std::vector<Point>& p, UtcMicros from, UtcMicros to,
                            bool register_when_quiet) {
-  PeriodDemand d;
-  d.interval_w = peak_15min_w(p, from, to);
-  d.resets = resets_in(p, from, to);
-  bool rose = false, restarted = false;
-  std::uint16_t peak = 0, last_value = 0;
-  bool any = false;
+  DemandFacts f;
+  f.interval_w = peak_15min_w(p, from, to);
+  f.resets = resets_in(p, from, to);
   for (std::size_t i = 0; i < p.size(); ++i) {
     if (p[i].at < from || p[i].at >= to) continue;
     const bool has_prev = i > 0 && p[i - 1].epoch == p[i].epoch;
     const bool reset =
         (has_prev && p[i].demand_resets != p[i - 1].demand_resets) || (i > 0 && !has_prev);
     if (reset) {
-      restarted = true;
-      peak = 0;  // only values after the last reset in the period count
+      f.restarted = true;
+      f.peak_counts = 0;  // only values after the last reset in the period count
     }
-    if (has_prev && !reset && p[i].peak_demand_counts > p[i - 1].peak_demand_counts) rose = true;
-    peak = std::max(peak, p[i].peak_demand_counts);
-    last_value = p[i].peak_demand_counts;
-    any = true;
+    if (has_prev && !reset && p[i].peak_demand_counts > p[i - 1].peak_demand_counts) f.rose = true;
+    f.peak_counts = std::max(f.peak_counts, p[i].peak_demand_counts);
+    f.last_value_counts = p[i].peak_demand_counts;
+    f.any = true;
   }
-  if (restarted || rose) {
-    d.method = restarted ? DemandMethod::RegisterSinceReset : DemandMethod::Register;
-    d.register_counts = peak;
-    d.w = peak * kWPerCount;
-  } else if (register_when_quiet && any) {
-    d.method = DemandMethod::RegisterCarried;
-    d.register_counts = last_value;
-    d.w = last_value * kWPerCount;
-  } else if (d.interval_w) {
-    d.method = DemandMethod::Interval15Min;
-    d.w = *d.interval_w;
-  }
-  return d;
+  return period_demand(f, register_when_quiet);
 }
 
 }  // namespace imsm::collector

@@ -43,6 +43,19 @@ struct PeriodDemand {
   std::uint32_t resets = 0;                // resets counted inside the period
 };
 
+// What the rules read from the period's readings (period_demand below; report/bill_source.cpp
+// gets the same from hourly rollups).
+struct DemandFacts {
+  bool any = false;                     // a reading in [from, to)
+  bool restarted = false;               // a reset (or a new epoch) at a reading in [from, to)
+  bool rose = false;                    // the register rose at a reading in [from, to)
+  std::uint16_t peak_counts = 0;        // highest register value read after the last restart
+  std::uint16_t last_value_counts = 0;  // at the period's last reading
+  std::optional<std::int64_t> interval_w;
+  std::uint32_t resets = 0;
+};
+[[nodiscard]] PeriodDemand period_demand(const DemandFacts& f, bool register_when_quiet);
+
 // `points`: one meter's readings sorted by time, with the last before `from` when it exists.
 // `register_when_quiet`: the tariff's choice for a register that did not move.
 [[nodiscard]] PeriodDemand period_demand(const std::vector<Point>& points, UtcMicros from,

@@ -70,6 +70,8 @@ struct Bill {
   std::vector<Totals> tenants;  // by tenant, then currency
   std::vector<Totals> totals;   // by currency
   std::int64_t provisional = 0, meters_reset = 0, unassigned = 0;
+  // Lines computed from hourly rollups (bill_source.cpp), not printed: the rest read readings.
+  std::int64_t lines_from_rollups = 0;
 };
 
 // What a line needs beyond the meter's readings.
@@ -84,6 +86,19 @@ struct LineContext {
 // for a line without charges.
 [[nodiscard]] BillLine bill_line(MeterInfo meter, bool assigned, const Tariff* tariff,
                                  const std::vector<Point>& points, const LineContext& ctx);
+
+// What a line is made of, read from the meter's readings (the overload above) or from its
+// hourly rollups (bill_source.cpp); the same facts give the same line.
+struct LineFacts {
+  Consumption consumption;
+  bool final = false;
+  PeriodDemand demand;
+  std::int64_t readings = 0;          // in [from, to)
+  std::optional<UtcMicros> first_at;  // the meter's first point (points.front())
+  std::vector<EnergyPart> energy;     // priced by the line's tariff, if any
+};
+[[nodiscard]] BillLine bill_line(MeterInfo meter, bool assigned, const Tariff* tariff,
+                                 LineFacts facts, const LineContext& ctx);
 
 // Orders nothing: lines stay in the given order; fills the totals and counts.
 [[nodiscard]] Bill assemble_bill(UtcMicros from, UtcMicros to, const std::string& tz,

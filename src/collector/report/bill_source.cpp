@@ -3,8 +3,144 @@
 #include <algorithm>
 #include <cctype>
 #include <limits>
+#include <map>
 
 namespace imsm::collector {
+
+namespace {
+
+Point point_of(const Reading& r) {
+  return Point{r.received_at, r.epoch, r.total_kwh, r.peak_demand_counts, r.demand_resets};
+}
+Point first_point(const HourRollup& h) {
+  return Point{h.first_at, h.epoch_first, h.kwh_first, h.peak_first_counts, h.resets_first};
+}
+Point last_point(const HourRollup& h) {
+  return Point{h.last_at, h.epoch_last, h.kwh_last, h.peak_last_counts, h.resets_last};
+}
+
+}  // namespace
+
+// The readings path's points are [before] + readings in [from, to] + [after, next]
+// (load_points). Here: `before` and the tail (at `to`, after, next) are read as readings; the
+// readings in [from, to) are summarised by the rollups of those hours. With one epoch and no
+// two readings at one instant, every rule of bill_line reduces to these:
+//   consumption   E(b) - E(a), a = max(from, first), b = min(to, last), E clamped to the
+//                 first and last point and otherwise the rollups' boundary values (from, to
+//                 and TOU edges are quarter hours: the register there is stored)
+//   interval      the quarters [t, t + 15 min] with both ends bracketed are exactly those
+//                 peak_15min_w walks; 4 x the span's largest quarter rise
+//   demand        restart / rise flags, the peak since the last restart, the last value
+//   resets        the rows' advances less the pair ending at `from` (resets_in: (from, to))
+std::optional<LineFacts> facts_from_rollups(Store& store, std::uint16_t meter,
+                                            const LineContext& ctx, const Tariff* tariff,
+                                            const std::vector<TouSlice>& slices) {
+  const UtcMicros from = ctx.from, to = ctx.to;
+  if (hour_start(from) != from || hour_start(to) != to || to <= from) return std::nullopt;
+  const auto before = store.last_reading(meter, from);
+  std::vector<Reading> tail;
+  store.each_meter_reading(meter, to, to + 1, [&](const Reading& r) { tail.push_back(r); });
+  if (tail.size() > 1) return std::nullopt;  // two readings at one instant
+  if (const auto after = store.first_reading_after(meter, to)) {
+    tail.push_back(*after);
+    if (const auto next = store.first_reading_after(meter, after->received_at))
+      tail.push_back(*next);
+  }
+  const RollupSpan span = store.rollup_span(meter, from, to);
+  // Nothing in the period or at its end: the readings path reads at most one reading.
+  if (span.n == 0 && tail.empty()) return std::nullopt;
+  // One epoch and no silence without rows from `before` to the last point: the rows' flags
+  // cover every pair whose later reading is in [from, to); the pairs into the tail are read.
+  if (span.flags & (kRollupEpochChange | kRollupSameTime | kRollupLongGap)) return std::nullopt;
+  std::optional<Reading> prev = before;
+  if (span.last) {
+    prev = Reading{};
+    prev->received_at = span.last->last_at;
+    prev->epoch = span.last->epoch_last;
+  }
+  for (const auto& r : tail) {
+    if (prev && (prev->epoch != r.epoch || long_gap(prev->received_at, r.received_at)))
+      return std::nullopt;
+    prev = r;
+  }
+  const Point first = before       ? point_of(*before)
+                      : span.first ? first_point(*span.first)
+                                   : point_of(tail.front());
+  const Point last = !tail.empty() ? point_of(tail.back())
+                     : span.last   ? last_point(*span.last)
+                                   : point_of(*before);
+  const std::int64_t n_points = (before ? 1 : 0) + span.n + static_cast<std::int64_t>(tail.size());
+
+  // The register at the instants the rules ask for, strictly between the first and last
+  // point (outside, energy_at clamps to them).
+  std::vector<UtcMicros> want{from, to};
+  for (const auto& sl : slices) {
+    want.push_back(sl.from);
+    want.push_back(sl.to);
+  }
+  std::sort(want.begin(), want.end());
+  want.erase(std::unique(want.begin(), want.end()), want.end());
+  want.erase(std::remove_if(want.begin(), want.end(),
+                            [&](UtcMicros t) { return t <= first.at || t >= last.at; }),
+             want.end());
+  const auto got = store.register_wh_at(meter, want);
+  bool ok = true;
+  auto energy_at = [&](UtcMicros t) -> std::int64_t {
+    if (t <= first.at) return first.total_kwh * 1000;
+    if (t >= last.at) return last.total_kwh * 1000;
+    const auto it = std::lower_bound(want.begin(), want.end(), t);
+    const auto k = static_cast<std::size_t>(it - want.begin());
+    if (it == want.end() || *it != t || !got[k]) {
+      ok = false;
+      return 0;
+    }
+    return *got[k];
+  };
+  // consumption() over [a, b) of the one segment first..last.
+  auto wh_of = [&](UtcMicros a, UtcMicros b, bool* counted) -> std::int64_t {
+    if (last.at < a || first.at > b) return 0;
+    const UtcMicros lo = std::max(a, first.at), hi = std::min(b, last.at);
+    if (hi < lo || (hi == lo && n_points > 1)) return 0;
+    if (counted) *counted = true;
+    return energy_at(hi) - energy_at(lo);
+  };
+
+  LineFacts f;
+  auto& c = f.consumption;
+  c.partial_start = first.at > from;
+  c.partial_end = last.at < to;
+  if (before)
+    c.start =
+        span.first && span.first->first_at == from ? first_point(*span.first) : point_of(*before);
+  else
+    c.start = first;
+  c.end = !tail.empty() ? point_of(tail.front()) : last;
+  bool counted = false;
+  c.wh = wh_of(from, to, &counted);
+  c.epochs = counted ? 1 : 0;
+  f.final = tail.size() >= 2;
+  f.readings = span.n;
+  f.first_at = first.at;
+
+  DemandFacts d;
+  d.any = span.n > 0;
+  d.restarted = (span.flags & kRollupRestart) != 0;
+  d.rose = (span.flags & kRollupRose) != 0;
+  d.peak_counts = d.restarted ? std::max(span.last_restart->peak_since_restart_counts,
+                                         span.peak_after_restart_counts)
+                              : span.peak_max_counts;
+  if (span.last) d.last_value_counts = span.last->peak_last_counts;
+  if (span.quarter_peak_wh) d.interval_w = *span.quarter_peak_wh * 4;
+  d.resets = span.reset_advances;
+  if (before && span.first && span.first->first_at == from)
+    d.resets -= static_cast<std::uint8_t>(span.first->resets_first - before->demand_resets);
+  f.demand = period_demand(d, tariff && tariff->demand_when_quiet_register);
+  if (tariff)
+    f.energy = energy_parts(*tariff, c.wh, slices,
+                            [&](UtcMicros a, UtcMicros b) { return wh_of(a, b, nullptr); });
+  if (!ok) return std::nullopt;
+  return f;
+}
 
 std::vector<Point> load_points(Store& store, std::uint16_t meter, UtcMicros from, UtcMicros to) {
   std::vector<Point> out;
@@ -76,10 +212,10 @@ Bill make_bill(Store& store, const CollectorConfig& config, const BillRequest& r
       ctx.store_clock = std::max(ctx.store_clock, last->received_at);
   if (ctx.store_clock == std::numeric_limits<UtcMicros>::min()) ctx.store_clock = r.to;
   std::vector<BillLine> lines;
+  std::int64_t from_rollups = 0;
+  std::map<const Tariff*, std::vector<TouSlice>> slices;  // per tariff over the period
   for (const auto& m : meters) {
     if (r.tenant && m.tenant != *r.tenant) continue;
-    auto points = load_points(store, m.id, r.from, r.to);
-    if (points.empty() && !m.registered) continue;
     const Tariff* t = nullptr;
     if (!r.energy_only) {
       if (m.registered)
@@ -87,9 +223,23 @@ Bill make_bill(Store& store, const CollectorConfig& config, const BillRequest& r
       else if (!r.unassigned_tariff.empty())
         t = config.find_tariff(r.unassigned_tariff);
     }
+    if (r.from_rollups) {
+      auto [it, fresh] = slices.try_emplace(t);
+      if (fresh && t && t->tiers.empty() && !t->tou.empty())
+        it->second = tou_slices(*t, *ctx.tz, r.from, r.to);
+      if (auto f = facts_from_rollups(store, m.id, ctx, t, it->second)) {
+        lines.push_back(bill_line(m, m.registered, t, std::move(*f), ctx));
+        ++from_rollups;
+        continue;
+      }
+    }
+    auto points = load_points(store, m.id, r.from, r.to);
+    if (points.empty() && !m.registered) continue;
     lines.push_back(bill_line(m, m.registered, t, points, ctx));
   }
-  return assemble_bill(r.from, r.to, ctx.tz->name(), r.energy_only, std::move(lines));
+  auto bill = assemble_bill(r.from, r.to, ctx.tz->name(), r.energy_only, std::move(lines));
+  bill.lines_from_rollups = from_rollups;
+  return bill;
 }
 
 Bill make_bill(Store& store, const CollectorConfig& config, UtcMicros from, UtcMicros to,

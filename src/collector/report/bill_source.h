@@ -25,9 +25,21 @@ struct BillRequest {
   std::optional<std::string> tenant;  // exact name (resolve_tenant)
   bool energy_only = false;           // no charges at all
   std::string unassigned_tariff;      // charge unassigned meters at this tariff
+  // Bill a meter from its hourly rollups when they give exactly what its readings give
+  // (docs/collector.md "Billing from rollups"); false: every line from readings.
+  bool from_rollups = true;
 };
 
 [[nodiscard]] Bill make_bill(Store& store, const CollectorConfig& config, const BillRequest& r);
+
+// One meter's line facts from its hourly rollups and the few readings at the period's edges,
+// for a period of whole UTC hours; nullopt when the rollups cannot give exactly what
+// bill_line computes from the readings (then the caller reads them). `slices`: the tariff's
+// tou_slices over the period (empty without TOU windows).
+[[nodiscard]] std::optional<LineFacts> facts_from_rollups(Store& store, std::uint16_t meter,
+                                                          const LineContext& ctx,
+                                                          const Tariff* tariff,
+                                                          const std::vector<TouSlice>& slices);
 // UTC, charges where a tariff applies.
 [[nodiscard]] Bill make_bill(Store& store, const CollectorConfig& config, UtcMicros from,
                              UtcMicros to, const std::optional<std::string>& tenant);

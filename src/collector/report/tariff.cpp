@@ -62,23 +62,31 @@ std::vector<EnergyPart> tiered(const Tariff& t, std::int64_t wh) {
 
 }  // namespace
 
-std::vector<EnergyPart> energy_parts(const Tariff& t, const TimeZone& tz,
-                                     const std::vector<Point>& points, UtcMicros from,
-                                     UtcMicros to) {
-  if (!t.tiers.empty()) return tiered(t, consumption(points, from, to).wh);
-  if (t.tou.empty()) {
-    const std::int64_t wh = consumption(points, from, to).wh;
-    return {EnergyPart{"energy", t.energy_per_kwh, wh, charge_cents(wh, t.energy_per_kwh, 1000)}};
-  }
+std::vector<EnergyPart> energy_parts(const Tariff& t, std::int64_t period_wh,
+                                     const std::vector<TouSlice>& slices,
+                                     const std::function<std::int64_t(UtcMicros, UtcMicros)>& wh) {
+  if (!t.tiers.empty()) return tiered(t, period_wh);
+  if (t.tou.empty())
+    return {EnergyPart{"energy", t.energy_per_kwh, period_wh,
+                       charge_cents(period_wh, t.energy_per_kwh, 1000)}};
   std::vector<EnergyPart> out;
   for (const auto& w : t.tou) out.push_back(EnergyPart{w.name, w.energy_per_kwh, 0, 0});
   out.push_back(EnergyPart{"off_peak", t.energy_per_kwh, 0, 0});
-  for (const auto& s : tou_slices(t, tz, from, to)) {
+  for (const auto& s : slices) {
     auto& part = s.window < 0 ? out.back() : out[static_cast<std::size_t>(s.window)];
-    part.wh += consumption(points, s.from, s.to).wh;
+    part.wh += wh(s.from, s.to);
   }
   for (auto& p : out) p.cents = charge_cents(p.wh, p.price, 1000);
   return out;
+}
+
+std::vector<EnergyPart> energy_parts(const Tariff& t, const TimeZone& tz,
+                                     const std::vector<Point>& points, UtcMicros from,
+                                     UtcMicros to) {
+  const bool tou = t.tiers.empty() && !t.tou.empty();
+  return energy_parts(t, tou ? 0 : consumption(points, from, to).wh,
+                      tou ? tou_slices(t, tz, from, to) : std::vector<TouSlice>{},
+                      [&](UtcMicros a, UtcMicros b) { return consumption(points, a, b).wh; });
 }
 
 }  // namespace imsm::collector

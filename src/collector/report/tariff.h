@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -40,5 +41,10 @@ struct EnergyPart {
 [[nodiscard]] std::vector<EnergyPart> energy_parts(const Tariff& tariff, const TimeZone& tz,
                                                    const std::vector<Point>& points, UtcMicros from,
                                                    UtcMicros to);
+// The same from any source of consumption: `period_wh` the period's Wh, `slices` its
+// tou_slices (used when the tariff has TOU windows), `wh(a, b)` the Wh of a slice [a, b).
+[[nodiscard]] std::vector<EnergyPart> energy_parts(
+    const Tariff& tariff, std::int64_t period_wh, const std::vector<TouSlice>& slices,
+    const std::function<std::int64_t(UtcMicros, UtcMicros)>& wh);
 
 }  // namespace imsm::collector

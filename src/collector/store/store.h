@@ -176,6 +176,12 @@ class Store {
   // Hourly rollups of one meter with from <= hour < to, in hour order.
   virtual void each_rollup(std::uint16_t meter, UtcMicros from, UtcMicros to,
                            const std::function<void(const HourRollup&)>& fn) = 0;
+  // fold_rollups of the meter's rollups with from <= hour < to (the bill's fast path), and
+  // the register at each of `at` from the rollups (nullopt: not a quarter hour, or unknown).
+  [[nodiscard]] virtual RollupSpan rollup_span(std::uint16_t meter, UtcMicros from,
+                                               UtcMicros to) = 0;
+  [[nodiscard]] virtual std::vector<std::optional<std::int64_t>> register_wh_at(
+      std::uint16_t meter, const std::vector<UtcMicros>& at) = 0;
   // Readings and rejections stored per meter.
   [[nodiscard]] virtual std::map<std::uint16_t, std::int64_t> reading_counts() = 0;
   [[nodiscard]] virtual std::map<std::uint16_t, std::int64_t> rejection_counts() = 0;

@@ -32,27 +32,68 @@ bool before_in_order(const Reading& a, const Reading& b) {
          (a.received_at == b.received_at && a.frame_id < b.frame_id);
 }
 
+std::string upsert_sql() {
+  // An upsert, not INSERT OR REPLACE: REPLACE deletes and reinserts under a statement journal.
+  std::string cols = kRollupValueColumns, marks, sets;
+  std::size_t at = 0;
+  while (at != std::string::npos) {
+    const std::size_t comma = cols.find(',', at);
+    std::string c = cols.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    c.erase(0, c.find_first_not_of(' '));
+    marks += ",?";
+    sets += (sets.empty() ? "" : ", ") + c + " = excluded." + c;
+    at = comma == std::string::npos ? comma : comma + 1;
+  }
+  return "INSERT INTO rollups_hourly(meter_id, hour_us, " + cols + ") VALUES (?,?" + marks +
+         ") ON CONFLICT(meter_id, hour_us) DO UPDATE SET " + sets;
+}
+
 }  // namespace
+
+const char* const kRollupValueColumns =
+    "n, first_at_us, last_at_us, epoch_first, epoch_last, kwh_first, kwh_last, resets_first, "
+    "resets_last, peak_max_counts, start_wh, start_epoch, q15_wh, q30_wh, q45_wh, "
+    "quarter_peak_wh, peak_first_counts, peak_last_counts, peak_since_restart_counts, "
+    "reset_advances, flags";
+
+HourRollup rollup_row(SQLite::Statement& q, int col, std::uint16_t meter, UtcMicros hour) {
+  auto i64 = [&](int k) { return q.getColumn(col + k).getInt64(); };
+  auto opt = [&](int k) -> std::optional<std::int64_t> {
+    if (q.getColumn(col + k).isNull()) return std::nullopt;
+    return i64(k);
+  };
+  HourRollup h;
+  h.meter_id = meter;
+  h.hour = hour;
+  h.n = i64(0);
+  if (h.n > 0) {
+    h.first_at = i64(1);
+    h.last_at = i64(2);
+    h.epoch_first = static_cast<std::uint32_t>(i64(3));
+    h.epoch_last = static_cast<std::uint32_t>(i64(4));
+    h.kwh_first = i64(5);
+    h.kwh_last = i64(6);
+    h.resets_first = static_cast<std::uint8_t>(i64(7));
+    h.resets_last = static_cast<std::uint8_t>(i64(8));
+    h.peak_max_counts = static_cast<std::uint16_t>(i64(9));
+    h.peak_first_counts = static_cast<std::uint16_t>(i64(16));
+    h.peak_last_counts = static_cast<std::uint16_t>(i64(17));
+    h.peak_since_restart_counts = static_cast<std::uint16_t>(i64(18));
+  }
+  h.start_wh = opt(10);
+  if (h.start_wh) h.start_epoch = static_cast<std::uint32_t>(i64(11));
+  for (int k = 0; k < 3; ++k) h.quarter_wh[static_cast<std::size_t>(k)] = opt(12 + k);
+  h.quarter_peak_wh = opt(15);
+  h.reset_advances = static_cast<std::uint32_t>(i64(19));
+  h.flags = static_cast<std::uint8_t>(i64(20));
+  return h;
+}
 
 SqliteRollups::SqliteRollups(SQLite::Database& db)
     : db_(db),
-      upsert_(db,
-              // An upsert, not INSERT OR REPLACE: REPLACE deletes and reinserts under a
-              // statement journal.
-              "INSERT INTO rollups_hourly(meter_id, hour_us, n, first_at_us, last_at_us, "
-              "epoch_first, epoch_last, kwh_first, kwh_last, resets_first, resets_last, "
-              "peak_max_counts, start_wh, start_epoch) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
-              "ON CONFLICT(meter_id, hour_us) DO UPDATE SET n = excluded.n, "
-              "first_at_us = excluded.first_at_us, last_at_us = excluded.last_at_us, "
-              "epoch_first = excluded.epoch_first, epoch_last = excluded.epoch_last, "
-              "kwh_first = excluded.kwh_first, kwh_last = excluded.kwh_last, "
-              "resets_first = excluded.resets_first, resets_last = excluded.resets_last, "
-              "peak_max_counts = excluded.peak_max_counts, start_wh = excluded.start_wh, "
-              "start_epoch = excluded.start_epoch"),
-      select_hour_(db,
-                   "SELECT n, first_at_us, last_at_us, epoch_first, epoch_last, kwh_first, "
-                   "kwh_last, resets_first, resets_last, peak_max_counts, start_wh, start_epoch "
-                   "FROM rollups_hourly WHERE meter_id = ? AND hour_us = ?"),
+      upsert_(db, upsert_sql()),
+      select_hour_(db, std::string("SELECT ") + kRollupValueColumns +
+                           " FROM rollups_hourly WHERE meter_id = ? AND hour_us = ?"),
       before_(db, sql("meter_id = ? AND received_at_us < ?",
                       " ORDER BY received_at_us DESC, frame_id DESC LIMIT 1")),
       after_(db, sql("meter_id = ? AND received_at_us > ?",
@@ -88,27 +129,8 @@ SqliteRollups::MeterRollup* SqliteRollups::load(const Reading& r) {
   if (m.last) {
     select_hour_.bind(1, static_cast<int>(r.meter_id));
     select_hour_.bind(2, hour_start(m.last->received_at));
-    if (select_hour_.executeStep()) {
-      auto& q = select_hour_;
-      HourRollup h;
-      h.meter_id = r.meter_id;
-      h.hour = hour_start(m.last->received_at);
-      h.n = q.getColumn(0).getInt64();
-      h.first_at = q.getColumn(1).getInt64();
-      h.last_at = q.getColumn(2).getInt64();
-      h.epoch_first = static_cast<std::uint32_t>(q.getColumn(3).getInt64());
-      h.epoch_last = static_cast<std::uint32_t>(q.getColumn(4).getInt64());
-      h.kwh_first = q.getColumn(5).getInt64();
-      h.kwh_last = q.getColumn(6).getInt64();
-      h.resets_first = static_cast<std::uint8_t>(q.getColumn(7).getInt());
-      h.resets_last = static_cast<std::uint8_t>(q.getColumn(8).getInt());
-      h.peak_max_counts = static_cast<std::uint16_t>(q.getColumn(9).getInt());
-      if (!q.getColumn(10).isNull()) {
-        h.start_wh = q.getColumn(10).getInt64();
-        h.start_epoch = static_cast<std::uint32_t>(q.getColumn(11).getInt64());
-      }
-      m.open = h;
-    }
+    if (select_hour_.executeStep())
+      m.open = rollup_row(select_hour_, 0, r.meter_id, hour_start(m.last->received_at));
     select_hour_.reset();
     if (!m.open || m.open->last_at != m.last->received_at) return nullptr;
   } else if (reading_after(r.meter_id, r.received_at)) {
@@ -132,44 +154,61 @@ void SqliteRollups::add(const Reading& r) {
   advance(*m, r);
 }
 
-// The in-order step: `r` is later than every reading of its meter.
+// The in-order step: `r` is later than every reading of its meter. Every boundary (hour start
+// and quarter) between the meter's last reading and r is bracketed by the two.
 void SqliteRollups::advance(MeterRollup& m, const Reading& r) {
   const UtcMicros hour = hour_start(r.received_at);
+  const Reading* last = m.last ? &*m.last : nullptr;
   if (m.open && m.open->hour == hour) {
-    add_reading(*m.open, r);
+    set_boundaries(*m.open, last, r, false);
+    add_reading(*m.open, r, last);
+    set_quarter_peak(*m.open, std::nullopt);
     m.open_dirty = true;
     m.last = r;
     return;
   }
-  if (m.open && m.open_dirty) m.done.push_back(*m.open);
-  if (m.last) {
+  if (m.open && last) {
+    // The hour left behind: its quarters after the last reading, and its last quarter's end.
+    set_boundaries(*m.open, last, r, false);
+    set_quarter_peak(*m.open, boundary_value(last, r, m.open->hour + kHourMicros, false));
+    m.done.push_back(*m.open);
+  } else if (m.open && m.open_dirty) {
+    m.done.push_back(*m.open);
+  }
+  if (last) {
     // Hours between the last reading's and this one's: their boundaries are bracketed by
     // the two (when close enough); rows with n = 0.
-    const UtcMicros first_gap = hour_start(m.last->received_at) + kHourMicros;
+    const UtcMicros first_gap = hour_start(last->received_at) + kHourMicros;
     if (hour - first_gap <= kMaxGapHours * kHourMicros)
       for (UtcMicros h = first_gap; h < hour; h += kHourMicros) {
         HourRollup gap;
         gap.meter_id = r.meter_id;
         gap.hour = h;
-        set_start(gap, *m.last, r, true);
-        if (gap.start_wh) m.done.push_back(gap);
+        set_boundaries(gap, last, r, true);
+        if (!gap.start_wh) continue;
+        set_quarter_peak(gap, boundary_value(last, r, h + kHourMicros, false));
+        m.done.push_back(gap);
       }
   }
   HourRollup row;
   row.meter_id = r.meter_id;
   row.hour = hour;
-  if (m.last)
-    set_start(row, *m.last, r, false);
-  else if (r.received_at == hour)
-    set_start(row, r, r, false);
-  add_reading(row, r);
+  add_reading(row, r, last);
+  set_boundaries(row, last, r, false);
+  set_quarter_peak(row, std::nullopt);
   m.open = row;
   m.open_dirty = true;
   m.last = r;
 }
 
 void SqliteRollups::changed(std::uint16_t meter, UtcMicros at) {
-  meters_.erase(meter);
+  // The hours this batch left behind (and the open one) are written before the meter's
+  // in-memory state goes: the recomputation covers only the hours around the change.
+  if (auto it = meters_.find(meter); it != meters_.end()) {
+    for (const auto& h : it->second.done) write(h);
+    if (it->second.open && it->second.open_dirty) write(*it->second.open);
+    meters_.erase(it);
+  }
   auto [it, fresh] = recompute_.try_emplace(meter, Range{at, at});
   if (!fresh) {
     it->second.lo = std::min(it->second.lo, at);
@@ -179,6 +218,12 @@ void SqliteRollups::changed(std::uint16_t meter, UtcMicros at) {
 
 void SqliteRollups::write(const HourRollup& h) {
   auto& s = upsert_;
+  auto opt = [&](int c, const std::optional<std::int64_t>& v) {
+    if (v)
+      s.bind(c, *v);
+    else
+      s.bind(c);
+  };
   s.bind(1, static_cast<int>(h.meter_id));
   s.bind(2, h.hour);
   s.bind(3, h.n);
@@ -192,16 +237,18 @@ void SqliteRollups::write(const HourRollup& h) {
     s.bind(10, static_cast<int>(h.resets_first));
     s.bind(11, static_cast<int>(h.resets_last));
     s.bind(12, static_cast<int>(h.peak_max_counts));
+    s.bind(19, static_cast<int>(h.peak_first_counts));
+    s.bind(20, static_cast<int>(h.peak_last_counts));
+    s.bind(21, static_cast<int>(h.peak_since_restart_counts));
   } else {
-    for (int c = 4; c <= 12; ++c) s.bind(c);
+    for (int c : {4, 5, 6, 7, 8, 9, 10, 11, 12, 19, 20, 21}) s.bind(c);
   }
-  if (h.start_wh) {
-    s.bind(13, *h.start_wh);
-    s.bind(14, static_cast<std::int64_t>(h.start_epoch));
-  } else {
-    s.bind(13);
-    s.bind(14);
-  }
+  opt(13, h.start_wh);
+  opt(14, h.start_wh ? std::optional<std::int64_t>(h.start_epoch) : std::nullopt);
+  for (int k = 0; k < 3; ++k) opt(15 + k, h.quarter_wh[static_cast<std::size_t>(k)]);
+  opt(18, h.quarter_peak_wh);
+  s.bind(22, static_cast<std::int64_t>(h.reset_advances));
+  s.bind(23, static_cast<int>(h.flags));
   s.exec();
   s.reset();
 }

@@ -21,6 +21,12 @@
 
 namespace imsm::collector {
 
+// rollups_hourly's columns after (meter_id, hour_us), in the order rollup_row reads them.
+extern const char* const kRollupValueColumns;
+// The HourRollup of `meter` and `hour` from kRollupValueColumns starting at column `col`.
+[[nodiscard]] HourRollup rollup_row(SQLite::Statement& q, int col, std::uint16_t meter,
+                                    UtcMicros hour);
+
 class SqliteRollups {
  public:
   explicit SqliteRollups(SQLite::Database& db);

@@ -212,6 +212,23 @@ CREATE TABLE validator_state(
   PRIMARY KEY(kind, id)
 ) WITHOUT ROWID;
 )sql",
+    // 5 -> 6: what a bill needs from the hourly rollups (rollup.h, docs/collector.md "Billing
+    // from rollups"): the register at the quarter hours, the largest quarter-hour rise, the
+    // peak register at the first and last reading and since the last restart, the reset
+    // counter's advances and the readings' flags. The rows are rebuilt from the readings
+    // (SqliteStore::migrate) after this migration empties them.
+    R"sql(
+ALTER TABLE rollups_hourly ADD COLUMN q15_wh INTEGER;
+ALTER TABLE rollups_hourly ADD COLUMN q30_wh INTEGER;
+ALTER TABLE rollups_hourly ADD COLUMN q45_wh INTEGER;
+ALTER TABLE rollups_hourly ADD COLUMN quarter_peak_wh INTEGER;
+ALTER TABLE rollups_hourly ADD COLUMN peak_first_counts INTEGER;
+ALTER TABLE rollups_hourly ADD COLUMN peak_last_counts INTEGER;
+ALTER TABLE rollups_hourly ADD COLUMN peak_since_restart_counts INTEGER;
+ALTER TABLE rollups_hourly ADD COLUMN reset_advances INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rollups_hourly ADD COLUMN flags INTEGER NOT NULL DEFAULT 0;
+DELETE FROM rollups_hourly;
+)sql",
 };
 
 }  // namespace

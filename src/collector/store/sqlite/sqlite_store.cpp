@@ -259,10 +259,11 @@ void SqliteStore::migrate() {
     tx.commit();
   }
   db_.exec("PRAGMA foreign_keys = ON");
-  if (have < 4) build_all_rollups();
+  if (have < 6) build_all_rollups();
 }
 
-// Rollups of every stored reading (the migration to schema 4, whose readings had none).
+// Rollups of every stored reading (the migrations to schema 4, whose readings had none, and
+// to 6, whose rows gained the bill's columns).
 void SqliteStore::build_all_rollups() {
   SQLite::Transaction tx(db_);
   SqliteRollups(db_).rebuild_all();
@@ -724,14 +725,30 @@ void SqliteStore::each_reading(std::optional<std::uint16_t> meter, UtcMicros fro
   }
 }
 
+SQLite::Statement& SqliteStore::cached(const std::string& sql) {
+  auto& q = cached_[sql];
+  if (!q) q = std::make_unique<SQLite::Statement>(db_, sql);
+  q->tryReset();
+  q->clearBindings();
+  return *q;
+}
+
+namespace {
+// Resets a cached statement when its use ends (also when a step throws).
+struct Done {
+  SQLite::Statement& q;
+  ~Done() { q.tryReset(); }
+};
+}  // namespace
+
 std::optional<Reading> SqliteStore::last_reading(std::uint16_t meter, UtcMicros before,
                                                  std::optional<std::uint32_t> epoch) {
   flush_readings();
-  std::string sql = fmt::format(
-      "SELECT {} FROM readings WHERE meter_id = ? AND received_at_us < ?{} "
-      "ORDER BY received_at_us DESC, frame_id DESC LIMIT 1",
-      kReadingColumns, epoch ? " AND epoch = ?" : "");
-  SQLite::Statement q(db_, sql);
+  auto& q =
+      cached(fmt::format("SELECT {} FROM readings WHERE meter_id = ? AND received_at_us < ?{} "
+                         "ORDER BY received_at_us DESC, frame_id DESC LIMIT 1",
+                         kReadingColumns, epoch ? " AND epoch = ?" : ""));
+  const Done done{q};
   q.bind(1, static_cast<int>(meter));
   q.bind(2, before);
   if (epoch) q.bind(3, static_cast<std::int64_t>(*epoch));
@@ -759,10 +776,11 @@ std::map<std::uint16_t, Reading> SqliteStore::last_readings() {
 
 std::optional<Reading> SqliteStore::first_reading_after(std::uint16_t meter, UtcMicros after) {
   flush_readings();
-  SQLite::Statement q(db_, fmt::format("SELECT {} FROM readings WHERE meter_id = ? AND "
-                                       "received_at_us > ? ORDER BY received_at_us, frame_id "
-                                       "LIMIT 1",
-                                       kReadingColumns));
+  auto& q = cached(
+      fmt::format("SELECT {} FROM readings WHERE meter_id = ? AND received_at_us > ? ORDER BY "
+                  "received_at_us, frame_id LIMIT 1",
+                  kReadingColumns));
+  const Done done{q};
   q.bind(1, static_cast<int>(meter));
   q.bind(2, after);
   if (q.executeStep()) return reading_from(q, 0);
@@ -771,36 +789,93 @@ std::optional<Reading> SqliteStore::first_reading_after(std::uint16_t meter, Utc
 
 void SqliteStore::each_rollup(std::uint16_t meter, UtcMicros from, UtcMicros to,
                               const std::function<void(const HourRollup&)>& fn) {
-  SQLite::Statement q(
-      db_,
-      "SELECT hour_us, n, first_at_us, last_at_us, epoch_first, epoch_last, kwh_first, kwh_last, "
-      "resets_first, resets_last, peak_max_counts, start_wh, start_epoch FROM rollups_hourly "
-      "WHERE meter_id = ? AND hour_us >= ? AND hour_us < ? ORDER BY hour_us");
+  SQLite::Statement q(db_, std::string("SELECT hour_us, ") + kRollupValueColumns +
+                               " FROM rollups_hourly WHERE meter_id = ? AND hour_us >= ? AND "
+                               "hour_us < ? ORDER BY hour_us");
   q.bind(1, static_cast<int>(meter));
   q.bind(2, from);
   q.bind(3, to);
-  while (q.executeStep()) {
-    HourRollup h;
-    h.meter_id = meter;
-    h.hour = q.getColumn(0).getInt64();
-    h.n = q.getColumn(1).getInt64();
-    if (h.n > 0) {
-      h.first_at = q.getColumn(2).getInt64();
-      h.last_at = q.getColumn(3).getInt64();
-      h.epoch_first = static_cast<std::uint32_t>(q.getColumn(4).getInt64());
-      h.epoch_last = static_cast<std::uint32_t>(q.getColumn(5).getInt64());
-      h.kwh_first = q.getColumn(6).getInt64();
-      h.kwh_last = q.getColumn(7).getInt64();
-      h.resets_first = static_cast<std::uint8_t>(q.getColumn(8).getInt());
-      h.resets_last = static_cast<std::uint8_t>(q.getColumn(9).getInt());
-      h.peak_max_counts = static_cast<std::uint16_t>(q.getColumn(10).getInt());
-    }
-    if (!q.getColumn(11).isNull()) {
-      h.start_wh = q.getColumn(11).getInt64();
-      h.start_epoch = static_cast<std::uint32_t>(q.getColumn(12).getInt64());
-    }
-    fn(h);
+  while (q.executeStep()) fn(rollup_row(q, 1, meter, q.getColumn(0).getInt64()));
+}
+
+// fold_rollups in SQL: one aggregate over the meter's rows (no row leaves SQLite), then a few
+// single-row look-ups by key.
+RollupSpan SqliteStore::rollup_span(std::uint16_t meter, UtcMicros from, UtcMicros to) {
+  RollupSpan s;
+  // Six aggregates (each costs about as much as the scan): what every line needs.
+  auto& q = cached(
+      "SELECT coalesce(sum(n), 0), coalesce(max(flags & 1), 0), coalesce(max(flags & 2), 0), "
+      "coalesce(max(flags & 28), 0), coalesce(max(peak_max_counts), 0), max(quarter_peak_wh) "
+      "FROM rollups_hourly WHERE meter_id = ? AND hour_us >= ? AND hour_us < ?");
+  const Done done{q};
+  q.bind(1, static_cast<int>(meter));
+  q.bind(2, from);
+  q.bind(3, to);
+  if (!q.executeStep()) return s;
+  s.n = q.getColumn(0).getInt64();
+  s.flags = static_cast<std::uint8_t>(q.getColumn(1).getInt64() | q.getColumn(2).getInt64() |
+                                      q.getColumn(3).getInt64());
+  s.peak_max_counts = static_cast<std::uint16_t>(q.getColumn(4).getInt64());
+  if (!q.getColumn(5).isNull()) s.quarter_peak_wh = q.getColumn(5).getInt64();
+  if (s.n == 0) return s;
+  auto one = [&](const char* where_order) -> std::optional<HourRollup> {
+    auto& r = cached(std::string("SELECT hour_us, ") + kRollupValueColumns +
+                     " FROM rollups_hourly WHERE meter_id = ? AND hour_us >= ? AND hour_us < ? "
+                     "AND " +
+                     where_order + " LIMIT 1");
+    const Done done_r{r};
+    r.bind(1, static_cast<int>(meter));
+    r.bind(2, from);
+    r.bind(3, to);
+    if (!r.executeStep()) return std::nullopt;
+    return rollup_row(r, 1, meter, r.getColumn(0).getInt64());
+  };
+  s.first = one("n > 0 ORDER BY hour_us");
+  s.last = one("n > 0 ORDER BY hour_us DESC");
+  if (s.flags & kRollupRestart) {
+    s.last_restart = one("n > 0 AND (flags & 1) ORDER BY hour_us DESC");
+    auto& p = cached(
+        "SELECT coalesce(max(peak_max_counts), 0) FROM rollups_hourly WHERE meter_id = ? AND "
+        "hour_us > ? AND hour_us < ?");
+    const Done done_p{p};
+    p.bind(1, static_cast<int>(meter));
+    p.bind(2, s.last_restart->hour);
+    p.bind(3, to);
+    if (p.executeStep())
+      s.peak_after_restart_counts = static_cast<std::uint16_t>(p.getColumn(0).getInt64());
+    auto& a = cached(
+        "SELECT coalesce(sum(reset_advances), 0) FROM rollups_hourly WHERE meter_id = ? AND "
+        "hour_us >= ? AND hour_us < ?");
+    const Done done_a{a};
+    a.bind(1, static_cast<int>(meter));
+    a.bind(2, from);
+    a.bind(3, to);
+    if (a.executeStep()) s.reset_advances = static_cast<std::uint32_t>(a.getColumn(0).getInt64());
   }
+  return s;
+}
+
+std::vector<std::optional<std::int64_t>> SqliteStore::register_wh_at(
+    std::uint16_t meter, const std::vector<UtcMicros>& at) {
+  std::vector<std::optional<std::int64_t>> out;
+  out.reserve(at.size());
+  auto& q = cached(
+      "SELECT start_wh, q15_wh, q30_wh, q45_wh FROM rollups_hourly WHERE meter_id = ? AND "
+      "hour_us = ?");
+  const Done done{q};
+  for (const UtcMicros t : at) {
+    const UtcMicros h = hour_start(t);
+    const auto k = static_cast<int>((t - h) / kQuarterMicros);
+    std::optional<std::int64_t> v;
+    if ((t - h) % kQuarterMicros == 0) {
+      q.bind(1, static_cast<int>(meter));
+      q.bind(2, h);
+      if (q.executeStep() && !q.getColumn(k).isNull()) v = q.getColumn(k).getInt64();
+      q.reset();
+    }
+    out.push_back(v);
+  }
+  return out;
 }
 
 namespace {

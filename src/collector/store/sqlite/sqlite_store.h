@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -66,6 +67,9 @@ class SqliteStore final : public Store {
   [[nodiscard]] std::map<std::uint16_t, Reading> last_readings() override;
   void each_rollup(std::uint16_t meter, UtcMicros from, UtcMicros to,
                    const std::function<void(const HourRollup&)>& fn) override;
+  [[nodiscard]] RollupSpan rollup_span(std::uint16_t meter, UtcMicros from, UtcMicros to) override;
+  [[nodiscard]] std::vector<std::optional<std::int64_t>> register_wh_at(
+      std::uint16_t meter, const std::vector<UtcMicros>& at) override;
   [[nodiscard]] std::map<std::uint16_t, std::int64_t> reading_counts() override;
   [[nodiscard]] std::map<std::uint16_t, std::int64_t> rejection_counts() override;
   [[nodiscard]] std::map<std::uint16_t, ReadingWindow> reading_windows(UtcMicros from,
@@ -110,6 +114,10 @@ class SqliteStore final : public Store {
   [[nodiscard]] std::optional<StoredReading> frame_as_reading(std::int64_t frame_id);
   [[nodiscard]] std::optional<StoredRejection> rejection_of(std::int64_t frame_id);
   [[nodiscard]] std::optional<StoredEvent> event_by_id(std::int64_t id);
+  // A read query prepared once per store and kept (the bill asks a few per meter); reset and
+  // unbound before it is returned. Not for a query whose caller may ask it again while
+  // stepping it (a callback).
+  [[nodiscard]] SQLite::Statement& cached(const std::string& sql);
 
   SQLite::Database db_;
   StoreOptions options_;
@@ -121,6 +129,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<SqliteValidatorState> validator_state_;
   std::unique_ptr<SQLite::Statement> ins_frame_, ins_reading_, del_reading_, ins_rejected_,
       ins_pending_, del_pending_, ins_event_, retract_events_, upsert_meter_, ins_outbox_;
+  std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> cached_;
 };
 
 }  // namespace imsm::collector

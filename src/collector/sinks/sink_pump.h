@@ -51,6 +51,7 @@ class SinkPump {
   };
   std::uint64_t feed(Entry& e, std::chrono::steady_clock::time_point now, std::size_t max_batches);
   void trim();
+  bool over_bound();  // more entries than the bound plus an eighth
 
   Store& store_;
   std::vector<Entry> sinks_;

@@ -109,6 +109,27 @@ TEST_F(SinkPumpTest, JsonlSinkCatchesUpFromItsCursorAfterBeingStopped) {
   EXPECT_EQ(s.sink_cursor("jsonl:" + out), 21u);
 }
 
+// The bound holds inside a replay too: a poll after a batch that took the outbox more than an
+// eighth over its bound trims it, not only every 64th poll. Derivation: 20 readings of a new
+// meter give outbox 1..21 (discovered event + 20 readings); the first poll trims (poll 0) to
+// the newest 8, 14..21; 10 more give 14..31 (18 > 8 + 1): the second poll trims to 24..31.
+TEST_F(SinkPumpTest, TheOutboxBoundHoldsBetweenTheRoutineTrims) {
+  SqliteStore s(path_);
+  Validator v(ValidationSettings{});
+  ingest(s, v, 0, 20);
+  SinkPump pump(s, {}, SinkPumpOptions{100, 8});
+  const auto t = std::chrono::steady_clock::time_point{};
+  pump.poll(t);
+  EXPECT_EQ(s.outbox_status().oldest, 14u);
+  ingest(s, v, 20, 30);
+  pump.poll(t);
+  EXPECT_EQ(s.outbox_status().head, 31u);
+  EXPECT_EQ(s.outbox_status().oldest, 24u);
+  ingest(s, v, 30, 31);  // 24..32: 9 entries, within 8 + 1: no trim until the 64th poll
+  pump.poll(t);
+  EXPECT_EQ(s.outbox_status().oldest, 24u);
+}
+
 // A sink that throws is degraded, retried after its backoff, and loses nothing.
 TEST_F(SinkPumpTest, AFailingSinkIsRetriedAndLosesNothing) {
   struct Flaky final : Sink {

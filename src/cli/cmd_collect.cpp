@@ -54,7 +54,7 @@ struct CollectCliOptions {
   double clock_scale = 1.0;
   int cache_mib = 0;
   std::size_t store_queue_frames = 1'000'000;
-  std::size_t commit_frames = std::size_t{1} << 18;
+  std::size_t commit_frames = std::size_t{1} << 17;
   bool exit_on_store_overflow = false;
   std::vector<std::string> sinks;
   HttpCliOptions http;
@@ -246,7 +246,7 @@ Runner setup_collect(CLI::App& app) {
                   "1000000)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{100'000'000}));
   sub->add_option("--commit-frames", opt->commit_frames,
-                  "Commit at least every N frames, also inside a long replay (default 262144)")
+                  "Commit at least every N frames, also inside a long replay (default 131072)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{100'000'000}));
   sub->add_flag("--exit-on-store-overflow", opt->exit_on_store_overflow,
                 "Exit 1 when frames must be dropped because the database stayed unwritable "

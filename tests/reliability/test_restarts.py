@@ -78,7 +78,7 @@ def simulate(workdir, size):
 
 def collect_cmd(cap, db, batched=False):
     """`batched`: a commit every 10 ms and every 250 frames, so that a kill can land between
-    commits anywhere in the capture (a replay otherwise commits every 262,144 frames)."""
+    commits anywhere in the capture (a replay otherwise commits every 131,072 frames)."""
     cmd = [BINARY, "collect", "--source", "file:" + cap, "--db", db, "--replay-start",
            sweep.T0_ISO, "--no-fsync"]
     return cmd + ["--commit-interval-ms", "10", "--commit-frames", "250"] if batched else cmd

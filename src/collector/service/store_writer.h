@@ -38,7 +38,7 @@ struct WriterOptions {
   std::size_t queue_frames = 1'000'000;
   // A batch is committed early when it holds this many frames: bounds the write log's
   // memory (~120 bytes a frame) in a bulk replay, which otherwise commits once a second.
-  std::size_t commit_frames = 1 << 18;
+  std::size_t commit_frames = 1 << 17;
   std::chrono::milliseconds backoff_min{250}, backoff_max{30'000};
 };
 

@@ -174,6 +174,51 @@ class ModbusTest(unittest.TestCase):
         self.assertIn("serve: modbus: 192.0.2.1:0: Cannot assign requested address",
                       p.stderr.decode())
 
+
+class CollectModbusTest(unittest.TestCase):
+    """`collect --modbus`: the gateway as a component of the collector, on the database it
+    writes. The source is standard input (a live source that ends at EOF), so the gateway is
+    up for as long as the test keeps the pipe open."""
+
+    def test_collect_hosts_the_gateway_until_it_stops(self):
+        with tempfile.TemporaryDirectory() as d:
+            cfg = os.path.join(d, "imsmeter.toml")
+            with open(cfg, "w") as f:
+                f.write(CONFIG)
+            p = subprocess.Popen([BINARY, "collect", "--source", "-", "--db",
+                                  os.path.join(d, "c.db"), "--config", cfg, "--no-fsync",
+                                  "--modbus", "127.0.0.1:0"], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+            try:
+                line = p.stdout.readline().decode()  # the handshake: printed once bound
+                self.assertTrue(line.startswith("imsmeter collect: modbus on 127.0.0.1:"),
+                                (line, p.stderr.read() if p.poll() is not None else b""))
+                client = ModbusTcpClient("127.0.0.1", port=int(line.rsplit(":", 1)[1]),
+                                         timeout=10)
+                self.assertTrue(client.connect())
+                # Meter 11 is configured at unit 5 and has no reading yet: register 11 is its
+                # status, 0 = waiting, register 12 its ID, 11 (docs/modbus.md).
+                rr = client.read_input_registers(11, 2, slave=5)
+                self.assertFalse(rr.isError(), rr)
+                self.assertEqual(rr.registers, [STATUS["waiting"], 11])
+                self.assertEqual(client.read_holding_registers(0, 1, slave=9).exception_code,
+                                 0x0B)
+                client.close()
+            finally:
+                p.stdin.close()  # end of input: collect flushes and exits
+                rc = p.wait(timeout=60)
+                p.stdout.close()
+                p.stderr.close()
+            self.assertEqual(rc, 0)
+
+    def test_collect_refuses_a_non_loopback_gateway_without_the_opt_in(self):
+        p = run(BINARY, "collect", "--source", "-", "--db", "/nonexistent/x.db", "--modbus",
+                "0.0.0.0:1502")
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("collect: --modbus 0.0.0.0:1502 is not a loopback address",
+                      p.stderr.decode())
+
+
 if __name__ == "__main__":
     BINARY = sys.argv.pop(1)
     unittest.main()

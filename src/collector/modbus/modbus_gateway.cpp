@@ -160,6 +160,9 @@ void ModbusGateway::serve_client(Client& c) {
       break;
     }
   }
+  // The peer sees the end now, not when the next accept reaps this thread (a client that
+  // sent a bad frame waited for the close until then).
+  ::shutdown(c.fd, SHUT_RDWR);
   c.done = true;
 }
 

@@ -24,6 +24,84 @@ std::string kw(std::uint16_t counts) {
   return kw_text(DemandCounts{counts});
 }
 
+// format_utc(t) appended without a temporary string: the date part ("YYYY-MM-DDT") from
+// format_utc once per day (a month of readings has 30 days), the time of day by hand, so
+// the text is format_utc's exactly.
+struct UtcAppender {
+  std::int64_t day = std::numeric_limits<std::int64_t>::min();
+  std::string date;  // format_utc's text up to and including the 'T' of `day`
+  void append(std::string& out, UtcMicros t) {
+    std::int64_t secs = t / kMicrosPerSecond;
+    std::int64_t us = t % kMicrosPerSecond;
+    if (us < 0) us += kMicrosPerSecond, --secs;
+    std::int64_t days = secs / 86400;
+    std::int64_t rem = secs % 86400;
+    if (rem < 0) rem += 86400, --days;
+    if (days != day) {
+      const std::string full = format_utc(t);
+      date = full.substr(0, full.find('T') + 1);
+      day = days;
+    }
+    out += date;
+    char buf[16] = {'0', '0', ':', '0', '0', ':', '0', '0', '.', '0', '0', '0', '0', '0', '0', 'Z'};
+    auto two = [&](int at, std::int64_t v) {
+      buf[at] = static_cast<char>('0' + v / 10);
+      buf[at + 1] = static_cast<char>('0' + v % 10);
+    };
+    two(0, rem / 3600);
+    two(3, rem / 60 % 60);
+    two(6, rem % 60);
+    for (int i = 14; i >= 9; --i, us /= 10) buf[i] = static_cast<char>('0' + us % 10);
+    out.append(buf, sizeof buf);
+  }
+};
+
+// The source's text as JSON string contents or a CSV field, worked out again only when the
+// source changes (a listing's rows mostly share one).
+struct SourceText {
+  std::string source, text;
+  bool filled = false;
+  const std::string& of(const std::string& s, ListFormat f) {
+    if (!filled || s != source) {
+      source = s;
+      text = f == ListFormat::Csv ? csv_field(s) : json_escape(s);
+      filled = true;
+    }
+    return text;
+  }
+};
+
+// The jsonl and csv rows of append_reading, written piece by piece (the listing of a meter's
+// month is 8,640 of them): the same text as the fmt::format they replaced.
+void append_reading_row(std::string& out, ListFormat f, const StoredReading& s) {
+  thread_local UtcAppender utc;
+  thread_local SourceText src_jsonl, src_csv;
+  const Reading& r = s.r;
+  const bool json = f == ListFormat::Jsonl;
+  auto field = [&](const char* json_key, const char* csv_sep) { out += json ? json_key : csv_sep; };
+  field("{\"meter_id\":", "");
+  append_int(out, static_cast<unsigned>(r.meter_id));
+  field(",\"received_at\":\"", ",");
+  utc.append(out, r.received_at);
+  field("\",\"total_kwh\":", ",");
+  append_int(out, r.total_kwh);
+  field(",\"kwh24\":", ",");
+  append_int(out, r.kwh24);
+  field(",\"epoch\":", ",");
+  append_int(out, r.epoch);
+  field(",\"peak_demand_counts\":", ",");
+  append_int(out, static_cast<unsigned>(r.peak_demand_counts));
+  field(",\"peak_demand_kw\":", ",");
+  append_kw(out, DemandCounts{r.peak_demand_counts});
+  field(",\"demand_resets\":", ",");
+  append_int(out, static_cast<unsigned>(r.demand_resets));
+  field(",\"source\":\"", ",");
+  out += (json ? src_jsonl : src_csv).of(s.source, f);
+  field("\",\"raw\":\"", ",");
+  append_hex(out, s.raw.data(), s.raw.size());
+  out += json ? "\"}\n" : "\n";
+}
+
 }  // namespace
 
 bool parse_list_format(const std::string& text, ListFormat& out) {
@@ -52,19 +130,8 @@ void append_reading(std::string& out, ListFormat f, const StoredReading& s) {
   const Reading& r = s.r;
   switch (f) {
     case ListFormat::Jsonl:
-      out += fmt::format(
-          "{{\"meter_id\":{},\"received_at\":\"{}\",\"total_kwh\":{},\"kwh24\":{},\"epoch\":{},"
-          "\"peak_demand_counts\":{},\"peak_demand_kw\":{},\"demand_resets\":{},\"source\":\"{}\","
-          "\"raw\":\"{}\"}}\n",
-          r.meter_id, format_utc(r.received_at), r.total_kwh, r.kwh24, r.epoch,
-          r.peak_demand_counts, kw(r.peak_demand_counts), r.demand_resets, json_escape(s.source),
-          hex_of(s.raw));
-      break;
     case ListFormat::Csv:
-      out +=
-          fmt::format("{},{},{},{},{},{},{},{},{},{}\n", r.meter_id, format_utc(r.received_at),
-                      r.total_kwh, r.kwh24, r.epoch, r.peak_demand_counts, kw(r.peak_demand_counts),
-                      r.demand_resets, csv_field(s.source), hex_of(s.raw));
+      append_reading_row(out, f, s);
       break;
     case ListFormat::Table:
       out += fmt::format("{:>6} {:<27} {:>12} {:>9} {:>5} {:>8} {:>6}  {}\n", r.meter_id,

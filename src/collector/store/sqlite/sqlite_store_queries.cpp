@@ -76,10 +76,19 @@ void SqliteStore::each_reading(std::optional<std::uint16_t> meter, UtcMicros fro
                                const std::function<void(const StoredReading&)>& fn) {
   flush_readings();
   if (from >= to) return;
+  // The sources' names once (a handful of rows; frames.source_id is a foreign key into
+  // them) instead of a join, i.e. one seek in `sources` per reading.
+  std::map<std::uint32_t, std::string> names;
+  {
+    SQLite::Statement n(db_, "SELECT id, name FROM sources");
+    while (n.executeStep())
+      names.emplace(static_cast<std::uint32_t>(n.getColumn(0).getInt64()),
+                    n.getColumn(1).getString());
+  }
   std::string sql =
       "SELECT r.meter_id, r.received_at_us, r.frame_id, r.epoch, r.total_kwh, r.kwh24, "
-      "r.peak_demand_counts, r.demand_resets, f.source_id, s.name, f.raw FROM readings r "
-      "JOIN frames f ON f.id = r.frame_id JOIN sources s ON s.id = f.source_id "
+      "r.peak_demand_counts, r.demand_resets, f.source_id, f.raw FROM readings r "
+      "JOIN frames f ON f.id = r.frame_id "
       "WHERE r.received_at_us >= ? AND r.received_at_us < ?";
   if (meter) sql += " AND r.meter_id = ?";
   sql += " ORDER BY r.meter_id, r.received_at_us, r.frame_id";
@@ -88,12 +97,19 @@ void SqliteStore::each_reading(std::optional<std::uint16_t> meter, UtcMicros fro
   q.bind(2, to);
   if (meter) q.bind(3, static_cast<int>(*meter));
   StoredReading s;
+  std::optional<std::uint32_t> named;  // the source whose name s.source holds
   while (q.executeStep()) {
     s.r = reading_from(q, 0);
-    s.r.source_id = static_cast<std::uint32_t>(q.getColumn(8).getInt64());
-    s.source = q.getColumn(9).getString();
+    const auto source = static_cast<std::uint32_t>(q.getColumn(8).getInt64());
+    if (source != named) {
+      const auto it = names.find(source);
+      if (it == names.end()) continue;  // as the join did (the foreign key forbids it)
+      s.source = it->second;
+      named = source;
+    }
+    s.r.source_id = source;
     s.raw = {};
-    copy_raw(q.getColumn(10), s.raw);
+    copy_raw(q.getColumn(9), s.raw);
     fn(s);
   }
 }

@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""`imsmeter readings` of one meter's month, process start-up included (issue #9: <= 5 ms,
+median of 100 random meters), beside same-run baselines; prints "BENCH <group> <variant>
+<value> <unit>" lines for scripts/bench (docs/performance.md "Collector").
+
+  bench/readings_latency.py IMSMETER [--db DB] [--meters 100] [--days 30] [--samples 100]
+  (without --db: simulates --meters meters for --days days and collects them into a temporary
+  database; under `scripts/bench --quick`: 50 meters x 7 days, 20 samples)
+
+For each sampled meter, in turn (so load changes hit every variant alike):
+  imsmeter_readings    imsmeter readings --db DB --meter ID --from T0 --to T0+days --format csv
+  baseline_sqlite3     sqlite3 -readonly -csv DB "<the same rows, the same columns>": the same
+                       query and text from the sqlite3 shell (the floor for any process that
+                       starts, opens the file and prints these rows); its output is checked
+                       equal to imsmeter's, line for line, for the first meter
+  sqlite3_readings_only  sqlite3 -readonly DB "SELECT <the readings table's columns>" of the
+                       same rows: without the journal's raw bytes and source (a join on
+                       frames: one more B-tree look-up per reading, each on its own page
+                       in a large database), what the query costs
+  imsmeter_version     imsmeter --version (start-up alone: loading, static initialisers, the
+                       command line's definition)
+  true                 /bin/true (fork + exec from this script)
+Wall time from fork to exit (stdout to /dev/null) and the child's CPU time (wait4), medians.
+Also the same rows (unformatted columns) by SQL inside this process (Python's sqlite3: no
+process, no start-up): the query alone.
+"""
+import argparse
+import datetime
+import os
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+T0 = datetime.datetime(2026, 11, 1, tzinfo=datetime.timezone.utc)
+US = 1_000_000
+
+# imsmeter's csv columns (src/collector/report/listing.cpp): kW = counts x 20 W, two decimals.
+SQL = ("SELECT r.meter_id, strftime('%Y-%m-%dT%H:%M:%S', r.received_at_us / 1000000, "
+       "'unixepoch') || printf('.%06dZ', r.received_at_us % 1000000), r.total_kwh, r.kwh24, "
+       "r.epoch, r.peak_demand_counts, printf('%d.%02d', r.peak_demand_counts * 2 / 100, "
+       "r.peak_demand_counts * 2 % 100), r.demand_resets, s.name, lower(hex(f.raw)) "
+       "FROM readings r JOIN frames f ON f.id = r.frame_id JOIN sources s ON s.id = f.source_id "
+       "WHERE r.meter_id = {m} AND r.received_at_us >= {lo} AND r.received_at_us < {hi} "
+       "ORDER BY r.meter_id, r.received_at_us, r.frame_id")
+SQL_JOIN = ("SELECT r.*, f.source_id, f.raw FROM readings r JOIN frames f ON f.id = r.frame_id "
+            "WHERE r.meter_id = {m} AND r.received_at_us >= {lo} AND r.received_at_us < {hi} "
+            "ORDER BY r.meter_id, r.received_at_us, r.frame_id")
+SQL_READINGS_ONLY = ("SELECT * FROM readings WHERE meter_id = {m} AND received_at_us >= {lo} "
+                     "AND received_at_us < {hi}")
+
+
+def timed(cmd, out=subprocess.DEVNULL):
+    """Wall ms and CPU ms (user + sys) of cmd, from fork to exit."""
+    start = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(p.pid, 0)
+    wall = (time.perf_counter() - start) * 1000
+    err = p.stderr.read().decode(errors="replace")
+    p.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit("readings_latency: %s failed: %s" % (cmd[:2], err[-500:]))
+    return wall, (usage.ru_utime + usage.ru_stime) * 1000
+
+
+def build_db(imsmeter, work, meters, days):
+    cap = os.path.join(work, "bus.bin")
+    db = os.path.join(work, "collect.db")
+    subprocess.run([imsmeter, "simulate", "--meters", str(meters), "--model",
+                    "S2-480-N-01-01-041-01", "--duration", "%dd" % days, "--seed", "7", "--out",
+                    "file:" + cap, "--no-progress", "--quiet"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run([imsmeter, "collect", "--source", "file:" + cap, "--db", db, "--replay-start",
+                    T0.strftime("%Y-%m-%dT%H:%M:%SZ"), "--no-fsync", "--log-level", "warn"],
+                   check=True)
+    return db
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("imsmeter")
+    quick = bool(os.environ.get("IMSM_BENCH_QUICK"))  # scripts/bench --quick
+    ap.add_argument("--db", help="a database written by collect (else one is made)")
+    ap.add_argument("--meters", type=int, default=50 if quick else 100)
+    ap.add_argument("--days", type=int, default=7 if quick else 30)
+    ap.add_argument("--samples", type=int, default=20 if quick else 100)
+    a = ap.parse_args()
+    sqlite3_cli = shutil.which("sqlite3")
+    if not sqlite3_cli:
+        sys.exit("readings_latency: needs the sqlite3 shell (Debian package sqlite3)")
+    print("BENCH readings_cli load_average %.1f (1 min, at start)" % os.getloadavg()[0])
+    work = None
+    db = a.db
+    if not db:
+        work = tempfile.mkdtemp(prefix="imsm_readings_")
+        db = build_db(a.imsmeter, work, a.meters, a.days)
+    lo = int(T0.timestamp()) * US
+    hi = lo + a.days * 86400 * US
+    frm = T0.strftime("%Y-%m-%dT%H:%M:%SZ")
+    to = (T0 + datetime.timedelta(days=a.days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    meters = [m for (m,) in con.execute("SELECT id FROM meters WHERE EXISTS "
+                                        "(SELECT 1 FROM readings r WHERE r.meter_id = meters.id)")]
+    random.seed(1)
+    sample = [random.choice(meters) for _ in range(a.samples)]
+
+    # The baseline prints what imsmeter prints (less imsmeter's header line).
+    with tempfile.TemporaryFile() as ours, tempfile.TemporaryFile() as theirs:
+        m = sample[0]
+        timed([a.imsmeter, "readings", "--db", db, "--meter", str(m), "--from", frm, "--to", to,
+               "--format", "csv"], out=ours)
+        timed([sqlite3_cli, "-readonly", "-csv", db, SQL.format(m=m, lo=lo, hi=hi)], out=theirs)
+        ours.seek(0)
+        theirs.seek(0)
+        mine = ours.read().replace(b"\r\n", b"\n").split(b"\n", 1)[1]
+        base = theirs.read().replace(b"\r\n", b"\n")
+        if mine != base:
+            sys.exit("readings_latency: sqlite3's rows differ from imsmeter's for meter %d" % m)
+        rows = mine.count(b"\n")
+
+    res = {k: ([], []) for k in ("imsmeter_readings", "baseline_sqlite3", "sqlite3_readings_only",
+                                 "imsmeter_version", "true")}
+    sql_ms = []
+    for m in sample:
+        runs = {
+            "imsmeter_readings": [a.imsmeter, "readings", "--db", db, "--meter", str(m), "--from",
+                                  frm, "--to", to, "--format", "csv"],
+            "baseline_sqlite3": [sqlite3_cli, "-readonly", "-csv", db,
+                                 SQL.format(m=m, lo=lo, hi=hi)],
+            "sqlite3_readings_only": [sqlite3_cli, "-readonly", db,
+                                      SQL_READINGS_ONLY.format(m=m, lo=lo, hi=hi)],
+            "imsmeter_version": [a.imsmeter, "--version"],
+            "true": ["true"],
+        }
+        for k, cmd in runs.items():
+            wall, cpu = timed(cmd)
+            res[k][0].append(wall)
+            res[k][1].append(cpu)
+        start = time.perf_counter()
+        con.execute(SQL_JOIN.format(m=m, lo=lo, hi=hi)).fetchall()
+        sql_ms.append((time.perf_counter() - start) * 1000)
+
+    n = len(sample)
+    for k, (wall, cpu) in res.items():
+        print("BENCH readings_cli %s %.2f ms (wall, median of %d meters; CPU %.2f ms)" %
+              (k, statistics.median(wall), n, statistics.median(cpu)))
+    for k, (_, cpu) in res.items():
+        print("BENCH readings_cli_cpu %s %.2f ms (CPU user + sys, median of %d)" %
+              (k, statistics.median(cpu), n))
+    print("BENCH readings_sql in_process %.2f ms (the same rows with the journal's source and raw"
+          " bytes, unformatted, from Python's sqlite3 in this process, median of %d; %d rows for"
+          " the first meter)" % (statistics.median(sql_ms), n, rows))
+    print("BENCH readings_cli load_average %.1f (1 min, at end)" % os.getloadavg()[0])
+    if work:
+        shutil.rmtree(work)
+
+
+if __name__ == "__main__":
+    main()

@@ -13,10 +13,14 @@
 //   5-minute readings by default (`--bill 10000x30` for the 86.4 M readings, which take
 //   minutes to write; `--no-bill` to skip), billed from the hourly rollups and, as the same-run
 //   baseline, from every reading (BillRequest::from_rollups = false), the two bills compared.
+//
+// `bench_collector --bill-db PATH [--days 30] [--runs 3]`: the same two bills (energy only)
+// of a database `imsmeter collect` wrote, opened read-only, alternating, medians of R runs.
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -24,6 +28,7 @@
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "collector/collector.h"
 #include "collector/report/bill_format.h"
@@ -298,6 +303,73 @@ int figures(const FigureOptions& o) {
   return 0;
 }
 
+// --bill-db PATH [--days D] [--runs R]: the bill of an existing database (one `imsmeter
+// collect` wrote; read-only) for the D days from 2026-11-01, from the rollups and, same run,
+// from every reading, alternating, R times each; prints the medians and whether every pair of
+// bills was byte-identical.
+int bill_db_main(int argc, char** argv) {
+  std::string db;
+  int days = 30, runs = 3;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string a = argv[i];
+    if (a == "--bill-db")
+      db = argv[i + 1];
+    else if (a == "--days")
+      days = std::atoi(argv[i + 1]);
+    else if (a == "--runs")
+      runs = std::atoi(argv[i + 1]);
+  }
+  if (db.empty() || !std::filesystem::exists(db) || days <= 0 || runs <= 0) {
+    std::fprintf(stderr,
+                 "bench_collector: --bill-db PATH (an existing database) [--days D] "
+                 "[--runs R]\n");
+    return 2;
+  }
+  SqliteStore store(db, StoreOptions{true, false});
+  CollectorConfig cfg;
+  BillRequest r;
+  r.from = kT0;
+  r.to = kT0 + days * 86'400'000'000LL;
+  r.energy_only = true;
+  std::vector<double> fast_s, slow_s;
+  bool identical = true;
+  std::size_t lines = 0;
+  std::int64_t from_rollups = 0;
+  const TimeZone utc;
+  for (int i = 0; i < runs; ++i) {
+    std::string text[2];
+    for (const bool rollups : {true, false}) {
+      r.from_rollups = rollups;
+      const auto start = Clock::now();
+      const auto bill = make_bill(store, cfg, r);
+      (rollups ? fast_s : slow_s)
+          .push_back(std::chrono::duration<double>(Clock::now() - start).count());
+      write_bill(bill, utc, "json", text[rollups ? 0 : 1]);
+      lines = bill.lines.size();
+      if (rollups) from_rollups = bill.lines_from_rollups;
+    }
+    identical = identical && text[0] == text[1];
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  auto all = [](const std::vector<double>& v) {
+    std::string s;
+    for (const double x : v) s += fmt::format("{}{:.3f}", s.empty() ? "" : "; ", x);
+    return s;
+  };
+  std::printf("BENCH collector_report_db bill_%zu_meters_%d_days %.3f s (runs: %s)\n", lines, days,
+              median(fast_s), all(fast_s).c_str());
+  std::printf(
+      "BENCH collector_report_db baseline_readings_bill_%zu_meters_%d_days %.3f s (runs: %s)\n",
+      lines, days, median(slow_s), all(slow_s).c_str());
+  std::fprintf(stderr, "billing %s: %lld of %zu lines from rollups; bills %s\n", db.c_str(),
+               static_cast<long long>(from_rollups), lines,
+               identical ? "byte-identical in every run" : "DIFFER");
+  return identical ? 0 : 1;
+}
+
 // --figures [N] [--ingest-only] [--bill METERSxDAYS | --no-bill]
 int figures_main(int argc, char** argv) {
   FigureOptions o;
@@ -330,6 +402,7 @@ int figures_main(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "--figures") == 0) return figures_main(argc, argv);
+  if (argc >= 2 && std::strcmp(argv[1], "--bill-db") == 0) return bill_db_main(argc, argv);
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

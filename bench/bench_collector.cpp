@@ -349,6 +349,17 @@ int bill_db_main(int argc, char** argv) {
       if (rollups) from_rollups = bill.lines_from_rollups;
     }
     identical = identical && text[0] == text[1];
+    // IMSM_BENCH_BILL_OUT=PREFIX keeps the last run's two bills (PREFIX.rollups.json,
+    // PREFIX.readings.json) to compare them when they differ.
+    if (const char* out = std::getenv("IMSM_BENCH_BILL_OUT"); out && i + 1 == runs) {
+      for (int k = 0; k < 2; ++k) {
+        const std::string path = std::string(out) + (k == 0 ? ".rollups.json" : ".readings.json");
+        if (std::FILE* f = std::fopen(path.c_str(), "w")) {
+          std::fwrite(text[k].data(), 1, text[k].size(), f);
+          std::fclose(f);
+        }
+      }
+    }
   }
   auto median = [](std::vector<double> v) {
     std::sort(v.begin(), v.end());

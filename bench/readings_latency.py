@@ -92,7 +92,7 @@ def main():
     sqlite3_cli = shutil.which("sqlite3")
     if not sqlite3_cli:
         sys.exit("readings_latency: needs the sqlite3 shell (Debian package sqlite3)")
-    print("BENCH readings_cli load_average %.1f (1 min, at start)" % os.getloadavg()[0])
+    load0 = os.getloadavg()[0]
     work = None
     db = a.db
     if not db:
@@ -145,17 +145,19 @@ def main():
         con.execute(SQL_JOIN.format(m=m, lo=lo, hi=hi)).fetchall()
         sql_ms.append((time.perf_counter() - start) * 1000)
 
+    # Values and units alone on the BENCH lines (scripts/bench pairs a variant with its group's
+    # baseline by unit); the details on "#" lines.
     n = len(sample)
-    for k, (wall, cpu) in res.items():
-        print("BENCH readings_cli %s %.2f ms (wall, median of %d meters; CPU %.2f ms)" %
-              (k, statistics.median(wall), n, statistics.median(cpu)))
+    for k, (wall, _) in res.items():
+        print("BENCH readings_cli %s %.2f ms" % (k, statistics.median(wall)))
     for k, (_, cpu) in res.items():
-        print("BENCH readings_cli_cpu %s %.2f ms (CPU user + sys, median of %d)" %
-              (k, statistics.median(cpu), n))
-    print("BENCH readings_sql in_process %.2f ms (the same rows with the journal's source and raw"
-          " bytes, unformatted, from Python's sqlite3 in this process, median of %d; %d rows for"
-          " the first meter)" % (statistics.median(sql_ms), n, rows))
-    print("BENCH readings_cli load_average %.1f (1 min, at end)" % os.getloadavg()[0])
+        print("BENCH readings_cli_cpu %s %.2f ms" % (k, statistics.median(cpu)))
+    print("BENCH readings_sql in_process %.2f ms" % statistics.median(sql_ms))
+    print("# readings_cli: wall time from fork to exit, readings_cli_cpu: the child's user + sys "
+          "CPU, medians of %d random meters (%d rows for the first); readings_sql: the same rows "
+          "with the journal's source and raw bytes, unformatted, by Python's sqlite3 in the "
+          "bench's process" % (n, rows))
+    print("# readings_cli: load average %.1f at start, %.1f at end" % (load0, os.getloadavg()[0]))
     if work:
         shutil.rmtree(work)
 

@@ -21,7 +21,9 @@ struct Observation {
   [[nodiscard]] protocol::Frame frame() const { return protocol::decode_unchecked(raw.data()); }
   // A frame from a shared burst never confirms anything (SPEC "Validation beyond structure");
   // without arrival times (Unknown) there is no evidence either way and it counts as alone.
-  [[nodiscard]] bool alone() const { return burst != protocol::Burst::Shared; }
+  [[nodiscard]] bool alone() const {
+    return burst != protocol::Burst::Shared && burst != protocol::Burst::Overlapped;
+  }
 };
 
 }  // namespace imsm::collector

@@ -26,6 +26,8 @@ const char* to_string(Burst b) {
       return "alone";
     case Burst::Shared:
       return "shared";
+    case Burst::Overlapped:
+      return "overlapped";
   }
   return "unknown";
 }
@@ -107,12 +109,15 @@ void StreamFramer::settle(std::span<const std::uint8_t> bytes, std::optional<Nan
     if (closing && f.offset == burst_start_ && f.offset + kFrameSize == bytes_in_)
       f.burst = Burst::Alone;
     out.push_back(f);
+    const std::size_t lead = out.size() - 1;
     ++frames_out_;
     for (std::uint64_t q = f.offset + 1; q < f.offset + kFrameSize; ++q) {
       if (q + kFrameSize > bytes_in_) break;
       if (q < view_start || !is_frame_window(v + (q - view_start))) continue;
       emit(v + (q - view_start), q, time_of(q), out);
       out.back().overlaps = true;
+      out.back().burst = Burst::Overlapped;
+      out[lead].burst = Burst::Overlapped;
       ++frames_out_;
       ++alternatives_out_;
     }

@@ -11,8 +11,9 @@
 //     knows the meters, chooses (docs/collector.md "Overlapping windows");
 //   - with arrival times, an idle gap longer than the limit ends the burst: a partial frame
 //     before it is skipped (CutByGap), so no frame is ever built across a gap;
-//   - each frame says whether it stood alone (its burst was exactly those 12 bytes) or
-//     shared its burst; without arrival times that is unknown.
+//   - each frame says whether it stood alone (its burst was exactly those 12 bytes), shared
+//     its burst, or overlapped another valid window of it; without arrival times that is
+//     unknown.
 // Output is identical however the input is chunked (with consistent times).
 #pragma once
 
@@ -47,6 +48,10 @@ enum class Burst : std::uint8_t {
   Unknown,  // no arrival times
   Alone,    // the burst held exactly this frame
   Shared,   // the burst held other bytes too (collision, noise, back-to-back)
+  // Shared, and another valid window of the burst starts inside this frame (or this frame, an
+  // alternative, starts inside the one before it): two transmissions may have OR-ed these
+  // bytes, so its tail may be a neighbour's head (timed only).
+  Overlapped,
 };
 [[nodiscard]] const char* to_string(Burst b);
 

@@ -122,7 +122,8 @@ void Source::deliver(std::vector<protocol::LocatedFrame>& frames, std::vector<Ev
       ++resumed_frames_;
       continue;
     }
-    if (f.burst == protocol::Burst::Shared) ++shared_frames_;
+    if (f.burst == protocol::Burst::Shared || f.burst == protocol::Burst::Overlapped)
+      ++shared_frames_;
     Observation o;
     o.source_id = ctx_.source_id;
     o.received_at = utc_of(f);

@@ -580,14 +580,17 @@ bool continues(const Observation& a, const Observation& b, std::int64_t max_powe
 void Validator::resolve_suspect(MeterState& m, const Observation& obs,
                                 const std::optional<Check>& c, Decisions& out) {
   const Observation h = *m.held;
-  const protocol::Frame hf = h.frame();
   auto& chain = m.shared_chain;
   const std::int64_t cadence_us = settings_.cadence_s * kMicrosPerSecond;
   const Observation& tail = chain.empty() ? h : chain.back();
   // A shared-burst frame whose peak or reset counter changed may be a merge with a neighbour
-  // in near lock-step, whose next merge repeats it: only a frame alone in its burst confirms it.
-  // The shared frames that continue it wait with it (a chain).
-  const bool needs_alone = !h.alone() && (hf.peak_demand.value != m.last_peak ||
+  // in near lock-step, whose next merge repeats it, and one overlapped by another window of its
+  // burst may carry a neighbour's head OR-ed into its kWh (a neighbour at a near-constant
+  // offset repeats that too): only a frame alone in its burst confirms it. The shared frames
+  // that continue it wait with it (a chain).
+  const protocol::Frame hf = h.frame();
+  const bool needs_alone = !h.alone() && (h.burst == protocol::Burst::Overlapped ||
+                                          hf.peak_demand.value != m.last_peak ||
                                           hf.demand_resets.value != m.last_resets);
   if (needs_alone && !obs.alone() && chain.size() < MeterState::kMaxSharedChain) {
     if (continues(tail, obs, m.max_power_w, cadence_us)) {
@@ -627,9 +630,23 @@ void Validator::resolve_suspect(MeterState& m, const Observation& obs,
   // Alone and agreeing with neither the held frame nor the last reading: noise (or a new
   // meter); a held frame alone in its burst is then decided on its plausibility.
   if (n_ok == 0 && c && obs.alone() && !needs_alone) n_ok = 1;
-  if (n_ok == 0 && c && !obs.alone()) {  // shared noise: the held frames wait on
-    reject(obs, c->reason, c->detail + " (shared burst)", out);
-    return;
+  if (n_ok == 0 && !obs.alone()) {
+    // A shared frame that continues neither the held frames nor the last reading as it was
+    // (peak and counter unchanged) is noise: the held frames wait on.
+    const protocol::Frame of = obs.frame();
+    if (c) {
+      reject(obs, c->reason, c->detail + " (shared burst)", out);
+      return;
+    }
+    if (of.peak_demand.value != m.last_peak || of.demand_resets.value != m.last_resets) {
+      reject(obs, RejectReason::HeldNotConfirmed,
+             fmt::format("shared-burst frame continuing neither held frame {} nor the last "
+                         "reading (peak {} -> {}, counter {} -> {})",
+                         h.frame_id, m.last_peak, of.peak_demand.value, m.last_resets,
+                         of.demand_resets.value),
+             out);
+      return;
+    }
   }
   std::vector<Observation> held = std::move(chain);
   held.insert(held.begin(), h);

@@ -89,7 +89,7 @@ class Reader {
     o.received_at = get<std::int64_t>();
     o.stream_offset = get<std::uint64_t>();
     const auto burst = get<std::uint8_t>();
-    if (burst > static_cast<std::uint8_t>(protocol::Burst::Shared)) ok = false;
+    if (burst > static_cast<std::uint8_t>(protocol::Burst::Overlapped)) ok = false;
     o.burst = static_cast<protocol::Burst>(burst);
     if (in_.size() - pos_ < o.raw.size()) {
       ok = false;

@@ -241,5 +241,74 @@ TEST(ValidatorHindsight, SharedFrameAsBeforeTheHeldChangeRejectsIt) {
   EXPECT_EQ(count(d, EventKind::DemandReset), 0u);
 }
 
+// A meter of 120,000 W: at most floor(120,000 x 300 / 3,600 / 1,000) + 1 = 11 kWh per 5 minutes.
+constexpr std::int64_t kMidMeterW = 120'000;
+
+TEST(ValidatorHindsight, Issue10_AnOverlappedFrameIsConfirmedOnlyByAFrameAlone) {
+  // A neighbour 10 bytes behind ORs its ID high byte 0x10 into the kWh low byte cycle after
+  // cycle: true 66 (0x42) reads 0x52 = 82, true 68 (0x44) reads 0x54 = 84. Both are plausible:
+  // 82 comes 10 minutes after the reading of 64 (+18, at most floor(20) + 1 = 21 kWh), 84 five
+  // minutes after 82 (+2). Each continues the one before, so a confirmation by a shared frame
+  // would accept 82 and 84 and then refuse the true 70 (kwh_backwards). Only the frame alone
+  // decides: 70 continues neither, the held frames are rejected, and 70, plausible after the
+  // reading of 64 (+6 in 20 minutes), is the reading.
+  Validator v(ValidationSettings{});
+  v.register_meter(7, kMidMeterW);
+  Decisions d;
+  v.process(obs(1, 7, 64, 300, 0, kT0), d);
+  d.clear();
+  v.process(obs(2, 7, 82, 300, 0, kT0 + 10 * kMinute, Burst::Overlapped), d);
+  v.process(obs(3, 7, 84, 300, 0, kT0 + 15 * kMinute, Burst::Overlapped), d);
+  EXPECT_TRUE(d.readings.empty());
+  v.process(obs(4, 7, 70, 300, 0, kT0 + 20 * kMinute), d);
+  ASSERT_EQ(d.readings.size(), 1u);
+  EXPECT_EQ(d.readings[0].frame_id, 4);
+  EXPECT_EQ(d.readings[0].kwh24, 70u);
+  ASSERT_EQ(d.rejections.size(), 2u);
+  for (const auto& r : d.rejections) EXPECT_EQ(r.reason, RejectReason::HeldNotConfirmed);
+  EXPECT_EQ(v.meter(7)->last_kwh24, 70u);
+}
+
+TEST(ValidatorHindsight, Issue10_AnIntactOverlappedFrameIsAReadingOnceAFrameAloneContinuesIt) {
+  // The negative: the neighbour's bytes OR-ed only zero bits (kWh 66 reads 66). The next frame
+  // alone (68, 5 minutes later, +2 kWh) continues it: both are readings, in order.
+  Validator v(ValidationSettings{});
+  v.register_meter(7, kMidMeterW);
+  Decisions d;
+  v.process(obs(1, 7, 64, 300, 0, kT0), d);
+  d.clear();
+  v.process(obs(2, 7, 66, 300, 0, kT0 + 5 * kMinute, Burst::Overlapped), d);
+  EXPECT_TRUE(d.readings.empty());
+  v.process(obs(3, 7, 68, 300, 0, kT0 + 10 * kMinute), d);
+  ASSERT_EQ(d.readings.size(), 2u);
+  EXPECT_EQ(d.readings[0].frame_id, 2);
+  EXPECT_EQ(d.readings[1].frame_id, 3);
+  EXPECT_TRUE(d.rejections.empty());
+}
+
+TEST(ValidatorHindsight, Issue10_ASharedFrameWithAFalseCounterDoesNotDecideAHeldFrame) {
+  // Held: a true shared frame (kWh 100 -> 101). The meter's next frame is shared too and carries
+  // a neighbour's stop byte in byte 6 (counter 0 -> 13): it continues neither the held frame
+  // (13 resets in 5 minutes is more than one per cadence) nor the reading as it was (its counter
+  // changed). It is noise and rejected; the held frame waits, and the next frame alone (102,
+  // counter 0) continues it: 101 and 102 are readings, no demand reset.
+  Validator v(ValidationSettings{});
+  v.register_meter(7, kSmallMeterW);
+  Decisions d;
+  v.process(obs(1, 7, 100, 0, 0, kT0), d);
+  d.clear();
+  v.process(obs(2, 7, 101, 0, 0, kT0 + 5 * kMinute, Burst::Shared), d);
+  v.process(obs(3, 7, 101, 0, 0x0D, kT0 + 10 * kMinute, Burst::Shared), d);
+  ASSERT_EQ(d.rejections.size(), 1u);
+  EXPECT_EQ(d.rejections[0].frame_id, 3);
+  EXPECT_EQ(d.rejections[0].reason, RejectReason::HeldNotConfirmed);
+  EXPECT_TRUE(d.readings.empty());
+  v.process(obs(4, 7, 102, 0, 0, kT0 + 15 * kMinute), d);
+  ASSERT_EQ(d.readings.size(), 2u);
+  EXPECT_EQ(d.readings[0].frame_id, 2);
+  EXPECT_EQ(d.readings[1].frame_id, 4);
+  EXPECT_EQ(count(d, EventKind::DemandReset), 0u);
+}
+
 }  // namespace
 }  // namespace imsm::collector

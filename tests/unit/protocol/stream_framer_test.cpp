@@ -311,9 +311,11 @@ TEST(StreamFramer, Issue10_AFrameCutOneByteEarlyIsOfferedAsAnAlternative) {
   EXPECT_EQ(r.frames[0].offset, 0u);  // the early window, still offered
   EXPECT_EQ(r.frames[0].frame.meter_id.value, 10);
   EXPECT_FALSE(r.frames[0].overlaps);
+  // Both windows share 11 bytes: each may hold the other's bytes (Overlapped).
+  EXPECT_EQ(r.frames[0].burst, Burst::Overlapped);
   const LocatedFrame& f = r.frames[1];
   EXPECT_TRUE(f.overlaps);
-  EXPECT_EQ(f.burst, Burst::Shared);
+  EXPECT_EQ(f.burst, Burst::Overlapped);
   EXPECT_EQ(f.offset, 1u);
   EXPECT_EQ(f.frame.meter_id.value, 2578);
   EXPECT_EQ(f.frame.peak_demand.value, 3313);
@@ -328,6 +330,39 @@ TEST(StreamFramer, Issue10_AFrameCutOneByteEarlyIsOfferedAsAnAlternative) {
   // Byte by byte, the same.
   std::mt19937_64 rng(1);
   EXPECT_EQ(frame_timed({{burst, 1s}}, &rng, 1).frames, r.frames);
+}
+
+// Issue 10, the tail of a frame OR-ed with a neighbour's head: meter A's frame
+//   00 | 12 34 | 01 00 | 00 | 00 00 | 00 20 40 | 0D
+// and meter B (ID 0x0105) starting 10 bytes after it, its 00 on A's kWh low byte and its ID
+// high byte 01 on A's stop byte: 0x0D | 0x01 = 0x0D, so A's window still validates, with its
+// kWh low byte 0x40 | 0x00 = 0x40 (here intact). B's window starts inside A's (at offset 10)
+// and validates too (its pad bytes and stop byte are its own): both are Overlapped, so the
+// validator knows A's tail may be B's head; a frame after B's end (22 bytes) is Shared.
+TEST(StreamFramer, Issue10_AFrameWhoseTailAnotherWindowStartsInIsOverlapped) {
+  const Bytes a = {0x00, 0x12, 0x34, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x20, 0x40, 0x0D};
+  const Bytes b = {0x00, 0x01, 0x05, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x0D};
+  Bytes burst(a.begin(), a.end());
+  burst[10] |= b[0];
+  burst[11] |= b[1];
+  burst.insert(burst.end(), b.begin() + 2, b.end());
+  ASSERT_EQ(burst.size(), 22u);
+  const Result r = frame_timed({{burst, 1s}}, nullptr, 0);
+  ASSERT_EQ(r.frames.size(), 2u);
+  EXPECT_EQ(r.frames[0].frame.meter_id.value, 0x1234);
+  EXPECT_EQ(r.frames[0].burst, Burst::Overlapped);
+  EXPECT_FALSE(r.frames[0].overlaps);
+  EXPECT_EQ(r.frames[1].offset, 10u);
+  EXPECT_TRUE(r.frames[1].overlaps);
+  EXPECT_EQ(r.frames[1].burst, Burst::Overlapped);
+  EXPECT_STREQ(to_string(Burst::Overlapped), "overlapped");
+  // Two frames back to back (no window inside the first): Shared, not Overlapped.
+  Bytes apart(a.begin(), a.end());
+  apart.insert(apart.end(), b.begin(), b.end());
+  const Result s = frame_timed({{apart, 1s}}, nullptr, 0);
+  ASSERT_EQ(s.frames.size(), 2u);
+  EXPECT_EQ(s.frames[0].burst, Burst::Shared);
+  EXPECT_EQ(s.frames[1].burst, Burst::Shared);
 }
 
 // The same frame alone in its burst has no alternative: no other window fits in 12 bytes.

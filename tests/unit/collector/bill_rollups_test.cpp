@@ -319,11 +319,15 @@ TEST_F(BillRollupsTest, MigrationFromSchema5RebuildsTheRollupsFromReadings) {
           "peak_since_restart_counts", "reset_advances", "flags"})
       db.exec(std::string("ALTER TABLE rollups_hourly DROP COLUMN ") + c);
     db.exec("UPDATE rollups_hourly SET start_wh = NULL");  // what a v5 row would not have
+    for (const char* t : {"source_rejects_replace", "source_rejects_insert",
+                          "source_rejects_delete", "source_rejects_update"})
+      db.exec(std::string("DROP TRIGGER ") + t);  // schema 7's, which a v5 file lacks
+    db.exec("DROP TABLE source_rejects");
     db.exec("PRAGMA user_version = 5");
   }
   store_ = open_store(path_);
   EXPECT_EQ(store_->schema_version(), sqlite::kSchemaVersion);
-  EXPECT_EQ(sqlite::kSchemaVersion, 6);
+  EXPECT_EQ(sqlite::kSchemaVersion, 7);
   for (int id_int : {101, 202, 303, 404, 505, 606, 707}) {
     const auto id = static_cast<std::uint16_t>(id_int);
     std::vector<Reading> all;

@@ -20,6 +20,56 @@ using test::obs;
 
 class StoreTest : public test::DbTest {};
 
+// A source's rejections per reason are one lookup (schema 7), kept equal to counting the
+// rejected frames by their source: frames 1-3 from source A, 4 from B; A rejects 1 and 2 as
+// kwh_backwards and 3 as peak_fell, B rejects 4 as peak_fell. Frame 2 is then decided again
+// (INSERT OR REPLACE) as held_not_confirmed: A has 1 kwh_backwards, 1 peak_fell, 1
+// held_not_confirmed; B 1 peak_fell. Clearing the derived rows (rebuild) leaves none.
+TEST_F(StoreTest, SourceRejectCountsFollowTheRejectionsThroughReDecisionsAndRebuild) {
+  SqliteStore s(path_);
+  Validator v(ValidationSettings{});
+  s.begin();
+  const auto a = s.source_id("file:a");
+  const auto b = s.source_id("file:b");
+  std::vector<Observation> frames;
+  for (int i = 1; i <= 4; ++i) {
+    auto o = obs(0, 7, 100 + static_cast<std::uint32_t>(i), 0, 0, kT0 + i * 5 * kMinute);
+    o.source_id = i <= 3 ? a : b;
+    s.journal(o);
+    frames.push_back(o);
+  }
+  Decisions d;
+  auto rej = [&](int i, RejectReason r) {
+    const auto& o = frames[static_cast<std::size_t>(i - 1)];
+    d.rejections.push_back(Rejection{o.frame_id, 7, r, "test"});
+  };
+  rej(1, RejectReason::KwhBackwards);
+  rej(2, RejectReason::KwhBackwards);
+  rej(3, RejectReason::PeakFell);
+  rej(4, RejectReason::PeakFell);
+  s.apply(d, v);
+  d.clear();
+  rej(2, RejectReason::HeldNotConfirmed);
+  s.apply(d, v);
+  s.commit();
+  auto n = [](const SourceCounters& c, RejectReason r) {
+    return c.rejected[static_cast<std::size_t>(r)];
+  };
+  const auto ca = s.source_counters(a);
+  EXPECT_EQ(n(ca, RejectReason::KwhBackwards), 1u);
+  EXPECT_EQ(n(ca, RejectReason::PeakFell), 1u);
+  EXPECT_EQ(n(ca, RejectReason::HeldNotConfirmed), 1u);
+  const auto cb = s.source_counters(b);
+  EXPECT_EQ(n(cb, RejectReason::PeakFell), 1u);
+  EXPECT_EQ(n(cb, RejectReason::KwhBackwards), 0u);
+  EXPECT_EQ(s.count("rejected"), 4);
+  s.begin();
+  s.clear_derived();
+  s.commit();
+  for (auto src : {a, b})
+    for (auto c : s.source_counters(src).rejected) EXPECT_EQ(c, 0u);
+}
+
 TEST_F(StoreTest, MigratesWithWalAndForeignKeys) {
   SqliteStore s(path_);
   EXPECT_EQ(s.schema_version(), sqlite::kSchemaVersion);

@@ -229,6 +229,45 @@ ALTER TABLE rollups_hourly ADD COLUMN reset_advances INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE rollups_hourly ADD COLUMN flags INTEGER NOT NULL DEFAULT 0;
 DELETE FROM rollups_hourly;
 )sql",
+    // 6 -> 7: rejections per source and reason, kept by triggers on `rejected` (so always equal
+    // to counting them, also across rebuilds and re-decisions), so that a source's counters are
+    // one lookup: counting them through the journal scanned every rejected frame at each start
+    // (2.6 s on 10,000 meters x 30 days). A re-decided frame (INSERT OR REPLACE) first leaves
+    // its old reason (the REPLACE's delete fires no trigger: recursive_triggers is off). The
+    // CROSS JOIN walks the rejections in frame order (a scan of the journal instead took 400 s
+    // on that database).
+    R"sql(
+CREATE TABLE source_rejects(
+  source_id INTEGER NOT NULL REFERENCES sources(id),
+  reason TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY(source_id, reason)
+) WITHOUT ROWID;
+INSERT INTO source_rejects(source_id, reason, n)
+  SELECT f.source_id, r.reason, count(*) FROM rejected r CROSS JOIN frames f ON f.id = r.frame_id
+  GROUP BY f.source_id, r.reason;
+CREATE TRIGGER source_rejects_replace BEFORE INSERT ON rejected BEGIN
+  UPDATE source_rejects SET n = n - 1
+  WHERE source_id = (SELECT source_id FROM frames WHERE id = NEW.frame_id)
+    AND reason = (SELECT reason FROM rejected WHERE frame_id = NEW.frame_id);
+END;
+CREATE TRIGGER source_rejects_insert AFTER INSERT ON rejected BEGIN
+  INSERT INTO source_rejects(source_id, reason, n)
+    VALUES ((SELECT source_id FROM frames WHERE id = NEW.frame_id), NEW.reason, 1)
+    ON CONFLICT(source_id, reason) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER source_rejects_delete AFTER DELETE ON rejected BEGIN
+  UPDATE source_rejects SET n = n - 1
+  WHERE source_id = (SELECT source_id FROM frames WHERE id = OLD.frame_id) AND reason = OLD.reason;
+END;
+CREATE TRIGGER source_rejects_update AFTER UPDATE OF reason, frame_id ON rejected BEGIN
+  UPDATE source_rejects SET n = n - 1
+  WHERE source_id = (SELECT source_id FROM frames WHERE id = OLD.frame_id) AND reason = OLD.reason;
+  INSERT INTO source_rejects(source_id, reason, n)
+    VALUES ((SELECT source_id FROM frames WHERE id = NEW.frame_id), NEW.reason, 1)
+    ON CONFLICT(source_id, reason) DO UPDATE SET n = n + 1;
+END;
+)sql",
 };
 
 }  // namespace
@@ -237,6 +276,12 @@ static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
 
 const char* migration(int from_version) {
   return kMigrations[from_version];
+}
+
+const char* migration_fk_scope(int from_version) {
+  // 6 -> 7 only adds source_rejects: checking every journal row's keys took 350 s on a
+  // 10,000-meter x 30-day database.
+  return from_version == 6 ? "source_rejects" : nullptr;
 }
 
 }  // namespace imsm::collector::sqlite

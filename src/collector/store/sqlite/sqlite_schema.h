@@ -3,10 +3,13 @@
 
 namespace imsm::collector::sqlite {
 
-// 4: readings in a real table, hourly rollups, outbox, sink cursors.
-inline constexpr int kSchemaVersion = 6;
+// 4: readings in a real table, hourly rollups, outbox, sink cursors; 5: validator state; 6: the
+// bill's rollup columns; 7: rejections per source and reason (source_rejects).
+inline constexpr int kSchemaVersion = 7;
 
 // The SQL that brings a database from `from_version` to `from_version + 1`.
 [[nodiscard]] const char* migration(int from_version);
+// The one table whose foreign keys that migration can break (nullptr: check them all).
+[[nodiscard]] const char* migration_fk_scope(int from_version);
 
 }  // namespace imsm::collector::sqlite

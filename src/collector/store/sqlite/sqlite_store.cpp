@@ -145,7 +145,9 @@ void SqliteStore::migrate() {
     SQLite::Transaction tx(db_);
     db_.exec(sqlite::migration(v));
     db_.exec(fmt::format("PRAGMA user_version = {}", v + 1));
-    SQLite::Statement check(db_, "PRAGMA foreign_key_check");
+    const char* scope = sqlite::migration_fk_scope(v);
+    SQLite::Statement check(db_, scope ? fmt::format("PRAGMA foreign_key_check({})", scope)
+                                       : std::string("PRAGMA foreign_key_check"));
     if (check.executeStep())
       throw std::runtime_error(fmt::format("{}: migration to schema {} breaks a foreign key in {}",
                                            db_.getFilename(), v + 1,
@@ -263,12 +265,9 @@ SourceCounters SqliteStore::source_counters(std::uint32_t id) {
     auto u = [&](int i) { return static_cast<std::uint64_t>(q.getColumn(i).getInt64()); };
     c = SourceCounters{u(0), u(1), u(2), u(3), u(4), u(5), u(6), u(7), u(8), {}};
   }
-  // Rejects per reason are derived from the rejections themselves (always consistent with
-  // them, also after a rebuild), by the source of each rejected frame.
-  SQLite::Statement r(
-      db_,
-      "SELECT r.reason, count(*) FROM rejected r CROSS JOIN frames f ON f.id = r.frame_id "
-      "WHERE f.source_id = ? GROUP BY r.reason");  // CROSS JOIN: see kRejectionSelect
+  // Rejects per reason: kept by triggers on the rejections themselves (schema 7), so they equal
+  // counting them by the source of each rejected frame, also after a rebuild.
+  SQLite::Statement r(db_, "SELECT reason, n FROM source_rejects WHERE source_id = ? AND n > 0");
   r.bind(1, static_cast<std::int64_t>(id));
   while (r.executeStep())
     if (const auto reason = parse_reject_reason(r.getColumn(0).getString()))

@@ -25,7 +25,8 @@ StoreWriter::StoreWriter(Store& store, Validator& validator, const Clock& clock,
       clock_(clock),
       options_(options),
       save_counters_(std::move(save_counters)),
-      last_commit_(clock.steady()) {}
+      opened_(clock.steady()),
+      last_commit_(opened_) {}
 
 template <typename F>
 bool StoreWriter::guarded(F&& f) {
@@ -61,9 +62,16 @@ void StoreWriter::submit(SourceBatch&& batch) {
 void StoreWriter::poll() {
   if (failing_ && (clock_.steady() < retry_at_ || !recover())) return;
   guarded([&] {
+    // Idle before this poll: what it brings is a live frame (or a replay's first batch), not
+    // part of a flood, and is committed at once.
+    const bool prompt = idle_long_enough();
     drain();
-    maybe_commit(false);
+    maybe_commit(prompt);
   });
+}
+
+bool StoreWriter::idle_long_enough() const {
+  return !store_.in_transaction() && clock_.steady() - last_commit_ >= options_.prompt_after;
 }
 
 void StoreWriter::drain() {
@@ -157,11 +165,10 @@ void StoreWriter::reload(const CollectorConfig& config) {
 void StoreWriter::maybe_commit(bool force) {
   const auto now = clock_.steady();
   if (!store_.in_transaction()) {
-    last_commit_ = now;
+    opened_ = now;
     return;
   }
-  if (force || now - last_commit_ >= options_.commit_every ||
-      log_.frames() >= options_.commit_frames)
+  if (force || now - opened_ >= options_.commit_every || log_.frames() >= options_.commit_frames)
     commit_now();
 }
 
@@ -171,6 +178,7 @@ void StoreWriter::commit_now() {
   save_counters_(store_);
   store_.commit();
   last_commit_ = clock_.steady();
+  opened_ = last_commit_;  // a batch begun at once (a flood) counts its cadence from here
   commit_us_.observe(
       std::chrono::duration_cast<std::chrono::microseconds>(last_commit_ - started).count());
   batch_frames_.observe(static_cast<std::int64_t>(frames));

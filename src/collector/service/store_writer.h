@@ -1,5 +1,6 @@
 // The store writer (a Component): journals what the sources heard, lets the Validator
-// decide, stores the decisions and commits at least once per commit interval. A database
+// decide, stores the decisions and commits at least once per commit interval; a frame that
+// finds the writer idle is committed at once (WriterOptions::prompt_after). A database
 // error (busy, locked, disk full, read-only) is a state, not a crash (issue 9): the open
 // batch is rolled back and kept (WriteLog), source batches keep arriving into a bounded
 // memory queue, the error is logged once, the batch is retried with exponential backoff
@@ -32,8 +33,14 @@ class Validator;
 
 namespace imsm::collector::service {
 
+// When a batch commits (docs/collector.md "Commit rule"): at the end of the poll that opened
+// it when the writer had been idle (no write, no commit) for `prompt_after` before that poll
+// (a live frame is visible at once); otherwise `commit_every` after it opened, or early at
+// `commit_frames`. A flood (a replay) refills the queue within microseconds of each commit,
+// so it never finds the writer idle that long and is grouped by the cadence as before.
 struct WriterOptions {
   std::chrono::milliseconds commit_every{1000};
+  std::chrono::milliseconds prompt_after{2};
   // Frames kept in memory while the store fails (`store_queue_frames`): open batch + queue.
   std::size_t queue_frames = 1'000'000;
   // A batch is committed early when it holds this many frames: bounds the write log's
@@ -117,6 +124,8 @@ class StoreWriter final : public Component {
   void apply_logged();
   void count(std::uint32_t source, std::int64_t frame_id);
   void maybe_commit(bool force);
+  // Nothing written since the last commit, which ended at least prompt_after ago.
+  [[nodiscard]] bool idle_long_enough() const;
   void commit_now();
   bool recover();
   void fail(const char* what);
@@ -134,7 +143,8 @@ class StoreWriter final : public Component {
   std::size_t queued_frames_ = 0;
   std::size_t pos_ = 0;  // frames of queued_.front() already in the log
   UtcMicros clock_now_ = 0, last_sweep_ = 0, asked_now_ = 0;
-  Clock::Steady last_commit_;
+  Clock::Steady opened_;       // the open batch's cadence starts here (last poll with none)
+  Clock::Steady last_commit_;  // the end of the last commit (or the writer's construction)
   // Failure state.
   bool failing_ = false;
   std::string error_;

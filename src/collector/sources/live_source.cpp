@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <optional>
 #include <thread>
 
 #include "io/fd_transport.h"
@@ -14,6 +16,17 @@ namespace {
 protocol::Nanos raw_steady_ns() {
   return std::chrono::duration_cast<protocol::Nanos>(
       std::chrono::steady_clock::now().time_since_epoch());
+}
+
+// How long to wait for bytes: 10 ms (the stop flag's latency), or while a burst is open just
+// past the moment its idle gap ends, so a lone frame is emitted about 1 ms after the gap
+// rather than at the next 10 ms step (read_some() wakes up to 1 ms before its timeout).
+std::chrono::milliseconds read_timeout(std::optional<protocol::Nanos> last_data,
+                                       protocol::Nanos now, protocol::Nanos idle_gap) {
+  constexpr std::chrono::milliseconds kMax{10};
+  if (!last_data) return kMax;
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(*last_data + idle_gap - now);
+  return std::clamp(left + std::chrono::milliseconds(1), std::chrono::milliseconds(1), kMax);
 }
 }  // namespace
 
@@ -93,13 +106,17 @@ void LiveSource::run() {
 
     protocol::StreamFramer framer(ctx_.framer);
     std::string lost;
+    std::optional<protocol::Nanos> last_data;  // the open burst's last chunk, until idle
     while (!ctx_.stop->load()) {
-      const io::ReadResult r = io::read_some(fd.get(), buf, std::chrono::milliseconds(10));
+      const io::ReadResult r =
+          io::read_some(fd.get(), buf, read_timeout(last_data, steady_ns(), ctx_.framer.idle_gap));
       const auto now = steady_ns();
       if (r.kind == io::ReadResult::Kind::Timeout) {
         framer.idle(now, frames);
+        if (last_data && now - *last_data > ctx_.framer.idle_gap) last_data.reset();
       } else if (r.kind == io::ReadResult::Kind::Data) {
         framer.push({buf.data(), r.n}, now, protocol::Nanos{0}, frames);
+        last_data = now;
       } else {
         lost = r.kind == io::ReadResult::Kind::End ? "end of stream" : r.error;
         break;

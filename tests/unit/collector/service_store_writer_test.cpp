@@ -94,6 +94,64 @@ TEST_F(StoreWriterTest, CommitsOncePerCommitIntervalOnTheInjectedClock) {
   EXPECT_EQ(w.health().state, HealthState::Ok);
 }
 
+// The commit rule (docs/collector.md "Commit rule"): a frame that finds the writer idle (no
+// open batch, the last commit at least prompt_after ago) is committed by the poll that
+// brings it; a frame arriving while a batch is open, or within prompt_after of a commit (a
+// flood refilling the queue), waits for the cadence, so a flood still commits in groups.
+TEST_F(StoreWriterTest, AFrameFindingTheWriterIdleCommitsAtOnceAFloodKeepsTheCadence) {
+  auto o = options();  // commit_every 1000 ms
+  o.prompt_after = 2ms;
+  auto& w = writer(o);
+  clock_.advance(2ms);  // idle since the writer started, 2 ms >= prompt_after
+  w.submit(batch(0, 1));
+  w.poll();
+  EXPECT_EQ(committed("SELECT count(*) FROM readings"), 1);  // at once, not after 1000 ms
+  EXPECT_EQ(w.stats().commits, 1u);
+
+  // A flood: the next frame comes 0 ms after that commit, then one every 100 ms into the
+  // open batch. The batch opened at the commit (t = 2 ms), so it commits at 1002 ms, with
+  // all of them: frames 1..10 at 0, 100, ..., 900 ms after it, then frame 11 at 1000 ms.
+  for (int i = 1; i <= 10; ++i) {
+    if (i > 1) clock_.advance(100ms);
+    w.submit(batch(i, 1));
+    w.poll();
+  }
+  EXPECT_EQ(committed("SELECT count(*) FROM readings"), 1) << "a flood must not commit per frame";
+  clock_.advance(100ms);
+  w.submit(batch(11, 1));
+  w.poll();
+  EXPECT_EQ(committed("SELECT count(*) FROM readings"), 12);
+  EXPECT_EQ(w.stats().commits, 2u);
+
+  // 1 ms after a commit is not idle (1 < 2): this frame waits for the cadence, which counts
+  // from that commit (t = 1002 ms) as a flood's next batch does: it commits at 2002 ms.
+  clock_.advance(1ms);
+  w.submit(batch(12, 1));
+  w.poll();
+  EXPECT_EQ(committed("SELECT count(*) FROM readings"), 12);
+  clock_.advance(998ms);
+  w.poll();
+  EXPECT_EQ(committed("SELECT count(*) FROM readings"), 12);
+  clock_.advance(1ms);
+  w.poll();
+  EXPECT_EQ(committed("SELECT count(*) FROM readings"), 13);
+
+  // Quiet polls commit nothing; the next frame after 2 ms of quiet is committed at once.
+  clock_.advance(2ms);
+  w.poll();
+  w.poll();
+  EXPECT_EQ(w.stats().commits, 3u);
+  w.submit(batch(13, 1));
+  w.poll();
+  EXPECT_EQ(committed("SELECT count(*) FROM readings"), 14);
+  EXPECT_EQ(w.stats().commits, 4u);
+  // Batches of 1, 11, 1, 1 frames: bounds le 1, 4, 16 hold 3, 3, 4 of them.
+  const auto m = w.metrics();
+  EXPECT_EQ(m.batch_frames.cumulative()[0], 3u);
+  EXPECT_EQ(m.batch_frames.cumulative()[1], 3u);
+  EXPECT_EQ(m.batch_frames.cumulative()[2], 4u);
+}
+
 TEST_F(StoreWriterTest, LockedDatabaseIsDegradedRetriedWithBackoffThenWrittenInOrder) {
   auto& w = writer();
   SQLite::Database other(path_, SQLite::OPEN_READWRITE);

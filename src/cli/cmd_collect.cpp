@@ -83,6 +83,7 @@ void add_http(const CollectCliOptions& o, collector::CollectOptions& co) {
         });
     auto* hook = http.get();
     writer.after_commit([hook] { hook->notify_commit(); });
+    writer.add_outbox_reader([hook] { return hook->stream_read_through(); });
     std::vector<std::unique_ptr<collector::service::Component>> v;
     v.push_back(std::move(http));
     return v;

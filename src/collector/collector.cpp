@@ -288,6 +288,7 @@ CollectStats Collector::run(std::atomic<bool>& stop, std::atomic<bool>& reload) 
   std::vector<std::unique_ptr<Sink>> sinks;
   for (const auto& spec : options_.sinks) sinks.push_back(make_sink(spec));
   SinkPump pump(store, std::move(sinks));
+  pump.others_read_through([&writer] { return writer.outbox_read_through(); });
   writer.after_commit([&pump] { pump.poll(std::chrono::steady_clock::now()); });
   std::vector<std::unique_ptr<service::Component>> extras;  // outlive the loop's stop_all()
   // Declared last: destroyed first, so every source thread is joined before what it uses.

@@ -65,6 +65,7 @@ class ApiServer {
   // Thread-safe, never blocks: something was committed (the collector's commit hook); the
   // event stream reads the outbox now instead of at its next poll.
   void notify_commit() { stream_.notify(); }
+  [[nodiscard]] std::uint64_t stream_read_through() const { return stream_.read_through(); }
 
  private:
   void add_routes();

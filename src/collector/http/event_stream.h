@@ -47,6 +47,12 @@ class EventStream {
   void stop();
   // Thread-safe, never blocks: something was committed, read the outbox now.
   void notify();
+  // The newest outbox entry the stream has read: the outbox must keep what follows it, or the
+  // stream's clients never see it (SinkPump trims behind the slowest reader).
+  [[nodiscard]] std::uint64_t read_through() const {
+    std::lock_guard lock(mutex_);
+    return last_;
+  }
 
   // An open stream; releasing it frees its slot.
   class Client {

@@ -1,6 +1,7 @@
 #include "collector/http/http_component.h"
 
 #include <chrono>
+#include <limits>
 #include <stdexcept>
 #include <thread>
 
@@ -94,6 +95,10 @@ service::Health HttpComponent::health() const {
 void HttpComponent::notify_commit() {
   snapshot_writer();
   if (server_) server_->notify_commit();
+}
+
+std::uint64_t HttpComponent::stream_read_through() const {
+  return server_ ? server_->stream_read_through() : std::numeric_limits<std::uint64_t>::max();
 }
 
 }  // namespace imsm::collector::http

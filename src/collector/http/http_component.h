@@ -40,6 +40,8 @@ class HttpComponent final : public service::Component {
   // The commit hook (on the loop's thread, inside the writer's commit): snapshots the writer,
   // then wakes the event stream without blocking.
   void notify_commit();
+  // What the event stream has read of the outbox (no limit while not serving).
+  [[nodiscard]] std::uint64_t stream_read_through() const;
 
  private:
   void snapshot_writer();

@@ -8,11 +8,13 @@
 // order. Past `queue_frames` the frames that cannot be kept are counted and logged.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -99,6 +101,16 @@ class StoreWriter final : public Component {
   bool finish();
   // Called after every successful commit (sinks read the outbox from here).
   void after_commit(std::function<void()> fn) { after_commit_.push_back(std::move(fn)); }
+  // In-process readers of the outbox besides the sinks (the HTTP event stream): what the
+  // slowest has read; trimming keeps everything after it (no reader: no limit).
+  void add_outbox_reader(std::function<std::uint64_t()> read_through) {
+    outbox_readers_.push_back(std::move(read_through));
+  }
+  [[nodiscard]] std::uint64_t outbox_read_through() const {
+    std::uint64_t r = std::numeric_limits<std::uint64_t>::max();
+    for (const auto& fn : outbox_readers_) r = std::min(r, fn());
+    return r;
+  }
 
   [[nodiscard]] bool failing() const { return failing_; }
   [[nodiscard]] bool full() const { return kept_frames() >= options_.queue_frames; }
@@ -156,6 +168,7 @@ class StoreWriter final : public Component {
   std::map<std::uint32_t, RejectCounts> rejects_;
   std::unordered_map<std::int64_t, std::uint32_t> pending_source_;  // held frame -> source
   std::vector<std::function<void()>> after_commit_;
+  std::vector<std::function<std::uint64_t()>> outbox_readers_;
   WriterStats stats_;
   Histogram commit_us_ = WriterMetrics{}.commit_us;
   Histogram batch_frames_ = WriterMetrics{}.batch_frames;

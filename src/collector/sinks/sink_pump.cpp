@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <limits>
 
 namespace imsm::collector {
 
@@ -56,7 +57,8 @@ bool SinkPump::over_bound() {
 }
 
 void SinkPump::trim() {
-  const std::uint64_t dropped = store_.trim_outbox(options_.max_outbox);
+  const std::uint64_t dropped = store_.trim_outbox(
+      options_.max_outbox, others_ ? others_() : std::numeric_limits<std::uint64_t>::max());
   if (dropped == 0) return;
   // Without sinks the outbox only waits for a future one: its bound is routine then.
   if (sinks_.empty())

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,6 +40,9 @@ class SinkPump {
   std::uint64_t poll(std::chrono::steady_clock::time_point now, std::size_t max_batches = 16);
   [[nodiscard]] std::vector<SinkStatus> status() const;
   [[nodiscard]] bool empty() const { return sinks_.empty(); }
+  // The newest entry every other in-process reader (the event stream) has read: trimming what
+  // all sinks read stops there (the bound still applies). Unset: no other reader.
+  void others_read_through(std::function<std::uint64_t()> fn) { others_ = std::move(fn); }
 
  private:
   struct Entry {
@@ -57,6 +61,7 @@ class SinkPump {
   std::vector<Entry> sinks_;
   SinkPumpOptions options_;
   std::uint64_t polls_ = 0;
+  std::function<std::uint64_t()> others_;
 };
 
 }  // namespace imsm::collector

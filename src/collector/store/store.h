@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -217,7 +218,9 @@ class Store {
   [[nodiscard]] virtual std::vector<std::pair<std::string, std::uint64_t>> sink_cursors() = 0;
   // Drops entries every registered sink has read, then the oldest beyond `max_entries`
   // (counted as trimmed unsent). Returns the number trimmed unsent by this call.
-  virtual std::uint64_t trim_outbox(std::uint64_t max_entries) = 0;
+  virtual std::uint64_t trim_outbox(
+      std::uint64_t max_entries,
+      std::uint64_t read_through = std::numeric_limits<std::uint64_t>::max()) = 0;
 };
 
 // Opens (and for a writer creates or migrates) the store at `path`: a SQLite file. Throws

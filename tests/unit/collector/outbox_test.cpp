@@ -151,6 +151,24 @@ TEST_P(OutboxTest, TrimKeepsWhatTheSlowestSinkHasNotReadAndCountsWhatTheBoundDro
   EXPECT_EQ(st.trimmed_unsent, 4u);
 }
 
+// The HTTP event stream reads the outbox too, after each commit and after the sinks: trimming
+// what every sink has read must stop at what the stream has read, or its clients never see
+// those entries (with an MQTT sink, SSE lost 16 of 1,000 readings). Sinks read 1..9, the stream
+// 1..3: a trim keeps 4..11 (8 entries, within the bound: none counted as dropped).
+TEST_P(OutboxTest, TrimKeepsWhatTheEventStreamHasNotRead) {
+  std::vector<Observation> in;
+  for (int i = 0; i < 10; ++i)
+    in.push_back(
+        test::obs(0, 40, 100 + static_cast<std::uint32_t>(i), 0, 0, kT0 + i * 5 * kMinute));
+  ingest(in);  // 11 entries
+  store_->save_sink_cursor("mqtt", 9);
+  EXPECT_EQ(store_->trim_outbox(100, 3), 0u);
+  EXPECT_EQ(store_->outbox_status().oldest, 4u);
+  EXPECT_EQ(store_->outbox_status().trimmed_unsent, 0u);
+  EXPECT_EQ(store_->trim_outbox(100, 20), 0u);  // the stream is ahead: the sinks decide
+  EXPECT_EQ(store_->outbox_status().oldest, 10u);
+}
+
 // Every sink read everything, the outbox is trimmed empty, the store reopens: the next
 // entries continue the sequence (a sink's cursor must never see a number again).
 TEST_P(OutboxTest, NumbersNeverRepeatAfterTheOutboxWasTrimmedEmpty) {

@@ -94,16 +94,19 @@ std::vector<std::pair<std::string, std::uint64_t>> SqliteStore::sink_cursors() {
   return out;
 }
 
-std::uint64_t SqliteStore::trim_outbox(std::uint64_t max_entries) {
+std::uint64_t SqliteStore::trim_outbox(std::uint64_t max_entries, std::uint64_t read_through) {
   const bool own_tx = !in_tx_;
   if (own_tx) begin();
   const std::int64_t head_before =
       db_.execAndGet("SELECT coalesce(max(seq), 0) FROM outbox").getInt64();
-  // Everything every sink has read (no sink yet: nothing is read, only the bound applies).
+  // Everything every sink and every other reader has read (no sink yet: nothing is read, only
+  // the bound applies).
   const auto slowest = db_.execAndGet("SELECT min(seq) FROM sink_cursors");
   if (!slowest.isNull()) {
     SQLite::Statement del(db_, "DELETE FROM outbox WHERE seq <= ?");
-    del.bind(1, slowest.getInt64());
+    const auto others = static_cast<std::int64_t>(
+        std::min<std::uint64_t>(read_through, std::numeric_limits<std::int64_t>::max()));
+    del.bind(1, std::min(slowest.getInt64(), others));
     del.exec();
   }
   std::uint64_t trimmed = 0;

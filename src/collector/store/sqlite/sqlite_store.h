@@ -90,7 +90,7 @@ class SqliteStore final : public Store {
   [[nodiscard]] std::uint64_t sink_cursor(const std::string& sink) override;
   void save_sink_cursor(const std::string& sink, std::uint64_t seq) override;
   [[nodiscard]] std::vector<std::pair<std::string, std::uint64_t>> sink_cursors() override;
-  std::uint64_t trim_outbox(std::uint64_t max_entries) override;
+  std::uint64_t trim_outbox(std::uint64_t max_entries, std::uint64_t read_through) override;
 
  private:
   // Ids handed out but not yet committed; restored by rollback().

@@ -130,13 +130,18 @@ std::optional<UtcMicros> parse_utc(std::string_view s) {
   return secs * kMicrosPerSecond + frac_us;
 }
 
-std::string format_utc(UtcMicros t) {
+UtcParts split_utc(UtcMicros t) {
   std::int64_t secs = t / kMicrosPerSecond;
   std::int64_t us = t % kMicrosPerSecond;
   if (us < 0) us += kMicrosPerSecond, --secs;
   std::int64_t days = secs / 86400;
   std::int64_t rem = secs % 86400;
   if (rem < 0) rem += 86400, --days;
+  return UtcParts{days, rem, us};
+}
+
+std::string format_utc(UtcMicros t) {
+  const auto [days, rem, us] = split_utc(t);
   std::int64_t y = 0;
   unsigned m = 0, d = 0;
   civil_from_days(days, y, m, d);

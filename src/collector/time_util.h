@@ -23,6 +23,15 @@ inline constexpr UtcMicros kMicrosPerSecond = 1'000'000;
 // "2026-11-01T00:05:00Z" (whole seconds, truncated).
 [[nodiscard]] std::string format_utc_seconds(UtcMicros t);
 
+// A time as whole days since 1970-01-01, seconds into that day and microseconds (floored, so
+// times before 1970 split the same way).
+struct UtcParts {
+  std::int64_t days = 0;
+  std::int64_t second_of_day = 0;
+  std::int64_t micros = 0;
+};
+[[nodiscard]] UtcParts split_utc(UtcMicros t);
+
 // Days since 1970-01-01 of a proleptic Gregorian date, and back (H. Hinnant's algorithms).
 [[nodiscard]] std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d);
 void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d);

@@ -31,12 +31,8 @@ struct UtcAppender {
   std::int64_t day = std::numeric_limits<std::int64_t>::min();
   std::string date;  // format_utc's text up to and including the 'T' of `day`
   void append(std::string& out, UtcMicros t) {
-    std::int64_t secs = t / kMicrosPerSecond;
-    std::int64_t us = t % kMicrosPerSecond;
-    if (us < 0) us += kMicrosPerSecond, --secs;
-    std::int64_t days = secs / 86400;
-    std::int64_t rem = secs % 86400;
-    if (rem < 0) rem += 86400, --days;
+    const auto [days, rem, micros] = split_utc(t);
+    std::int64_t us = micros;
     if (days != day) {
       const std::string full = format_utc(t);
       date = full.substr(0, full.find('T') + 1);

@@ -172,6 +172,39 @@ TEST_P(RollupStoreTest, InOrderLateAndWithdrawnReadingsAcrossCommitsAndRestarts)
   EXPECT_EQ(s.reading_counts()[5], 39);
 }
 
+// A process's first reading of a meter older than the meter's newest stored one: a later
+// replay of another bus where the same ID was heard (a 10,000-meter build showed it as 4
+// bills differing between rollups and readings). The late reading, at 122 min, follows the
+// last reading of its hour's predecessor (19 readings every 7 min: 0..126 min; hour 1's
+// last is 119 min), so the store must not take it for the newest: hour 2's start (120 min)
+// now interpolates between 119 and 122 min, not 119 and 126, and hour 2 counts 2 readings.
+TEST_P(RollupStoreTest, ALateFirstReadingAfterARestartIsNotTakenForTheNewest) {
+  std::vector<Reading> rs;
+  for (int i = 0; i < 19; ++i) rs.push_back(reading(0, kT0 + i * 7 * kMinute, 100 + i * 2));
+  {
+    auto sp = open();
+    init(*sp);
+    sp->begin();
+    for (auto& r : rs) store_reading(*sp, r);
+    sp->commit();
+  }
+  auto sp = open();
+  Store& s = *sp;
+  Reading late = reading(0, kT0 + 122 * kMinute, 135);
+  s.begin();
+  store_reading(s, late);
+  s.commit();
+  expect_rollups_match(s);
+  std::vector<HourRollup> got;
+  s.each_rollup(5, kT0 + 2 * kHour, kT0 + 3 * kHour,
+                [&](const HourRollup& h) { got.push_back(h); });
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].n, 2);  // 122 and 126 min
+  // 134 kWh at 119 min, 135 at 122: 134,000 + 1,000 x 1/3 = 134,333 Wh (half up) at 120 min.
+  ASSERT_TRUE(got[0].start_wh);
+  EXPECT_EQ(*got[0].start_wh, 134'333);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, RollupStoreTest, ::testing::ValuesIn(test::store_impls()),
                          test::store_impl_name);
 

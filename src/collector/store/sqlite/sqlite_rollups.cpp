@@ -100,6 +100,9 @@ SqliteRollups::SqliteRollups(SQLite::Database& db)
                      " ORDER BY received_at_us, frame_id LIMIT 1")),
       range_(db, sql("meter_id = ? AND received_at_us >= ? AND received_at_us < ?",
                      " ORDER BY received_at_us, frame_id")),
+      later_(db,
+             "SELECT 1 FROM readings WHERE meter_id = ? AND received_at_us >= ? AND NOT "
+             "(received_at_us = ? AND frame_id = ?) LIMIT 1"),
       delete_range_(db,
                     "DELETE FROM rollups_hourly WHERE meter_id = ? AND hour_us BETWEEN ? AND ?") {}
 
@@ -124,6 +127,15 @@ std::optional<Reading> SqliteRollups::reading_after(std::uint16_t meter, UtcMicr
 // A meter's state from the database, for its first reading of this process or after a
 // rollback: its reading before `r` and that reading's hour row (nullptr: recompute instead).
 SqliteRollups::MeterRollup* SqliteRollups::load(const Reading& r) {
+  // r is not the meter's newest when another reading is at or after its instant: a late
+  // reading, or one of another source heard later (a replay of a second bus with the same ID).
+  later_.bind(1, static_cast<int>(r.meter_id));
+  later_.bind(2, r.received_at);
+  later_.bind(3, r.received_at);
+  later_.bind(4, r.frame_id);
+  const bool later = later_.executeStep();
+  later_.reset();
+  if (later) return nullptr;
   MeterRollup m;
   m.last = reading_before(r.meter_id, r.received_at);
   if (m.last) {
@@ -133,8 +145,6 @@ SqliteRollups::MeterRollup* SqliteRollups::load(const Reading& r) {
       m.open = rollup_row(select_hour_, 0, r.meter_id, hour_start(m.last->received_at));
     select_hour_.reset();
     if (!m.open || m.open->last_at != m.last->received_at) return nullptr;
-  } else if (reading_after(r.meter_id, r.received_at)) {
-    return nullptr;  // a late first reading: later ones exist
   }
   return &(meters_[r.meter_id] = std::move(m));
 }
@@ -267,7 +277,7 @@ void SqliteRollups::flush() {
 void SqliteRollups::forget() {
   meters_.clear();
   recompute_.clear();
-  for (auto* st : {&upsert_, &select_hour_, &before_, &after_, &range_, &delete_range_})
+  for (auto* st : {&upsert_, &select_hour_, &before_, &after_, &range_, &later_, &delete_range_})
     st->tryReset();
 }
 

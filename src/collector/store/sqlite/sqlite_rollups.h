@@ -61,7 +61,7 @@ class SqliteRollups {
   [[nodiscard]] std::optional<Reading> reading_after(std::uint16_t meter, UtcMicros t);
 
   SQLite::Database& db_;
-  SQLite::Statement upsert_, select_hour_, before_, after_, range_, delete_range_;
+  SQLite::Statement upsert_, select_hour_, before_, after_, range_, later_, delete_range_;
   std::unordered_map<std::uint16_t, MeterRollup> meters_;
   std::map<std::uint16_t, Range> recompute_;
 };

@@ -55,6 +55,13 @@ inline constexpr std::uint8_t kRollupLongGap = 16;
   return (t / kHourMicros - (t % kHourMicros < 0 ? 1 : 0)) * kHourMicros;
 }
 
+// Daily rollups (rollups_daily) fold a meter's hourly rows of one UTC day: n and
+// reset_advances summed, flags OR-ed, peak_max_counts and quarter_peak_wh the largest.
+inline constexpr std::int64_t kDayMicros = 24 * kHourMicros;
+[[nodiscard]] constexpr UtcMicros day_start(UtcMicros t) {
+  return (t / kDayMicros - (t % kDayMicros < 0 ? 1 : 0)) * kDayMicros;
+}
+
 // A reading and the one before it: a silence whose hours have no rows (compute_rollups).
 [[nodiscard]] constexpr bool long_gap(UtcMicros prev_at, UtcMicros at) {
   return at - prev_at > kMaxGapHours * kHourMicros &&

@@ -11,6 +11,7 @@
 
 #include <SQLiteCpp/Database.h>
 
+#include <map>
 #include <random>
 
 #include "collector/collector.h"
@@ -174,7 +175,45 @@ class BillRollupsTest : public test::DbTest {
       for (std::size_t i = 0; i < got.size(); ++i)
         ASSERT_EQ(got[i], want[i])
             << m.id << " row " << i << "\n got  " << text(got[i]) << "\n want " << text(want[i]);
+      expect_days_fold_hours(m.id, got);
     }
+  }
+
+  // rollups_daily holds, per UTC day with hourly rows, the fold of those rows (rollup.h:
+  // sums, OR, largest), here folded from the rows in C++.
+  void expect_days_fold_hours(std::uint16_t meter, const std::vector<HourRollup>& hours) {
+    std::map<UtcMicros, std::vector<HourRollup>> by_day;
+    for (const auto& h : hours) by_day[day_start(h.hour)].push_back(h);
+    SQLite::Database db(path_, SQLite::OPEN_READONLY);
+    SQLite::Statement q(db,
+                        "SELECT day_us, n, flags, peak_max_counts, quarter_peak_wh, reset_advances "
+                        "FROM rollups_daily WHERE meter_id = ? ORDER BY day_us");
+    q.bind(1, static_cast<int>(meter));
+    std::size_t rows = 0;
+    while (q.executeStep()) {
+      ++rows;
+      const auto it = by_day.find(q.getColumn(0).getInt64());
+      ASSERT_NE(it, by_day.end()) << meter << " a day without hours";
+      std::int64_t n = 0, adv = 0;
+      int flags = 0, peak = 0;
+      std::optional<std::int64_t> qpeak;
+      for (const auto& h : it->second) {
+        n += h.n;
+        adv += h.reset_advances;
+        flags |= h.flags;
+        if (h.n > 0) peak = std::max(peak, static_cast<int>(h.peak_max_counts));
+        if (h.quarter_peak_wh && (!qpeak || *h.quarter_peak_wh > *qpeak)) qpeak = h.quarter_peak_wh;
+      }
+      EXPECT_EQ(q.getColumn(1).getInt64(), n) << meter;
+      EXPECT_EQ(q.getColumn(2).getInt(), flags) << meter;
+      EXPECT_EQ(q.getColumn(3).isNull() ? 0 : q.getColumn(3).getInt(), peak) << meter;
+      EXPECT_EQ(q.getColumn(4).isNull(), !qpeak) << meter;
+      if (qpeak && !q.getColumn(4).isNull()) {
+        EXPECT_EQ(q.getColumn(4).getInt64(), *qpeak) << meter;
+      }
+      EXPECT_EQ(q.getColumn(5).getInt64(), adv) << meter;
+    }
+    EXPECT_EQ(rows, by_day.size()) << meter;
   }
 
   struct Outcome {
@@ -219,7 +258,9 @@ TEST_F(BillRollupsTest, RandomisedDatabasesAndPeriodsGiveByteIdenticalBills) {
       BillRequest r;
       const bool aligned = k % 5 != 4;
       r.from = kT0 + (static_cast<std::int64_t>(rng() % 60) - 6) * kHour;
-      r.to = r.from + static_cast<std::int64_t>(1 + rng() % 48) * kHour;
+      // Up to 3 days: whole UTC days inside come from rollups_daily, the hours around them
+      // from rollups_hourly.
+      r.to = r.from + static_cast<std::int64_t>(1 + rng() % 72) * kHour;
       if (k == 0) r.to = kT0 + 90 * 24 * kHour;  // past every reading (and the long outage)
       if (!aligned) r.from += static_cast<std::int64_t>(1 + rng() % 3599) * kMicrosPerSecond;
       r.tz = zones[static_cast<std::size_t>(k) % zones.size()];
@@ -323,11 +364,12 @@ TEST_F(BillRollupsTest, MigrationFromSchema5RebuildsTheRollupsFromReadings) {
                           "source_rejects_delete", "source_rejects_update"})
       db.exec(std::string("DROP TRIGGER ") + t);  // schema 7's, which a v5 file lacks
     db.exec("DROP TABLE source_rejects");
+    db.exec("DROP TABLE rollups_daily");  // schema 8's
     db.exec("PRAGMA user_version = 5");
   }
   store_ = open_store(path_);
   EXPECT_EQ(store_->schema_version(), sqlite::kSchemaVersion);
-  EXPECT_EQ(sqlite::kSchemaVersion, 7);
+  EXPECT_EQ(sqlite::kSchemaVersion, 8);
   for (int id_int : {101, 202, 303, 404, 505, 606, 707}) {
     const auto id = static_cast<std::uint16_t>(id_int);
     std::vector<Reading> all;
@@ -349,6 +391,39 @@ TEST_F(BillRollupsTest, MigrationFromSchema5RebuildsTheRollupsFromReadings) {
               }()))
         << id;
   }
+  const auto after = both(r);
+  EXPECT_EQ(after.fast, after.slow);
+  EXPECT_EQ(after.slow, want.slow);
+  EXPECT_GT(after.from_rollups, 0);
+}
+
+// A schema-7 database (no daily rows; hourly rows that may disagree with the readings, as the
+// out-of-order bug of that version left them) is migrated: the hourly rows are rebuilt from
+// the readings, the daily rows are their fold, and the bill from rollups equals the bill from
+// readings again.
+TEST_F(BillRollupsTest, MigrationFromSchema7RebuildsHoursAndFoldsDays) {
+  build(3);
+  BillRequest r;
+  r.from = kT0;
+  r.to = kT0 + 3 * 24 * kHour;  // whole UTC days: the daily rows are used
+  const auto want = both(r);
+  ASSERT_EQ(want.fast, want.slow);
+  store_.reset();
+  {
+    SQLite::Database db(path_, SQLite::OPEN_READWRITE);
+    db.exec("DROP TABLE rollups_daily");
+    // What the bug left: an hour missing a reading, its end value stale.
+    db.exec(
+        "UPDATE rollups_hourly SET n = n - 1, quarter_peak_wh = quarter_peak_wh + 7 WHERE "
+        "meter_id = 101 AND n > 1 AND hour_us = (SELECT min(hour_us) FROM rollups_hourly "
+        "WHERE meter_id = 101 AND n > 1 AND hour_us > " +
+        std::to_string(kT0 + 30 * kHour) + ")");
+    ASSERT_EQ(db.getChanges(), 1);
+    db.exec("PRAGMA user_version = 7");
+  }
+  store_ = open_store(path_);
+  EXPECT_EQ(store_->schema_version(), 8);
+  expect_rollups_exact();
   const auto after = both(r);
   EXPECT_EQ(after.fast, after.slow);
   EXPECT_EQ(after.slow, want.slow);

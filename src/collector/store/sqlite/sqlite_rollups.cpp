@@ -104,7 +104,16 @@ SqliteRollups::SqliteRollups(SQLite::Database& db)
              "SELECT 1 FROM readings WHERE meter_id = ? AND received_at_us >= ? AND NOT "
              "(received_at_us = ? AND frame_id = ?) LIMIT 1"),
       delete_range_(db,
-                    "DELETE FROM rollups_hourly WHERE meter_id = ? AND hour_us BETWEEN ? AND ?") {}
+                    "DELETE FROM rollups_hourly WHERE meter_id = ? AND hour_us BETWEEN ? AND ?"),
+      delete_day_(db, "DELETE FROM rollups_daily WHERE meter_id = ? AND day_us = ?"),
+      // No row when the day has no hourly rows left (GROUP BY over nothing).
+      fold_day_(db,
+                "INSERT INTO rollups_daily(meter_id, day_us, n, flags, peak_max_counts, "
+                "quarter_peak_wh, reset_advances) SELECT meter_id, ?2, sum(n), max(flags & 1) | "
+                "max(flags & 2) | max(flags & 4) | max(flags & 8) | max(flags & 16), "
+                "max(peak_max_counts), max(quarter_peak_wh), sum(reset_advances) FROM "
+                "rollups_hourly WHERE meter_id = ?1 AND hour_us >= ?2 AND hour_us < ?2 + " +
+                    std::to_string(kDayMicros) + " GROUP BY meter_id") {}
 
 std::optional<Reading> SqliteRollups::reading_before(std::uint16_t meter, UtcMicros t) {
   before_.bind(1, static_cast<int>(meter));
@@ -227,6 +236,7 @@ void SqliteRollups::changed(std::uint16_t meter, UtcMicros at) {
 }
 
 void SqliteRollups::write(const HourRollup& h) {
+  dirty_days_.emplace(h.meter_id, day_start(h.hour));
   auto& s = upsert_;
   auto opt = [&](int c, const std::optional<std::int64_t>& v) {
     if (v)
@@ -272,12 +282,27 @@ void SqliteRollups::flush() {
   }
   for (const auto& [meter, range] : recompute_) recompute(meter, range);
   recompute_.clear();
+  refold_days();
+}
+
+void SqliteRollups::refold_days() {
+  for (const auto& [meter, day] : dirty_days_) {
+    for (auto* st : {&delete_day_, &fold_day_}) {
+      st->bind(1, static_cast<int>(meter));
+      st->bind(2, day);
+      st->exec();
+      st->reset();
+    }
+  }
+  dirty_days_.clear();
 }
 
 void SqliteRollups::forget() {
   meters_.clear();
   recompute_.clear();
-  for (auto* st : {&upsert_, &select_hour_, &before_, &after_, &range_, &later_, &delete_range_})
+  dirty_days_.clear();
+  for (auto* st : {&upsert_, &select_hour_, &before_, &after_, &range_, &later_, &delete_range_,
+                   &delete_day_, &fold_day_})
     st->tryReset();
 }
 
@@ -302,6 +327,8 @@ void SqliteRollups::recompute(std::uint16_t meter, Range range) {
   delete_range_.bind(3, last_hour);
   delete_range_.exec();
   delete_range_.reset();
+  for (UtcMicros d = day_start(first_hour); d <= last_hour; d += kDayMicros)
+    dirty_days_.emplace(meter, d);
   for (const auto& h : compute_rollups(meter, before, rows, first_hour, last_hour, after)) write(h);
 }
 
@@ -312,6 +339,7 @@ void SqliteRollups::rebuild_all() {
   while (q.executeStep())
     recompute(static_cast<std::uint16_t>(q.getColumn(0).getInt()),
               Range{q.getColumn(1).getInt64(), q.getColumn(2).getInt64()});
+  refold_days();
   meters_.clear();
 }
 

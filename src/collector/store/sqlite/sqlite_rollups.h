@@ -6,6 +6,8 @@
 // (a late decision) or a withdrawn one marks the meter for recomputation from the readings
 // table at flush(), from the reading before the change to the reading after it, with
 // compute_rollups. Both paths give the rows compute_rollups gives over all readings (tested).
+// Every day whose hourly rows a batch wrote or deleted gets its rollups_daily row refolded
+// from them at flush(), after the hours.
 #pragma once
 
 #include <SQLiteCpp/Database.h>
@@ -14,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -57,13 +60,16 @@ class SqliteRollups {
   void advance(MeterRollup& m, const Reading& r);
   void recompute(std::uint16_t meter, Range range);
   void write(const HourRollup& h);
+  void refold_days();
   [[nodiscard]] std::optional<Reading> reading_before(std::uint16_t meter, UtcMicros t);
   [[nodiscard]] std::optional<Reading> reading_after(std::uint16_t meter, UtcMicros t);
 
   SQLite::Database& db_;
-  SQLite::Statement upsert_, select_hour_, before_, after_, range_, later_, delete_range_;
+  SQLite::Statement upsert_, select_hour_, before_, after_, range_, later_, delete_range_,
+      delete_day_, fold_day_;
   std::unordered_map<std::uint16_t, MeterRollup> meters_;
   std::map<std::uint16_t, Range> recompute_;
+  std::set<std::pair<std::uint16_t, UtcMicros>> dirty_days_;  // (meter, day_start)
 };
 
 }  // namespace imsm::collector

@@ -1,5 +1,6 @@
 // Row decoders and column lists shared by the SQLite store's files (sqlite_store.cpp: the
-// write path; sqlite_store_queries.cpp: the typed queries; sqlite_outbox.cpp: the outbox).
+// write path; sqlite_store_queries.cpp and sqlite_rollup_queries.cpp: the typed queries;
+// sqlite_outbox.cpp: the outbox).
 // Internal to store/sqlite.
 #pragma once
 
@@ -14,6 +15,12 @@
 #include "collector/store/store.h"
 
 namespace imsm::collector::sqlite {
+
+// Resets a cached statement when its use ends (also when a step throws).
+struct Done {
+  SQLite::Statement& q;
+  ~Done() { q.tryReset(); }
+};
 
 template <class Row>
 inline void bind_optional_meter(SQLite::Statement& s, int i, const std::optional<Row>& v) {

@@ -155,11 +155,11 @@ void SqliteStore::migrate() {
     tx.commit();
   }
   db_.exec("PRAGMA foreign_keys = ON");
-  if (have < 6) build_all_rollups();
+  if (have < 8) build_all_rollups();
 }
 
-// Rollups of every stored reading (the migrations to schema 4, whose readings had none, and
-// to 6, whose rows gained the bill's columns).
+// Rollups of every stored reading (the migrations to schema 4, whose readings had none, to 6,
+// whose rows gained the bill's columns, and to 8: daily rows, and hourly rows rebuilt).
 void SqliteStore::build_all_rollups() {
   SQLite::Transaction tx(db_);
   SqliteRollups(db_).rebuild_all();
@@ -534,7 +534,8 @@ void SqliteStore::clear_derived() {
   flush_readings();
   flush_journal();
   db_.exec(
-      "DELETE FROM readings; DELETE FROM rollups_hourly; DELETE FROM rejected; "
+      "DELETE FROM readings; DELETE FROM rollups_hourly; DELETE FROM rollups_daily; DELETE FROM "
+      "rejected; "
       "DELETE FROM pending; DELETE FROM events WHERE kind NOT IN ('source_up', 'source_down');");
   db_.exec("DELETE FROM meters WHERE registered = 0");
   db_.exec("UPDATE meters SET discovered_at_us = NULL, epoch = 0, silent = 0");

@@ -114,6 +114,10 @@ class SqliteStore final : public Store {
   [[nodiscard]] std::optional<StoredReading> frame_as_reading(std::int64_t frame_id);
   [[nodiscard]] std::optional<StoredRejection> rejection_of(std::int64_t frame_id);
   [[nodiscard]] std::optional<StoredEvent> event_by_id(std::int64_t id);
+  [[nodiscard]] std::optional<HourRollup> hourly_row(std::uint16_t meter, const char* where_order,
+                                                     UtcMicros a, UtcMicros b);
+  [[nodiscard]] std::optional<HourRollup> last_restart_row(std::uint16_t meter, UtcMicros from,
+                                                           UtcMicros to);
   // A read query prepared once per store and kept (the bill asks a few per meter); reset and
   // unbound before it is returned. Not for a query whose caller may ask it again while
   // stepping it (a callback).

@@ -1,5 +1,6 @@
-// The SQLite store's typed queries: meters, readings, rollups, counts, rejections, events,
-// sources (store.h). Each reads committed rows and what the open batch wrote.
+// The SQLite store's typed queries: meters, readings, counts, rejections, events, sources
+// (store.h; the rollups' in sqlite_rollup_queries.cpp). Each reads committed rows and what the open
+// batch wrote.
 #include "collector/store/sqlite/sqlite_store.h"
 
 #include <fmt/format.h>
@@ -20,9 +21,9 @@ using namespace sqlite;  // the row decoders (sqlite_rows.h)
 namespace {
 
 // Tables count() may name (it builds SQL from the name).
-constexpr std::string_view kCountable[] = {"frames",  "readings",       "rejected", "pending",
-                                           "events",  "rollups_hourly", "outbox",   "meters",
-                                           "sources", "sink_cursors"};
+constexpr std::string_view kCountable[] = {"frames", "readings",       "rejected",      "pending",
+                                           "events", "rollups_hourly", "rollups_daily", "outbox",
+                                           "meters", "sources",        "sink_cursors"};
 
 constexpr const char* kMeterSelect =
     "SELECT id, registered, model, label, tenant, location, tariff, discovered_at_us, epoch, "
@@ -122,14 +123,6 @@ SQLite::Statement& SqliteStore::cached(const std::string& sql) {
   return *q;
 }
 
-namespace {
-// Resets a cached statement when its use ends (also when a step throws).
-struct Done {
-  SQLite::Statement& q;
-  ~Done() { q.tryReset(); }
-};
-}  // namespace
-
 std::optional<Reading> SqliteStore::last_reading(std::uint16_t meter, UtcMicros before,
                                                  std::optional<std::uint32_t> epoch) {
   flush_readings();
@@ -176,97 +169,6 @@ std::optional<Reading> SqliteStore::first_reading_after(std::uint16_t meter, Utc
   return std::nullopt;
 }
 
-void SqliteStore::each_rollup(std::uint16_t meter, UtcMicros from, UtcMicros to,
-                              const std::function<void(const HourRollup&)>& fn) {
-  SQLite::Statement q(db_, std::string("SELECT hour_us, ") + kRollupValueColumns +
-                               " FROM rollups_hourly WHERE meter_id = ? AND hour_us >= ? AND "
-                               "hour_us < ? ORDER BY hour_us");
-  q.bind(1, static_cast<int>(meter));
-  q.bind(2, from);
-  q.bind(3, to);
-  while (q.executeStep()) fn(rollup_row(q, 1, meter, q.getColumn(0).getInt64()));
-}
-
-// fold_rollups in SQL: one aggregate over the meter's rows (no row leaves SQLite), then a few
-// single-row look-ups by key.
-RollupSpan SqliteStore::rollup_span(std::uint16_t meter, UtcMicros from, UtcMicros to) {
-  RollupSpan s;
-  // Six aggregates (each costs about as much as the scan): what every line needs.
-  auto& q = cached(
-      "SELECT coalesce(sum(n), 0), coalesce(max(flags & 1), 0), coalesce(max(flags & 2), 0), "
-      "coalesce(max(flags & 28), 0), coalesce(max(peak_max_counts), 0), max(quarter_peak_wh) "
-      "FROM rollups_hourly WHERE meter_id = ? AND hour_us >= ? AND hour_us < ?");
-  const Done done{q};
-  q.bind(1, static_cast<int>(meter));
-  q.bind(2, from);
-  q.bind(3, to);
-  if (!q.executeStep()) return s;
-  s.n = q.getColumn(0).getInt64();
-  s.flags = static_cast<std::uint8_t>(q.getColumn(1).getInt64() | q.getColumn(2).getInt64() |
-                                      q.getColumn(3).getInt64());
-  s.peak_max_counts = static_cast<std::uint16_t>(q.getColumn(4).getInt64());
-  if (!q.getColumn(5).isNull()) s.quarter_peak_wh = q.getColumn(5).getInt64();
-  if (s.n == 0) return s;
-  auto one = [&](const char* where_order) -> std::optional<HourRollup> {
-    auto& r = cached(std::string("SELECT hour_us, ") + kRollupValueColumns +
-                     " FROM rollups_hourly WHERE meter_id = ? AND hour_us >= ? AND hour_us < ? "
-                     "AND " +
-                     where_order + " LIMIT 1");
-    const Done done_r{r};
-    r.bind(1, static_cast<int>(meter));
-    r.bind(2, from);
-    r.bind(3, to);
-    if (!r.executeStep()) return std::nullopt;
-    return rollup_row(r, 1, meter, r.getColumn(0).getInt64());
-  };
-  s.first = one("n > 0 ORDER BY hour_us");
-  s.last = one("n > 0 ORDER BY hour_us DESC");
-  if (s.flags & kRollupRestart) {
-    s.last_restart = one("n > 0 AND (flags & 1) ORDER BY hour_us DESC");
-    auto& p = cached(
-        "SELECT coalesce(max(peak_max_counts), 0) FROM rollups_hourly WHERE meter_id = ? AND "
-        "hour_us > ? AND hour_us < ?");
-    const Done done_p{p};
-    p.bind(1, static_cast<int>(meter));
-    p.bind(2, s.last_restart->hour);
-    p.bind(3, to);
-    if (p.executeStep())
-      s.peak_after_restart_counts = static_cast<std::uint16_t>(p.getColumn(0).getInt64());
-    auto& a = cached(
-        "SELECT coalesce(sum(reset_advances), 0) FROM rollups_hourly WHERE meter_id = ? AND "
-        "hour_us >= ? AND hour_us < ?");
-    const Done done_a{a};
-    a.bind(1, static_cast<int>(meter));
-    a.bind(2, from);
-    a.bind(3, to);
-    if (a.executeStep()) s.reset_advances = static_cast<std::uint32_t>(a.getColumn(0).getInt64());
-  }
-  return s;
-}
-
-std::vector<std::optional<std::int64_t>> SqliteStore::register_wh_at(
-    std::uint16_t meter, const std::vector<UtcMicros>& at) {
-  std::vector<std::optional<std::int64_t>> out;
-  out.reserve(at.size());
-  auto& q = cached(
-      "SELECT start_wh, q15_wh, q30_wh, q45_wh FROM rollups_hourly WHERE meter_id = ? AND "
-      "hour_us = ?");
-  const Done done{q};
-  for (const UtcMicros t : at) {
-    const UtcMicros h = hour_start(t);
-    const auto k = static_cast<int>((t - h) / kQuarterMicros);
-    std::optional<std::int64_t> v;
-    if ((t - h) % kQuarterMicros == 0) {
-      q.bind(1, static_cast<int>(meter));
-      q.bind(2, h);
-      if (q.executeStep() && !q.getColumn(k).isNull()) v = q.getColumn(k).getInt64();
-      q.reset();
-    }
-    out.push_back(v);
-  }
-  return out;
-}
-
 namespace {
 std::map<std::uint16_t, std::int64_t> counts_by_meter(SQLite::Database& db, const char* sql) {
   std::map<std::uint16_t, std::int64_t> out;
@@ -278,8 +180,8 @@ std::map<std::uint16_t, std::int64_t> counts_by_meter(SQLite::Database& db, cons
 }  // namespace
 
 std::map<std::uint16_t, std::int64_t> SqliteStore::reading_counts() {
-  // From the rollups: one row per meter-hour instead of one per reading.
-  return counts_by_meter(db_, "SELECT meter_id, sum(n) FROM rollups_hourly GROUP BY meter_id");
+  // From the daily rollups: one row per meter-day instead of one per reading.
+  return counts_by_meter(db_, "SELECT meter_id, sum(n) FROM rollups_daily GROUP BY meter_id");
 }
 
 std::map<std::uint16_t, ReadingWindow> SqliteStore::reading_windows(UtcMicros from, UtcMicros to) {
@@ -304,7 +206,7 @@ std::map<std::uint16_t, ReadingWindow> SqliteStore::reading_windows(UtcMicros fr
 }
 
 std::int64_t SqliteStore::reading_count(std::uint16_t meter) {
-  SQLite::Statement q(db_, "SELECT coalesce(sum(n), 0) FROM rollups_hourly WHERE meter_id = ?");
+  SQLite::Statement q(db_, "SELECT coalesce(sum(n), 0) FROM rollups_daily WHERE meter_id = ?");
   q.bind(1, static_cast<int>(meter));
   q.executeStep();
   return q.getColumn(0).getInt64();

@@ -4,6 +4,9 @@
 #include <cctype>
 #include <limits>
 #include <map>
+#include <utility>
+
+#include "collector/derive/consumption.h"
 
 namespace imsm::collector {
 
@@ -19,15 +22,77 @@ Point last_point(const HourRollup& h) {
   return Point{h.last_at, h.epoch_last, h.kwh_last, h.peak_last_counts, h.resets_last};
 }
 
+// A run of one epoch's points (consumption's segment): its first and last point.
+struct Segment {
+  Point lo, hi;
+};
+
+// The segments from `first` to `last` (the readings path's points): split where the epoch
+// changes, which the hours flagged kRollupEpochChange hold, each read as readings with the
+// one before it (a few per replacement).
+std::vector<Segment> segments(Store& store, std::uint16_t meter,
+                              const std::vector<UtcMicros>& change_hours, const Point& first,
+                              const Point& last) {
+  std::vector<Segment> out;
+  Point lo = first;
+  for (const UtcMicros h : change_hours) {
+    std::optional<Reading> prev = store.last_reading(meter, h);
+    store.each_meter_reading(meter, h, h + kHourMicros, [&](const Reading& r) {
+      if (prev && prev->epoch != r.epoch) {
+        out.push_back(Segment{lo, point_of(*prev)});
+        lo = point_of(r);
+      }
+      prev = r;
+    });
+  }
+  out.push_back(Segment{lo, last});
+  return out;
+}
+
+// The largest 15-minute rise in W over [from, to) when the epoch changes in `change_hours`.
+// A stored quarter rise can have its start on one meter and its end on the next (both ends
+// bracketed, each within its own epoch) only when a reading of the new epoch falls inside the
+// quarter: in a change hour, or at its start (the previous hour's last quarter). Those two
+// hours are walked from their readings as peak_15min_w walks them; every other hour's rise is
+// the rollups'.
+std::optional<std::int64_t> interval_w_across_epochs(Store& store, std::uint16_t meter,
+                                                     UtcMicros from, UtcMicros to,
+                                                     const std::vector<UtcMicros>& change_hours) {
+  std::vector<std::pair<UtcMicros, UtcMicros>> walked;
+  for (const UtcMicros h : change_hours) {
+    const UtcMicros a = std::max(from, h - kHourMicros), b = std::min(to, h + kHourMicros);
+    if (!walked.empty() && a <= walked.back().second)
+      walked.back().second = b;
+    else
+      walked.emplace_back(a, b);
+  }
+  std::optional<std::int64_t> best;
+  auto take = [&](std::optional<std::int64_t> w) {
+    if (w && (!best || *w > *best)) best = w;
+  };
+  auto from_rollups = [&](UtcMicros a, UtcMicros b) {
+    if (const auto q = store.rollup_span(meter, a, b).quarter_peak_wh) take(*q * 4);
+  };
+  UtcMicros at = from;
+  for (const auto& [a, b] : walked) {
+    if (a > at) from_rollups(at, a);
+    take(peak_15min_w(load_points(store, meter, a, b), a, b));
+    at = b;
+  }
+  if (at < to) from_rollups(at, to);
+  return best;
+}
+
 }  // namespace
 
 // The readings path's points are [before] + readings in [from, to] + [after, next]
 // (load_points). Here: `before` and the tail (at `to`, after, next) are read as readings; the
 // readings in [from, to) are summarised by the rollups of those hours. With one epoch and no
 // two readings at one instant, every rule of bill_line reduces to these:
-//   consumption   E(b) - E(a), a = max(from, first), b = min(to, last), E clamped to the
-//                 first and last point and otherwise the rollups' boundary values (from, to
-//                 and TOU edges are quarter hours: the register there is stored)
+//   consumption   per segment of one epoch (segments()), E(b) - E(a), a = max(from, first),
+//                 b = min(to, last), E clamped to the segment's first and last point and
+//                 otherwise the rollups' boundary values (from, to and TOU edges are quarter
+//                 hours: the register there is stored; inside a segment it is of its epoch)
 //   interval      the quarters [t, t + 15 min] with both ends bracketed are exactly those
 //                 peak_15min_w walks; 4 x the span's largest quarter rise
 //   demand        restart / rise flags, the peak since the last restart, the last value
@@ -49,9 +114,9 @@ std::optional<LineFacts> facts_from_rollups(Store& store, std::uint16_t meter,
   const RollupSpan span = store.rollup_span(meter, from, to);
   // Nothing in the period or at its end: the readings path reads at most one reading.
   if (span.n == 0 && tail.empty()) return std::nullopt;
-  // One epoch and no silence without rows from `before` to the last point: the rows' flags
-  // cover every pair whose later reading is in [from, to); the pairs into the tail are read.
-  if (span.flags & (kRollupEpochChange | kRollupSameTime | kRollupLongGap)) return std::nullopt;
+  // No silence without rows from `before` to the last point: the rows' flags cover every
+  // pair whose later reading is in [from, to); the pairs into the tail are read.
+  if (span.flags & (kRollupSameTime | kRollupLongGap)) return std::nullopt;
   std::optional<Reading> prev = before;
   if (span.last) {
     prev = Reading{};
@@ -69,7 +134,10 @@ std::optional<LineFacts> facts_from_rollups(Store& store, std::uint16_t meter,
   const Point last = !tail.empty() ? point_of(tail.back())
                      : span.last   ? last_point(*span.last)
                                    : point_of(*before);
-  const std::int64_t n_points = (before ? 1 : 0) + span.n + static_cast<std::int64_t>(tail.size());
+  const auto change_hours = span.flags & kRollupEpochChange
+                                ? store.flagged_hours(meter, from, to, kRollupEpochChange)
+                                : std::vector<UtcMicros>{};
+  const auto segs = segments(store, meter, change_hours, first, last);
 
   // The register at the instants the rules ask for, strictly between the first and last
   // point (outside, energy_at clamps to them).
@@ -85,9 +153,9 @@ std::optional<LineFacts> facts_from_rollups(Store& store, std::uint16_t meter,
              want.end());
   const auto got = store.register_wh_at(meter, want);
   bool ok = true;
-  auto energy_at = [&](UtcMicros t) -> std::int64_t {
-    if (t <= first.at) return first.total_kwh * 1000;
-    if (t >= last.at) return last.total_kwh * 1000;
+  auto energy_at = [&](const Segment& sg, UtcMicros t) -> std::int64_t {
+    if (t <= sg.lo.at) return sg.lo.total_kwh * 1000;
+    if (t >= sg.hi.at) return sg.hi.total_kwh * 1000;
     const auto it = std::lower_bound(want.begin(), want.end(), t);
     const auto k = static_cast<std::size_t>(it - want.begin());
     if (it == want.end() || *it != t || !got[k]) {
@@ -96,13 +164,18 @@ std::optional<LineFacts> facts_from_rollups(Store& store, std::uint16_t meter,
     }
     return *got[k];
   };
-  // consumption() over [a, b) of the one segment first..last.
-  auto wh_of = [&](UtcMicros a, UtcMicros b, bool* counted) -> std::int64_t {
-    if (last.at < a || first.at > b) return 0;
-    const UtcMicros lo = std::max(a, first.at), hi = std::min(b, last.at);
-    if (hi < lo || (hi == lo && n_points > 1)) return 0;
-    if (counted) *counted = true;
-    return energy_at(hi) - energy_at(lo);
+  // consumption() over [a, b): its segments (a segment of one point has lo.at == hi.at: no
+  // two readings share an instant).
+  auto wh_of = [&](UtcMicros a, UtcMicros b, std::uint32_t* counted) -> std::int64_t {
+    std::int64_t wh = 0;
+    for (const auto& sg : segs) {
+      if (sg.hi.at < a || sg.lo.at > b) continue;
+      const UtcMicros lo = std::max(a, sg.lo.at), hi = std::min(b, sg.hi.at);
+      if (hi < lo || (hi == lo && sg.lo.at != sg.hi.at)) continue;
+      if (counted) ++*counted;
+      wh += energy_at(sg, hi) - energy_at(sg, lo);
+    }
+    return wh;
   };
 
   LineFacts f;
@@ -115,9 +188,7 @@ std::optional<LineFacts> facts_from_rollups(Store& store, std::uint16_t meter,
   else
     c.start = first;
   c.end = !tail.empty() ? point_of(tail.front()) : last;
-  bool counted = false;
-  c.wh = wh_of(from, to, &counted);
-  c.epochs = counted ? 1 : 0;
+  c.wh = wh_of(from, to, &c.epochs);
   f.final = tail.size() >= 2;
   f.readings = span.n;
   f.first_at = first.at;
@@ -130,9 +201,13 @@ std::optional<LineFacts> facts_from_rollups(Store& store, std::uint16_t meter,
                                          span.peak_after_restart_counts)
                               : span.peak_max_counts;
   if (span.last) d.last_value_counts = span.last->peak_last_counts;
-  if (span.quarter_peak_wh) d.interval_w = *span.quarter_peak_wh * 4;
+  if (!change_hours.empty())
+    d.interval_w = interval_w_across_epochs(store, meter, from, to, change_hours);
+  else if (span.quarter_peak_wh)
+    d.interval_w = *span.quarter_peak_wh * 4;
   d.resets = span.reset_advances;
-  if (before && span.first && span.first->first_at == from)
+  if (before && span.first && span.first->first_at == from &&
+      span.first->epoch_first == before->epoch)
     d.resets -= static_cast<std::uint8_t>(span.first->resets_first - before->demand_resets);
   f.demand = period_demand(d, tariff && tariff->demand_when_quiet_register);
   if (tariff)

@@ -183,6 +183,9 @@ class Store {
                                                UtcMicros to) = 0;
   [[nodiscard]] virtual std::vector<std::optional<std::int64_t>> register_wh_at(
       std::uint16_t meter, const std::vector<UtcMicros>& at) = 0;
+  // The hours from <= hour < to whose rollup has any of `flags` (rollup.h), in order.
+  [[nodiscard]] virtual std::vector<UtcMicros> flagged_hours(std::uint16_t meter, UtcMicros from,
+                                                             UtcMicros to, std::uint8_t flags) = 0;
   // Readings and rejections stored per meter.
   [[nodiscard]] virtual std::map<std::uint16_t, std::int64_t> reading_counts() = 0;
   [[nodiscard]] virtual std::map<std::uint16_t, std::int64_t> rejection_counts() = 0;

@@ -327,6 +327,54 @@ TEST_F(BillRollupsTest, TheFastPathIsTakenForEveryPlainLine) {
   EXPECT_TRUE(bill.lines[0].final);
 }
 
+// A replacement inside the period stays on the fast path: consumption is summed per epoch, and
+// no 15-minute interval spans the two meters. The new meter reads higher (a jump the validator
+// holds, then takes as a new epoch when the next frame agrees), mid-quarter: the quarter
+// 12:15-12:30 has its start on the old meter (between frames 146 and 147) and its end on the
+// new one (between 149 and 150), a rise of ~89,750 kWh that is no demand.
+TEST_F(BillRollupsTest, AReplacementInsideThePeriodIsBilledFromRollupsPerEpoch) {
+  config_ = CollectorConfig{};
+  config_.meters.push_back(MeterEntry{21, "", {}, "", "", "", ""});
+  store_ = open_store(path_);
+  Validator v(config_.validation);
+  register_meters(config_, v);
+  store_->begin();
+  store_->save_registry(config_);
+  const auto src = store_->source_id("file:replaced");
+  Decisions d;
+  // Frame i at i x 5 min + 30 s, kWh 100 + i; from frame 148 (12:20:30) a new meter: kWh
+  // 90,000 + (i - 148).
+  for (int i = 0; i <= 288; ++i) {
+    const auto kwh = static_cast<std::uint32_t>(i < 148 ? 100 + i : 90'000 + (i - 148));
+    auto o = test::obs(0, 21, kwh, 0, 0, kT0 + i * 5 * kMinute + 30 * kMicrosPerSecond);
+    o.source_id = src;
+    store_->journal(o);
+    v.process(o, d);
+    store_->apply(d, v);
+    d.clear();
+  }
+  store_->commit();
+  BillRequest r;
+  r.from = kT0 + 2 * kHour;
+  r.to = kT0 + 22 * kHour;
+  r.energy_only = true;
+  const auto o = both(r);
+  EXPECT_EQ(o.fast, o.slow);
+  EXPECT_EQ(o.lines, 1);
+  EXPECT_EQ(o.from_rollups, 1);
+  r.from_rollups = true;
+  const auto bill = make_bill(*store_, config_, r);
+  ASSERT_EQ(bill.lines.size(), 1u);
+  // Old meter: at 2 h, 4.5 min after frame 23 (123 kWh) of 5 to frame 24: 123,900 Wh; its last
+  // frame 147 reads 247 kWh: 123,100 Wh. New meter: from its first frame (90,000 kWh) to 22 h,
+  // 4.5 min after frame 263 (90,115 kWh): 90,115,900 Wh: 115,900 Wh. Sum 239,000 Wh, 2 epochs.
+  EXPECT_EQ(bill.lines[0].consumption.wh, 239'000);
+  EXPECT_EQ(bill.lines[0].consumption.epochs, 2u);
+  // Every quarter inside one meter's readings: 3 frames of +1 kWh = 3,000 Wh, x 4 = 12,000 W.
+  ASSERT_TRUE(bill.lines[0].demand.interval_w);
+  EXPECT_EQ(*bill.lines[0].demand.interval_w, 12'000);
+}
+
 // The comparison can fail: a line off by one watt-hour, or one flag, changes the bytes.
 TEST_F(BillRollupsTest, TheComparisonSeesAOneWattHourDifference) {
   build(3);

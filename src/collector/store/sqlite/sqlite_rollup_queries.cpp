@@ -156,6 +156,21 @@ std::optional<HourRollup> SqliteStore::last_restart_row(std::uint16_t meter, Utc
   return one(kLast, sp.from, sp.days_from);
 }
 
+std::vector<UtcMicros> SqliteStore::flagged_hours(std::uint16_t meter, UtcMicros from, UtcMicros to,
+                                                  std::uint8_t flags) {
+  auto& q = cached(
+      "SELECT hour_us FROM rollups_hourly WHERE meter_id = ? AND hour_us >= ? AND hour_us < ? "
+      "AND (flags & ?) ORDER BY hour_us");
+  const Done done{q};
+  q.bind(1, static_cast<int>(meter));
+  q.bind(2, from);
+  q.bind(3, to);
+  q.bind(4, static_cast<int>(flags));
+  std::vector<UtcMicros> out;
+  while (q.executeStep()) out.push_back(q.getColumn(0).getInt64());
+  return out;
+}
+
 std::vector<std::optional<std::int64_t>> SqliteStore::register_wh_at(
     std::uint16_t meter, const std::vector<UtcMicros>& at) {
   std::vector<std::optional<std::int64_t>> out;

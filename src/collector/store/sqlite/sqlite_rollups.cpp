@@ -1,5 +1,7 @@
 #include "collector/store/sqlite/sqlite_rollups.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 namespace imsm::collector {
@@ -333,12 +335,18 @@ void SqliteRollups::recompute(std::uint16_t meter, Range range) {
 }
 
 void SqliteRollups::rebuild_all() {
+  // Minutes on a large database (a migration): progress every 1,000 meters.
+  const auto meters = db_.execAndGet("SELECT count(*) FROM meters").getInt64();
+  spdlog::info("rollups: rebuilding from the readings of up to {} meters", meters);
   SQLite::Statement q(db_,
                       "SELECT meter_id, min(received_at_us), max(received_at_us) FROM readings "
                       "GROUP BY meter_id");
-  while (q.executeStep())
+  std::int64_t done = 0;
+  while (q.executeStep()) {
     recompute(static_cast<std::uint16_t>(q.getColumn(0).getInt()),
               Range{q.getColumn(1).getInt64(), q.getColumn(2).getInt64()});
+    if (++done % 1000 == 0) spdlog::info("rollups: {} of {} meters", done, meters);
+  }
   refold_days();
   meters_.clear();
 }

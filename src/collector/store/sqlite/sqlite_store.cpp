@@ -2,6 +2,7 @@
 
 #include <SQLiteCpp/Transaction.h>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -138,6 +139,8 @@ void SqliteStore::migrate() {
     throw std::runtime_error(fmt::format("{}: schema version {} is newer than this imsmeter ({})",
                                          db_.getFilename(), have, kSchemaVersion));
   if (have == kSchemaVersion) return;
+  if (have > 0)
+    spdlog::info("{}: migrating from schema {} to {}", db_.getFilename(), have, kSchemaVersion);
   // Foreign keys off while tables are rebuilt (SQLite's procedure for changing a table's
   // shape; the pragma is a no-op inside a transaction), checked before each commit.
   db_.exec("PRAGMA foreign_keys = OFF");

@@ -68,6 +68,8 @@ class SqliteStore final : public Store {
   void each_rollup(std::uint16_t meter, UtcMicros from, UtcMicros to,
                    const std::function<void(const HourRollup&)>& fn) override;
   [[nodiscard]] RollupSpan rollup_span(std::uint16_t meter, UtcMicros from, UtcMicros to) override;
+  [[nodiscard]] std::vector<UtcMicros> flagged_hours(std::uint16_t meter, UtcMicros from,
+                                                     UtcMicros to, std::uint8_t flags) override;
   [[nodiscard]] std::vector<std::optional<std::int64_t>> register_wh_at(
       std::uint16_t meter, const std::vector<UtcMicros>& at) override;
   [[nodiscard]] std::map<std::uint16_t, std::int64_t> reading_counts() override;

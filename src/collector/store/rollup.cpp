@@ -129,6 +129,15 @@ std::vector<HourRollup> compute_rollups(std::uint16_t meter, const std::optional
   return out;
 }
 
+void DayRollup::add(const HourRollup& h) {
+  n += h.n;
+  flags |= h.flags;
+  if (h.n > 0) peak_max_counts = std::max(peak_max_counts.value_or(0), h.peak_max_counts);
+  if (h.quarter_peak_wh && (!quarter_peak_wh || *h.quarter_peak_wh > *quarter_peak_wh))
+    quarter_peak_wh = h.quarter_peak_wh;
+  reset_advances += h.reset_advances;
+}
+
 RollupSpan fold_rollups(const std::vector<HourRollup>& rows) {
   RollupSpan s;
   for (const auto& h : rows) {

@@ -118,6 +118,24 @@ void set_quarter_peak(HourRollup& h, const std::optional<std::int64_t>& next_sta
                                                       UtcMicros first_hour, UtcMicros last_hour,
                                                       const std::optional<Reading>& after);
 
+// A meter's rollups_daily row: the fold of its hourly rows of one UTC day.
+struct DayRollup {
+  std::uint16_t meter_id = 0;
+  UtcMicros day = 0;  // day_start
+  std::int64_t n = 0;
+  std::uint8_t flags = 0;
+  std::optional<std::uint16_t> peak_max_counts;  // of the rows with readings
+  std::optional<std::int64_t> quarter_peak_wh;
+  std::uint32_t reset_advances = 0;
+  void add(const HourRollup& h);
+  [[nodiscard]] static DayRollup empty(std::uint16_t meter, UtcMicros day) {
+    DayRollup d;
+    d.meter_id = meter;
+    d.day = day;
+    return d;
+  }
+};
+
 // A meter's rollups over whole hours [from, to) folded into what a bill needs
 // (report/bill_source.cpp); Store::rollup_span gives the same from the database.
 struct RollupSpan {

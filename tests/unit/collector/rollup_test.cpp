@@ -6,6 +6,7 @@
 
 #include "collector/collector.h"
 #include "helpers.h"
+#include "rollup_checks.h"
 #include "store_impls.h"
 
 namespace imsm::collector {
@@ -121,6 +122,7 @@ class RollupStoreTest : public test::StoreContractTest {
     s.each_rollup(5, INT64_MIN, INT64_MAX, [&](const HourRollup& h) { got.push_back(h); });
     ASSERT_EQ(got.size(), want.size());
     for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], want[i]) << "row " << i;
+    test::expect_days_fold_hours(path_, 5, got);
   }
   void init(Store& s) {
     s.begin();

@@ -115,7 +115,18 @@ SqliteRollups::SqliteRollups(SQLite::Database& db)
                 "max(flags & 2) | max(flags & 4) | max(flags & 8) | max(flags & 16), "
                 "max(peak_max_counts), max(quarter_peak_wh), sum(reset_advances) FROM "
                 "rollups_hourly WHERE meter_id = ?1 AND hour_us >= ?2 AND hour_us < ?2 + " +
-                    std::to_string(kDayMicros) + " GROUP BY meter_id") {}
+                    std::to_string(kDayMicros) + " GROUP BY meter_id"),
+      upsert_day_(db,
+                  "INSERT INTO rollups_daily(meter_id, day_us, n, flags, peak_max_counts, "
+                  "quarter_peak_wh, reset_advances) VALUES (?, ?, ?, ?, ?, ?, ?) ON "
+                  "CONFLICT(meter_id, day_us) DO UPDATE SET n = excluded.n, flags = "
+                  "excluded.flags, peak_max_counts = excluded.peak_max_counts, quarter_peak_wh = "
+                  "excluded.quarter_peak_wh, reset_advances = excluded.reset_advances"),
+      fold_hours_(db,
+                  "SELECT coalesce(sum(n), 0), coalesce(max(flags & 1) | max(flags & 2) | "
+                  "max(flags & 4) | max(flags & 8) | max(flags & 16), 0), max(peak_max_counts), "
+                  "max(quarter_peak_wh), coalesce(sum(reset_advances), 0) FROM rollups_hourly "
+                  "WHERE meter_id = ? AND hour_us >= ? AND hour_us < ?") {}
 
 std::optional<Reading> SqliteRollups::reading_before(std::uint16_t meter, UtcMicros t) {
   before_.bind(1, static_cast<int>(meter));
@@ -156,6 +167,8 @@ SqliteRollups::MeterRollup* SqliteRollups::load(const Reading& r) {
       m.open = rollup_row(select_hour_, 0, r.meter_id, hour_start(m.last->received_at));
     select_hour_.reset();
     if (!m.open || m.open->last_at != m.last->received_at) return nullptr;
+    const UtcMicros day = day_start(m.open->hour);
+    m.day = fold_final_hours(r.meter_id, day, m.open->hour);
   }
   return &(meters_[r.meter_id] = std::move(m));
 }
@@ -192,9 +205,9 @@ void SqliteRollups::advance(MeterRollup& m, const Reading& r) {
     // The hour left behind: its quarters after the last reading, and its last quarter's end.
     set_boundaries(*m.open, last, r, false);
     set_quarter_peak(*m.open, boundary_value(last, r, m.open->hour + kHourMicros, false));
-    m.done.push_back(*m.open);
+    finish(m, *m.open);
   } else if (m.open && m.open_dirty) {
-    m.done.push_back(*m.open);
+    finish(m, *m.open);
   }
   if (last) {
     // Hours between the last reading's and this one's: their boundaries are bracketed by
@@ -208,7 +221,7 @@ void SqliteRollups::advance(MeterRollup& m, const Reading& r) {
         set_boundaries(gap, last, r, true);
         if (!gap.start_wh) continue;
         set_quarter_peak(gap, boundary_value(last, r, h + kHourMicros, false));
-        m.done.push_back(gap);
+        finish(m, gap);
       }
   }
   HourRollup row;
@@ -226,8 +239,13 @@ void SqliteRollups::changed(std::uint16_t meter, UtcMicros at) {
   // The hours this batch left behind (and the open one) are written before the meter's
   // in-memory state goes: the recomputation covers only the hours around the change.
   if (auto it = meters_.find(meter); it != meters_.end()) {
-    for (const auto& h : it->second.done) write(h);
-    if (it->second.open && it->second.open_dirty) write(*it->second.open);
+    // Their days are refolded from the rows in SQL (the in-memory fold goes with the state).
+    auto out = [&](const HourRollup& h) {
+      write(h);
+      dirty_days_.emplace(meter, day_start(h.hour));
+    };
+    for (const auto& h : it->second.done) out(h);
+    if (it->second.open && it->second.open_dirty) out(*it->second.open);
     meters_.erase(it);
   }
   auto [it, fresh] = recompute_.try_emplace(meter, Range{at, at});
@@ -237,8 +255,72 @@ void SqliteRollups::changed(std::uint16_t meter, UtcMicros at) {
   }
 }
 
+// An hour left behind by the in-order path: written at flush, and folded into its day.
+void SqliteRollups::finish(MeterRollup& m, const HourRollup& h) {
+  m.done.push_back(h);
+  const UtcMicros day = day_start(h.hour);
+  if (m.day && m.day->day != day) {
+    m.days_done.push_back(*m.day);
+    m.day.reset();
+  }
+  if (!m.day) m.day = DayRollup::empty(h.meter_id, day);
+  m.day->add(h);
+}
+
+// The daily rows of an in-order meter that changed in this batch: the days it left behind,
+// and its newest day (its final hours and the open one).
+void SqliteRollups::flush_days(MeterRollup& m) {
+  for (const auto& d : m.days_done) write_day(d);
+  m.days_done.clear();
+  if (!m.open) return;
+  const UtcMicros day = day_start(m.open->hour);
+  if (m.day && m.day->day != day) {
+    write_day(*m.day);
+    m.day.reset();
+  }
+  DayRollup newest = m.day ? *m.day : DayRollup::empty(m.open->meter_id, day);
+  newest.add(*m.open);
+  write_day(newest);
+}
+
+DayRollup SqliteRollups::fold_final_hours(std::uint16_t meter, UtcMicros day, UtcMicros before) {
+  DayRollup d = DayRollup::empty(meter, day);
+  auto& q = fold_hours_;
+  q.bind(1, static_cast<int>(meter));
+  q.bind(2, day);
+  q.bind(3, before);
+  if (q.executeStep()) {
+    d.n = q.getColumn(0).getInt64();
+    d.flags = static_cast<std::uint8_t>(q.getColumn(1).getInt64());
+    if (!q.getColumn(2).isNull())
+      d.peak_max_counts = static_cast<std::uint16_t>(q.getColumn(2).getInt64());
+    if (!q.getColumn(3).isNull()) d.quarter_peak_wh = q.getColumn(3).getInt64();
+    d.reset_advances = static_cast<std::uint32_t>(q.getColumn(4).getInt64());
+  }
+  q.reset();
+  return d;
+}
+
+void SqliteRollups::write_day(const DayRollup& d) {
+  auto& s = upsert_day_;
+  s.bind(1, static_cast<int>(d.meter_id));
+  s.bind(2, d.day);
+  s.bind(3, d.n);
+  s.bind(4, static_cast<int>(d.flags));
+  if (d.peak_max_counts)
+    s.bind(5, static_cast<int>(*d.peak_max_counts));
+  else
+    s.bind(5);
+  if (d.quarter_peak_wh)
+    s.bind(6, *d.quarter_peak_wh);
+  else
+    s.bind(6);
+  s.bind(7, static_cast<std::int64_t>(d.reset_advances));
+  s.exec();
+  s.reset();
+}
+
 void SqliteRollups::write(const HourRollup& h) {
-  dirty_days_.emplace(h.meter_id, day_start(h.hour));
   auto& s = upsert_;
   auto opt = [&](int c, const std::optional<std::int64_t>& v) {
     if (v)
@@ -277,10 +359,12 @@ void SqliteRollups::write(const HourRollup& h) {
 
 void SqliteRollups::flush() {
   for (auto& [id, m] : meters_) {
+    const bool changed = m.open_dirty || !m.done.empty();
     for (const auto& h : m.done) write(h);
     m.done.clear();
     if (m.open && m.open_dirty) write(*m.open);
     m.open_dirty = false;
+    if (changed) flush_days(m);
   }
   for (const auto& [meter, range] : recompute_) recompute(meter, range);
   recompute_.clear();
@@ -304,7 +388,7 @@ void SqliteRollups::forget() {
   recompute_.clear();
   dirty_days_.clear();
   for (auto* st : {&upsert_, &select_hour_, &before_, &after_, &range_, &later_, &delete_range_,
-                   &delete_day_, &fold_day_})
+                   &delete_day_, &fold_day_, &upsert_day_, &fold_hours_})
     st->tryReset();
 }
 

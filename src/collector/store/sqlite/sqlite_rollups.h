@@ -6,8 +6,9 @@
 // (a late decision) or a withdrawn one marks the meter for recomputation from the readings
 // table at flush(), from the reading before the change to the reading after it, with
 // compute_rollups. Both paths give the rows compute_rollups gives over all readings (tested).
-// Every day whose hourly rows a batch wrote or deleted gets its rollups_daily row refolded
-// from them at flush(), after the hours.
+// Daily rows: in order, the fold of the meter's final hours of its newest day is kept in
+// memory (read once from the database when the meter is loaded) and written with the open
+// hour at flush(); a day whose hours a recomputation rewrote is refolded from them in SQL.
 #pragma once
 
 #include <SQLiteCpp/Database.h>
@@ -50,7 +51,9 @@ class SqliteRollups {
     std::optional<Reading> last;     // the meter's newest reading
     std::optional<HourRollup> open;  // its hour
     bool open_dirty = false;
-    std::vector<HourRollup> done;  // hours left behind in this batch
+    std::vector<HourRollup> done;      // hours left behind in this batch
+    std::optional<DayRollup> day;      // the fold of the final hours of the newest day
+    std::vector<DayRollup> days_done;  // days left behind in this batch, folded
   };
   struct Range {
     UtcMicros lo, hi;
@@ -60,13 +63,17 @@ class SqliteRollups {
   void advance(MeterRollup& m, const Reading& r);
   void recompute(std::uint16_t meter, Range range);
   void write(const HourRollup& h);
+  void write_day(const DayRollup& d);
+  void finish(MeterRollup& m, const HourRollup& h);
+  void flush_days(MeterRollup& m);
+  [[nodiscard]] DayRollup fold_final_hours(std::uint16_t meter, UtcMicros day, UtcMicros before);
   void refold_days();
   [[nodiscard]] std::optional<Reading> reading_before(std::uint16_t meter, UtcMicros t);
   [[nodiscard]] std::optional<Reading> reading_after(std::uint16_t meter, UtcMicros t);
 
   SQLite::Database& db_;
   SQLite::Statement upsert_, select_hour_, before_, after_, range_, later_, delete_range_,
-      delete_day_, fold_day_;
+      delete_day_, fold_day_, upsert_day_, fold_hours_;
   std::unordered_map<std::uint16_t, MeterRollup> meters_;
   std::map<std::uint16_t, Range> recompute_;
   std::set<std::pair<std::uint16_t, UtcMicros>> dirty_days_;  // (meter, day_start)

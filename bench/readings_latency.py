@@ -22,7 +22,9 @@ For each sampled meter, in turn (so load changes hit every variant alike):
   true                 /bin/true (fork + exec from this script)
 Wall time from fork to exit (stdout to /dev/null) and the child's CPU time (wait4), medians.
 Also the same rows (unformatted columns) by SQL inside this process (Python's sqlite3: no
-process, no start-up): the query alone.
+process, no start-up): the query alone, with the journal's source and raw bytes (in_process)
+and from the readings table alone (in_process_readings_only: "plain SQL on readings"; and
+readings_scan_in_sqlite: the same rows' every column summed inside SQLite, no Python objects).
 """
 import argparse
 import datetime
@@ -51,6 +53,12 @@ SQL_JOIN = ("SELECT r.*, f.source_id, f.raw FROM readings r JOIN frames f ON f.i
             "WHERE r.meter_id = {m} AND r.received_at_us >= {lo} AND r.received_at_us < {hi} "
             "ORDER BY r.meter_id, r.received_at_us, r.frame_id")
 SQL_READINGS_ONLY = ("SELECT * FROM readings WHERE meter_id = {m} AND received_at_us >= {lo} "
+                     "AND received_at_us < {hi}")
+# The same rows stepped and every column read inside SQLite, without making a Python object
+# per value (8,000 rows x 8 columns): what the query itself costs.
+SQL_READINGS_SCAN = ("SELECT count(*), max(received_at_us), sum(frame_id), sum(epoch), "
+                     "sum(total_kwh), sum(kwh24), sum(peak_demand_counts), sum(demand_resets) "
+                     "FROM readings WHERE meter_id = {m} AND received_at_us >= {lo} "
                      "AND received_at_us < {hi}")
 
 
@@ -125,7 +133,7 @@ def main():
 
     res = {k: ([], []) for k in ("imsmeter_readings", "baseline_sqlite3", "sqlite3_readings_only",
                                  "imsmeter_version", "true")}
-    sql_ms = []
+    sql_ms, plain_ms, scan_ms = [], [], []
     for m in sample:
         runs = {
             "imsmeter_readings": [a.imsmeter, "readings", "--db", db, "--meter", str(m), "--from",
@@ -144,6 +152,12 @@ def main():
         start = time.perf_counter()
         con.execute(SQL_JOIN.format(m=m, lo=lo, hi=hi)).fetchall()
         sql_ms.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        con.execute(SQL_READINGS_ONLY.format(m=m, lo=lo, hi=hi)).fetchall()
+        plain_ms.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        con.execute(SQL_READINGS_SCAN.format(m=m, lo=lo, hi=hi)).fetchall()
+        scan_ms.append((time.perf_counter() - start) * 1000)
 
     # Values and units alone on the BENCH lines (scripts/bench pairs a variant with its group's
     # baseline by unit); the details on "#" lines.
@@ -153,6 +167,8 @@ def main():
     for k, (_, cpu) in res.items():
         print("BENCH readings_cli_cpu %s %.2f ms" % (k, statistics.median(cpu)))
     print("BENCH readings_sql in_process %.2f ms" % statistics.median(sql_ms))
+    print("BENCH readings_sql in_process_readings_only %.2f ms" % statistics.median(plain_ms))
+    print("BENCH readings_sql readings_scan_in_sqlite %.2f ms" % statistics.median(scan_ms))
     print("# readings_cli: wall time from fork to exit, readings_cli_cpu: the child's user + sys "
           "CPU, medians of %d random meters (%d rows for the first); readings_sql: the same rows "
           "with the journal's source and raw bytes, unformatted, by Python's sqlite3 in the "

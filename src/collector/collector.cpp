@@ -286,7 +286,7 @@ CollectStats Collector::run(std::atomic<bool>& stop, std::atomic<bool>& reload) 
   });
   // Sinks read what each commit published (the outbox), each from its durable cursor.
   std::vector<std::unique_ptr<Sink>> sinks;
-  for (const auto& spec : options_.sinks) sinks.push_back(make_sink(spec));
+  for (const auto& spec : options_.sinks) sinks.push_back(make_sink(spec, &store));
   SinkPump pump(store, std::move(sinks));
   pump.others_read_through([&writer] { return writer.outbox_read_through(); });
   writer.after_commit([&pump] { pump.poll(std::chrono::steady_clock::now()); });

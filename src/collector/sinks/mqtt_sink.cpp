@@ -196,21 +196,14 @@ std::unique_ptr<Sink> make_mqtt_sink(const MqttSpec& spec, MqttOptions options) 
   return std::make_unique<MqttSink>(spec, std::move(options));
 }
 
-std::unique_ptr<Sink> make_mqtt_sink(const std::string& target) {
-  return make_mqtt_sink(parse_mqtt_spec(target), MqttOptions{});
-}
-
-std::unique_ptr<Sink> make_mqtts_sink(const std::string& target) {
-  return make_mqtt_sink(parse_mqtt_spec(target, true), MqttOptions{});
-}
-
-std::unique_ptr<Sink> make_mqtt_sink(const std::string& target, Store& store, bool tls) {
+std::unique_ptr<Sink> make_mqtt_sink(const std::string& target, Store* store, bool tls) {
   MqttOptions o;
-  o.meter_info = [&store](std::uint16_t id) -> std::optional<HaMeter> {
-    const auto m = store.meter(id);
-    if (!m) return std::nullopt;
-    return HaMeter{id, m->model, m->label};
-  };
+  if (store)
+    o.meter_info = [store](std::uint16_t id) -> std::optional<HaMeter> {
+      const auto m = store->meter(id);
+      if (!m) return std::nullopt;
+      return HaMeter{id, m->model, m->label};
+    };
   return make_mqtt_sink(parse_mqtt_spec(target, tls), std::move(o));
 }
 

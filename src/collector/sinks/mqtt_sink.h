@@ -25,17 +25,13 @@ struct MqttOptions {
   std::function<std::optional<HaMeter>(std::uint16_t)> meter_info;
 };
 
-// `target` is what follows "mqtt:" ("//HOST:PORT?..."). Throws std::invalid_argument for a
-// malformed spec, std::runtime_error for an unreadable password, CA, cert or key file. Does
-// not connect: the first consume() does.
-[[nodiscard]] std::unique_ptr<Sink> make_mqtt_sink(const std::string& target);
-// The same for what follows "mqtts:" (TLS).
-[[nodiscard]] std::unique_ptr<Sink> make_mqtts_sink(const std::string& target);
-[[nodiscard]] std::unique_ptr<Sink> make_mqtt_sink(const MqttSpec& spec, MqttOptions options);
-// As above, naming each HA device after the meter's registry label and model in `store`
-// (read from the pump's thread, in consume(); `store` must outlive the sink). `tls`: `target`
-// follows "mqtts:".
-[[nodiscard]] std::unique_ptr<Sink> make_mqtt_sink(const std::string& target, Store& store,
+// `target` is what follows "mqtt:" ("//HOST:PORT?...", or "mqtts:" with `tls`). Throws
+// std::invalid_argument for a malformed spec, std::runtime_error for an unreadable password,
+// CA, cert or key file. Does not connect: the first consume() does. With `store`, each HA
+// device is named after the meter's registry label and model (read from the pump's thread, in
+// consume(); `store` must outlive the sink).
+[[nodiscard]] std::unique_ptr<Sink> make_mqtt_sink(const std::string& target, Store* store,
                                                    bool tls = false);
+[[nodiscard]] std::unique_ptr<Sink> make_mqtt_sink(const MqttSpec& spec, MqttOptions options);
 
 }  // namespace imsm::collector

@@ -24,8 +24,10 @@ class Sink {
 };
 
 // "jsonl:PATH" (or "jsonl:-" for standard output), "mqtt://HOST:PORT?..." (docs/mqtt.md). Throws
-// std::invalid_argument naming the problem for an unknown kind or a malformed spec.
-[[nodiscard]] std::unique_ptr<Sink> make_sink(const std::string& spec);
+// std::invalid_argument naming the problem for an unknown kind or a malformed spec. With
+// `store` (which must outlive the sink), an MQTT sink names each Home Assistant device after
+// the meter's registry label and model.
+[[nodiscard]] std::unique_ptr<Sink> make_sink(const std::string& spec, Store* store = nullptr);
 // The kinds make_sink knows, for help texts: "jsonl, mqtt".
 [[nodiscard]] std::string sink_kinds();
 

@@ -10,20 +10,21 @@ namespace imsm::collector {
 
 namespace {
 
+// `store`, when given, is what a sink may name things from (the registry's labels).
 struct SinkKind {
   std::string_view prefix;
-  std::unique_ptr<Sink> (*make)(const std::string& target);
+  std::unique_ptr<Sink> (*make)(const std::string& target, Store* store);
 };
 
 constexpr SinkKind kSinks[] = {
-    {"jsonl", make_jsonl_sink},
-    {"mqtt", make_mqtt_sink},
-    {"mqtts", make_mqtts_sink},
+    {"jsonl", [](const std::string& t, Store*) { return make_jsonl_sink(t); }},
+    {"mqtt", [](const std::string& t, Store* s) { return make_mqtt_sink(t, s, false); }},
+    {"mqtts", [](const std::string& t, Store* s) { return make_mqtt_sink(t, s, true); }},
 };
 
 }  // namespace
 
-std::unique_ptr<Sink> make_sink(const std::string& spec) {
+std::unique_ptr<Sink> make_sink(const std::string& spec, Store* store) {
   const auto colon = spec.find(':');
   const std::string_view kind = std::string_view(spec).substr(0, colon);
   for (const auto& k : kSinks) {
@@ -31,7 +32,7 @@ std::unique_ptr<Sink> make_sink(const std::string& spec) {
     if (colon == std::string::npos || colon + 1 == spec.size())
       throw std::invalid_argument("sink '" + spec + "': say where, e.g. " + std::string(kind) +
                                   ":PATH");
-    return k.make(spec.substr(colon + 1));
+    return k.make(spec.substr(colon + 1), store);
   }
   throw std::invalid_argument("sink '" + spec + "': unknown kind (known: " + sink_kinds() + ")");
 }

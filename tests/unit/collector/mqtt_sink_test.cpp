@@ -228,8 +228,9 @@ TEST_F(MqttSinkTest, AvailabilityFollowsSilenceAndShutdown) {
   EXPECT_EQ(status, (std::vector<std::string>{"online", "offline"}));
 }
 
-// With the store: the HA device carries the registry's label and model (meter 40 registered
-// as "Unit 4B", model "IMS 2000"; meter 41 unregistered keeps the generic name).
+// Through the sink factory with the store (as `collect --sink mqtt://` makes it): the HA
+// device carries the registry's label and model (meter 40 registered as "Unit 4B", model
+// "IMS 2000"; meter 41 unregistered keeps the generic name).
 TEST_F(MqttSinkTest, DiscoveryNamesTheDeviceFromTheRegistry) {
   imsm::test::MosquittoBroker broker(dir_);
   Subscriber sub(broker.uri());
@@ -239,7 +240,7 @@ TEST_F(MqttSinkTest, DiscoveryNamesTheDeviceFromTheRegistry) {
   s.begin();
   s.save_registry(c);
   s.commit();
-  auto sink = make_mqtt_sink("//127.0.0.1:" + std::to_string(broker.port()) + "?gateway=gw", s);
+  auto sink = make_sink("mqtt://127.0.0.1:" + std::to_string(broker.port()) + "?gateway=gw", &s);
   std::vector<OutboxItem> batch;
   for (const std::uint16_t meter : {std::uint16_t{40}, std::uint16_t{41}}) {
     OutboxItem r;

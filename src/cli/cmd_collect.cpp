@@ -104,7 +104,7 @@ void add_modbus(const CollectCliOptions& o, collector::CollectOptions& co) {
                             const collector::service::EventLoop& loop) {
     auto v = before ? before(writer, loop)
                     : std::vector<std::unique_ptr<collector::service::Component>>{};
-    auto gateway = make_modbus_gateway(go, "collect", db);
+    auto gateway = make_modbus_gateway(go, "collect", db, &writer);
     std::printf("imsmeter collect: modbus on %s:%d\n", go.host.c_str(), gateway->bound_port());
     std::fflush(stdout);
     v.push_back(std::move(gateway));

@@ -23,9 +23,9 @@ collector::modbus::GatewayOptions modbus_gateway_options(const ModbusCliOptions&
 
 std::unique_ptr<collector::modbus::GatewayComponent> make_modbus_gateway(
     const collector::modbus::GatewayOptions& options, const std::string& command,
-    const std::string& db) {
+    const std::string& db, const collector::service::StoreWriter* writer) {
   auto gateway = std::make_unique<collector::modbus::GatewayComponent>(
-      collector::open_store(db, collector::StoreOptions{true, false}), options);
+      collector::open_store(db, collector::StoreOptions{true, false}), options, writer);
   try {
     gateway->configure();
   } catch (const std::exception& e) {

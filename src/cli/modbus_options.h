@@ -22,10 +22,11 @@ collector::modbus::GatewayOptions modbus_gateway_options(const ModbusCliOptions&
                                                          const std::string& command,
                                                          const collector::CollectorConfig& config);
 
-// The gateway on its own read-only handle of `db`, bound (configure()) but not started.
+// The gateway on its own read-only handle of `db`, bound (configure()) but not started; with
+// `writer` (collect), on the collector's clock.
 // A bind failure is a RuntimeError (exit 1) naming `command`.
 std::unique_ptr<collector::modbus::GatewayComponent> make_modbus_gateway(
     const collector::modbus::GatewayOptions& options, const std::string& command,
-    const std::string& db);
+    const std::string& db, const collector::service::StoreWriter* writer = nullptr);
 
 }  // namespace imsm::cli

@@ -49,6 +49,10 @@ class Collector:
                                    "--commit-interval-ms", "50", "--http", "127.0.0.1:0", *extra],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
         line = self.p.stdout.readline().decode()  # the handshake: printed once bound
+        self.modbus_port = None
+        if line.startswith("imsmeter collect: modbus on "):  # printed before the HTTP line
+            self.modbus_port = int(line.rsplit(":", 1)[1])
+            line = self.p.stdout.readline().decode()
         prefix = "imsmeter collect: listening on "
         if not line.startswith(prefix):
             self.p.kill()
@@ -223,6 +227,41 @@ class CollectHttpMetricsTest(unittest.TestCase):
             # the real time the scale turned into it.
             as_of = calendar.timegm(time.strptime(m["as_of"][:19], "%Y-%m-%dT%H:%M:%S"))
             self.assertGreater(as_of - time.time(), 800)
+        finally:
+            rc, err = c.stop()
+        self.assertEqual(rc, 0, err)
+
+
+    def test_modbus_runs_on_the_collectors_scaled_clock(self):
+        # The same for the Modbus gateway (docs/modbus.md): meter 11 (unit 1, its registry
+        # position) reads status 2 (silent) and at least 900 s since its reading once the
+        # `silent` event is out; on the wall clock: status 1 (online) and 0-1 s.
+        try:
+            from pymodbus.client import ModbusTcpClient
+        except ImportError:  # a python3 outside Debian's: the package is python3-pymodbus
+            sys.path.append("/usr/lib/python3/dist-packages")
+            from pymodbus.client import ModbusTcpClient
+        c = Collector(self.tmp.name, "--clock-scale", "1000", "--modbus", "127.0.0.1:0")
+        try:
+            self.assertIsNotNone(c.modbus_port)
+            s = Stream(c.base)
+            c.send(100)
+            for f in s.frames():
+                if f[1] == "event" and f[2].get("kind") == "silent":
+                    break
+            s.close()
+            # The gateway reads the collector's clock at each turn of its loop; the turn after
+            # the event's commit is at most one tick away: ask until it shows (bounded).
+            client = ModbusTcpClient("127.0.0.1", port=c.modbus_port, timeout=10)
+            self.assertTrue(client.connect())
+            for _ in range(200):
+                rr = client.read_input_registers(9, 3, slave=1)  # seconds since (u32), status
+                self.assertFalse(rr.isError(), rr)
+                if rr.registers[2] == 2:
+                    break
+            client.close()
+            self.assertEqual(rr.registers[2], 2, rr.registers)
+            self.assertGreaterEqual((rr.registers[0] << 16) | rr.registers[1], 900)
         finally:
             rc, err = c.stop()
         self.assertEqual(rc, 0, err)

@@ -4,8 +4,18 @@
 
 namespace imsm::collector::modbus {
 
-GatewayComponent::GatewayComponent(std::unique_ptr<Store> store, GatewayOptions options)
-    : store_(std::move(store)), gateway_(*store_, std::move(options)) {}
+GatewayOptions GatewayComponent::with_clock(GatewayOptions o, const service::StoreWriter* writer,
+                                            const std::atomic<UtcMicros>& now) {
+  if (writer) o.clock = [&now] { return now.load(); };
+  return o;
+}
+
+GatewayComponent::GatewayComponent(std::unique_ptr<Store> store, GatewayOptions options,
+                                   const service::StoreWriter* writer)
+    : writer_(writer),
+      now_(writer ? writer->collector_now() : 0),
+      store_(std::move(store)),
+      gateway_(*store_, with_clock(std::move(options), writer, now_)) {}
 
 void GatewayComponent::configure() {
   try {
@@ -18,6 +28,10 @@ void GatewayComponent::configure() {
 
 void GatewayComponent::start() {
   thread_.start([this] { gateway_.run(); }, [this] { gateway_.stop(); });
+}
+
+void GatewayComponent::poll() {
+  if (writer_) now_.store(writer_->collector_now());
 }
 
 void GatewayComponent::stop() noexcept {

@@ -3,8 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <limits>
-#include <map>
 
 #include "collector/http/prometheus_text.h"
 #include "collector/report/listing.h"
@@ -13,9 +11,6 @@
 namespace imsm::collector::http {
 
 namespace {
-
-constexpr auto kMin = std::numeric_limits<std::int64_t>::min();
-constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
 
 struct MeterSample {
   Labels labels;
@@ -119,13 +114,16 @@ void append_sources(std::string& out, Store& store, const MetricsContext& ctx) {
       append_sample(out, "imsmeter_source_skipped_bytes_total",
                     {{"source", name}, {"reason", reason}}, std::to_string(n));
   }
-  std::map<std::pair<std::string, std::string>, std::uint64_t> rejected;
-  for (const auto& r : store.rejections(std::nullopt, kMin, kMax)) ++rejected[{r.source, r.reason}];
+  // The store's per-source, per-reason counts (one lookup each), not a walk of every
+  // rejection: 2.1 M of them on 10,000 meters x 30 days.
   append_family(out, "imsmeter_source_rejected_frames_total", "counter",
                 "Frames rejected by the validator, by source and reason");
-  for (const auto& [key, n] : rejected)
-    append_sample(out, "imsmeter_source_rejected_frames_total",
-                  {{"source", key.first}, {"reason", key.second}}, std::to_string(n));
+  for (const auto& [name, c] : sources)
+    for (std::size_t k = 0; k < c.rejected.size(); ++k)
+      if (c.rejected[k] > 0)
+        append_sample(out, "imsmeter_source_rejected_frames_total",
+                      {{"source", name}, {"reason", to_string(static_cast<RejectReason>(k))}},
+                      std::to_string(c.rejected[k]));
   per_source("imsmeter_source_reconnects_total", "Times a live source reopened its link",
              [](const SourceCounters& c) { return c.reconnects; });
   if (ctx.health.empty()) return;  // serve: no running source to ask

@@ -61,6 +61,14 @@ class MetricsTest : public test::DbTest {
       v.process(o, d);
       w->apply(d, v);
       d.clear();
+      if (i == 3) {  // a glitch 10 s later (kWh + 500,000): held, then rejected
+        auto g = test::obs(0, 40, 1000 + i + 500'000, 150, 2, o.received_at + 10'000'000);
+        g.source_id = src;
+        w->journal(g);
+        v.process(g, d);
+        w->apply(d, v);
+        d.clear();
+      }
     }
     w->commit();
     // The head of the outbox by plain SQL (independent of Store::outbox_status).
@@ -144,6 +152,25 @@ TEST_F(MetricsTest, SourcesAndSinks) {
   // serve: no running writer or source to ask.
   EXPECT_EQ(t.find("imsmeter_source_up"), std::string::npos);
   EXPECT_EQ(t.find("imsmeter_store_commit"), std::string::npos);
+}
+
+// Rejections per source and reason: expected from the journal by plain SQL (every rejected
+// frame of the source, counted by reason), not from the store's counters.
+TEST_F(MetricsTest, RejectedFramesBySourceAndReason) {
+  const auto t = text(kT0 + 60 * kMinute);
+  SQLite::Database raw(path_, SQLite::OPEN_READONLY);
+  SQLite::Statement q(raw,
+                      "SELECT r.reason, count(*) FROM rejected r JOIN frames f ON f.id = "
+                      "r.frame_id JOIN sources s ON s.id = f.source_id WHERE s.name = 'tcp:h:1' "
+                      "GROUP BY r.reason");
+  std::int64_t total = 0;
+  while (q.executeStep()) {
+    total += q.getColumn(1).getInt64();
+    EXPECT_LINE(t, "imsmeter_source_rejected_frames_total{source=\"tcp:h:1\",reason=\"" +
+                       q.getColumn(0).getString() + "\"} " +
+                       std::to_string(q.getColumn(1).getInt64()));
+  }
+  EXPECT_EQ(total, 1);  // the glitch
 }
 
 TEST_F(MetricsTest, RunningCollectorsWriterAndSourceHealth) {

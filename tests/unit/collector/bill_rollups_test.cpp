@@ -204,7 +204,26 @@ class BillRollupsTest : public test::DbTest {
     return o;
   }
 
+  // A fresh store of config_'s registry; ingest() feeds it frame by frame (one batch).
+  void start(const char* source) {
+    store_ = open_store(path_);
+    validator_ = std::make_unique<Validator>(config_.validation);
+    register_meters(config_, *validator_);
+    store_->begin();
+    store_->save_registry(config_);
+    src_ = store_->source_id(source);
+  }
+  void ingest(Observation o) {
+    Decisions d;
+    o.source_id = src_;
+    store_->journal(o);
+    validator_->process(o, d);
+    store_->apply(d, *validator_);
+  }
+
   CollectorConfig config_;
+  std::unique_ptr<Validator> validator_;
+  std::uint32_t src_ = 0;
   std::unique_ptr<Store> store_;
   TimeZone utc_;
 };
@@ -259,24 +278,12 @@ TEST_F(BillRollupsTest, TheFastPathIsTakenForEveryPlainLine) {
   config_.tariffs.push_back(Tariff{"flat", "USD", 143'200, 12'500'000, 4'000'000});
   for (std::uint16_t id : {std::uint16_t{11}, std::uint16_t{12}})
     config_.meters.push_back(MeterEntry{id, "", {}, "", "", "", ""});
-  store_ = open_store(path_);
-  Validator v(config_.validation);
-  register_meters(config_, v);
-  store_->begin();
-  store_->save_registry(config_);
-  const auto src = store_->source_id("file:plain");
-  Decisions d;
+  start("file:plain");
   // 3 days, one frame each per 5 minutes, kWh +1 per frame (12 kWh an hour).
   for (int i = 0; i < 3 * 288; ++i)
-    for (std::uint16_t id : {std::uint16_t{11}, std::uint16_t{12}}) {
-      auto o = test::obs(0, id, static_cast<std::uint32_t>(100 + i), 0, 0,
-                         kT0 + i * 5 * kMinute + id * kMicrosPerSecond);
-      o.source_id = src;
-      store_->journal(o);
-      v.process(o, d);
-      store_->apply(d, v);
-      d.clear();
-    }
+    for (std::uint16_t id : {std::uint16_t{11}, std::uint16_t{12}})
+      ingest(test::obs(0, id, static_cast<std::uint32_t>(100 + i), 0, 0,
+                       kT0 + i * 5 * kMinute + id * kMicrosPerSecond));
   store_->commit();
   BillRequest r;
   r.from = kT0 + 24 * kHour;
@@ -302,23 +309,12 @@ TEST_F(BillRollupsTest, TheFastPathIsTakenForEveryPlainLine) {
 TEST_F(BillRollupsTest, AReplacementInsideThePeriodIsBilledFromRollupsPerEpoch) {
   config_ = CollectorConfig{};
   config_.meters.push_back(MeterEntry{21, "", {}, "", "", "", ""});
-  store_ = open_store(path_);
-  Validator v(config_.validation);
-  register_meters(config_, v);
-  store_->begin();
-  store_->save_registry(config_);
-  const auto src = store_->source_id("file:replaced");
-  Decisions d;
+  start("file:replaced");
   // Frame i at i x 5 min + 30 s, kWh 100 + i; from frame 148 (12:20:30) a new meter: kWh
   // 90,000 + (i - 148).
   for (int i = 0; i <= 288; ++i) {
     const auto kwh = static_cast<std::uint32_t>(i < 148 ? 100 + i : 90'000 + (i - 148));
-    auto o = test::obs(0, 21, kwh, 0, 0, kT0 + i * 5 * kMinute + 30 * kMicrosPerSecond);
-    o.source_id = src;
-    store_->journal(o);
-    v.process(o, d);
-    store_->apply(d, v);
-    d.clear();
+    ingest(test::obs(0, 21, kwh, 0, 0, kT0 + i * 5 * kMinute + 30 * kMicrosPerSecond));
   }
   store_->commit();
   BillRequest r;

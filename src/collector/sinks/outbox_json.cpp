@@ -17,13 +17,15 @@ std::string hex(const protocol::RawFrame& raw) {
   return s;
 }
 
-void put_reading(ordered_json& j, const StoredReading& s, bool withdrawn) {
+// `decided`: a reading in the store (with its epoch and unwrapped total), not only what its
+// frame's bytes say.
+void put_reading(ordered_json& j, const StoredReading& s, bool decided) {
   const Reading& r = s.r;
   j["frame_id"] = r.frame_id;
   j["meter_id"] = r.meter_id;
   j["received_at"] = format_utc(r.received_at);
   j["received_at_us"] = r.received_at;
-  if (!withdrawn) {
+  if (decided) {
     j["epoch"] = r.epoch;
     j["total_kwh"] = r.total_kwh;
   }
@@ -66,8 +68,11 @@ std::string outbox_json(const OutboxItem& item) {
   ordered_json j;
   j["seq"] = item.seq;
   j["type"] = to_string(item.kind);
-  if (item.reading) put_reading(j, *item.reading, item.withdrawn);
+  if (item.reading)
+    put_reading(j, *item.reading, !item.withdrawn && item.kind != OutboxKind::Provisional);
   if (item.withdrawn && item.kind == OutboxKind::Reading) j["withdrawn_since"] = true;
+  if (item.decides_provisional)
+    j[item.kind == OutboxKind::Reading ? "confirms_provisional" : "withdraws_provisional"] = true;
   if (item.event) put_event(j, *item.event);
   if (item.rejection) put_rejection(j, *item.rejection);
   // Strings from the wire, files and the OS are escaped; invalid UTF-8 is replaced, never

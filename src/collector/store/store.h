@@ -8,8 +8,8 @@
 //   rejected     frames not accepted, with the reason; pending: frames not yet decided
 //   events       discovered, demand_reset, rollover, silent, ... (model.h EventKind)
 //   rollups      one row per meter and UTC hour (rollup.h), kept in the same transaction
-//   outbox       every committed reading, rejection, retraction and event, numbered; each sink
-//                reads it from its own durable cursor
+//   outbox       every committed reading, rejection, retraction and event, and every frame put
+//                on hold (provisional), numbered; each sink reads it from its own durable cursor
 // Times are UTC microseconds since the epoch. A failed call throws; after rollback() the
 // store's in-memory state (next ids, sequence numbers) is as at begin(), so replaying the same
 // journal() and apply() calls yields the same ids.
@@ -82,18 +82,30 @@ struct StoredRejection {
 };
 
 // One change in the outbox, with what it refers to.
-enum class OutboxKind : std::uint8_t { Reading = 1, Rejection = 2, Retraction = 3, Event = 4 };
+// Provisional: a frame put on hold by the validator (pending), published at once for live views
+// with what its bytes say; its frame's later Reading entry confirms it and its Rejection entry
+// withdraws it, each marked `decides_provisional` (docs/collector.md "Outbox").
+enum class OutboxKind : std::uint8_t {
+  Reading = 1,
+  Rejection = 2,
+  Retraction = 3,
+  Event = 4,
+  Provisional = 5,
+};
 [[nodiscard]] const char* to_string(OutboxKind k);
 
 struct OutboxItem {
   std::uint64_t seq = 0;
   OutboxKind kind = OutboxKind::Reading;
-  std::optional<StoredReading> reading;      // Reading, Retraction (the withdrawn reading)
+  std::optional<StoredReading> reading;      // Reading, Retraction (the withdrawn reading),
+                                             // Provisional (what the held frame says)
   std::optional<StoredRejection> rejection;  // Rejection
   std::optional<StoredEvent> event;          // Event
   // A Reading entry whose reading was withdrawn since: `reading` holds what its frame says
   // (meter, time, wire fields), not the unwrapped total or epoch.
   bool withdrawn = false;
+  // A Reading or Rejection entry that decides a frame published before as Provisional.
+  bool decides_provisional = false;
 };
 
 // What identifies a capture file replayed from a path: a hash of its first bytes (a path

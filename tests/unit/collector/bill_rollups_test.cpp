@@ -28,6 +28,12 @@ using test::kMinute;
 using test::kT0;
 constexpr std::int64_t kHour = 60 * kMinute;
 
+// What schema 9 added (sqlite_schema.cpp), taken away to make an older file.
+void drop_schema_9(SQLite::Database& db) {
+  db.exec("ALTER TABLE outbox DROP COLUMN decides_provisional");
+  db.exec("ALTER TABLE pending DROP COLUMN published");
+}
+
 // One meter's frames: cadence 5 minutes, either exactly (from an hour boundary, so readings
 // fall on hour and quarter-hour boundaries) or with jitter; kWh rises 0..4 per frame.
 struct MeterPlan {
@@ -376,11 +382,12 @@ TEST_F(BillRollupsTest, MigrationFromSchema5RebuildsTheRollupsFromReadings) {
       db.exec(std::string("DROP TRIGGER ") + t);  // schema 7's, which a v5 file lacks
     db.exec("DROP TABLE source_rejects");
     db.exec("DROP TABLE rollups_daily");  // schema 8's
+    drop_schema_9(db);
     db.exec("PRAGMA user_version = 5");
   }
   store_ = open_store(path_);
   EXPECT_EQ(store_->schema_version(), sqlite::kSchemaVersion);
-  EXPECT_EQ(sqlite::kSchemaVersion, 8);
+  EXPECT_EQ(sqlite::kSchemaVersion, 9);
   for (int id_int : {101, 202, 303, 404, 505, 606, 707}) {
     const auto id = static_cast<std::uint16_t>(id_int);
     std::vector<Reading> all;
@@ -430,10 +437,11 @@ TEST_F(BillRollupsTest, MigrationFromSchema7RebuildsHoursAndFoldsDays) {
         "WHERE meter_id = 101 AND n > 1 AND hour_us > " +
         std::to_string(kT0 + 30 * kHour) + ")");
     ASSERT_EQ(db.getChanges(), 1);
+    drop_schema_9(db);
     db.exec("PRAGMA user_version = 7");
   }
   store_ = open_store(path_);
-  EXPECT_EQ(store_->schema_version(), 8);
+  EXPECT_EQ(store_->schema_version(), 9);
   expect_rollups_exact();
   const auto after = both(r);
   EXPECT_EQ(after.fast, after.slow);

@@ -3,7 +3,10 @@
 // Run once per store implementation (store_impls.h).
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "collector/collector.h"
+#include "collector/sinks/outbox_json.h"
 #include "helpers.h"
 #include "store_impls.h"
 
@@ -183,6 +186,58 @@ TEST_P(OutboxTest, NumbersNeverRepeatAfterTheOutboxWasTrimmedEmpty) {
   const auto items = store_->outbox_after(store_->sink_cursor("all"), 10);
   ASSERT_EQ(items.size(), 1u);
   EXPECT_EQ(items[0].seq, 4u);
+}
+
+// A known meter's frame put on hold (docs/collector.md "Hindsight") is published at once as
+// provisional, and the entry that decides it later says so. Derivation as in
+// ValidatorHindsight.Guide3_8_RealDemandResetIsConfirmedByTheNextFrame and
+// ...ResetJumpNotRepeatedByTheNextFrameIsNoise: frame 2 (counter 4 -> 5, peak cleared) is held
+// and confirmed by frame 3 (counter 5 again); frame 4, from a shared burst, has counter 13
+// (a neighbour's 0x0D stop byte), is held, and frame 5 (counter 5) withdraws it.
+TEST_P(OutboxTest, AHeldFrameIsProvisionalUntilTheEntryThatConfirmsOrWithdrawsIt) {
+  CollectorConfig c;
+  MeterEntry e;
+  e.id = 7;
+  c.meters.push_back(e);
+  store_->begin();
+  store_->save_registry(c);
+  store_->commit();
+  register_meters(c, v_);
+  ingest({test::obs(0, 7, 50, 300, 4, kT0), test::obs(0, 7, 51, 0, 5, kT0 + 5 * kMinute),
+          test::obs(0, 7, 52, 0, 5, kT0 + 10 * kMinute),
+          test::obs(0, 7, 54, 0, 13, kT0 + 35 * kMinute, protocol::Burst::Shared),
+          test::obs(0, 7, 55, 0, 5, kT0 + 40 * kMinute)});
+  // Frame ids follow the journal: 1..5.
+  std::map<std::int64_t, std::vector<const OutboxItem*>> by_frame;
+  const auto items = store_->outbox_after(0, 100);
+  for (const auto& it : items) {
+    const std::int64_t f = it.reading     ? it.reading->r.frame_id
+                           : it.rejection ? it.rejection->frame_id
+                                          : 0;
+    if (f != 0) by_frame[f].push_back(&it);
+  }
+  for (std::int64_t f : {1, 3, 5}) {  // accepted at once: one plain reading each
+    ASSERT_EQ(by_frame[f].size(), 1u) << f;
+    EXPECT_EQ(by_frame[f][0]->kind, OutboxKind::Reading);
+    EXPECT_FALSE(by_frame[f][0]->decides_provisional);
+  }
+  ASSERT_EQ(by_frame[2].size(), 2u);
+  EXPECT_EQ(by_frame[2][0]->kind, OutboxKind::Provisional);
+  EXPECT_EQ(by_frame[2][0]->reading->r.demand_resets, 5);
+  EXPECT_EQ(by_frame[2][1]->kind, OutboxKind::Reading);
+  EXPECT_TRUE(by_frame[2][1]->decides_provisional);
+  EXPECT_EQ(by_frame[2][1]->reading->r.total_kwh, 51);
+  ASSERT_EQ(by_frame[4].size(), 2u);
+  EXPECT_EQ(by_frame[4][0]->kind, OutboxKind::Provisional);
+  EXPECT_EQ(by_frame[4][0]->reading->r.demand_resets, 13);
+  EXPECT_EQ(by_frame[4][1]->kind, OutboxKind::Rejection);
+  EXPECT_TRUE(by_frame[4][1]->decides_provisional);
+  EXPECT_EQ(by_frame[4][1]->rejection->reason, "held_not_confirmed");
+  EXPECT_EQ(store_->count("pending"), 0);
+  // The JSON says the same to a sink's reader.
+  EXPECT_NE(outbox_json(*by_frame[2][1]).find("\"confirms_provisional\":true"), std::string::npos);
+  EXPECT_NE(outbox_json(*by_frame[4][1]).find("\"withdraws_provisional\":true"), std::string::npos);
+  EXPECT_NE(outbox_json(*by_frame[4][0]).find("\"type\":\"provisional\""), std::string::npos);
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, OutboxTest, ::testing::ValuesIn(test::store_impls()),

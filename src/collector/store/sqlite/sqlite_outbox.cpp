@@ -18,7 +18,8 @@ using namespace sqlite;  // the row decoders (sqlite_rows.h)
 
 std::vector<OutboxItem> SqliteStore::outbox_after(std::uint64_t after, std::size_t limit) {
   SQLite::Statement q(db_,
-                      "SELECT seq, kind, ref, meter_id, at_us FROM outbox WHERE seq > ? "
+                      "SELECT seq, kind, ref, meter_id, at_us, decides_provisional FROM outbox "
+                      "WHERE seq > ? "
                       "ORDER BY seq LIMIT ?");
   q.bind(1, static_cast<std::int64_t>(after));
   q.bind(2, static_cast<std::int64_t>(limit));
@@ -30,6 +31,7 @@ std::vector<OutboxItem> SqliteStore::outbox_after(std::uint64_t after, std::size
     const std::int64_t ref = q.getColumn(2).getInt64();
     const auto meter = static_cast<std::uint16_t>(q.getColumn(3).getInt());
     const UtcMicros at = q.getColumn(4).getInt64();
+    item.decides_provisional = q.getColumn(5).getInt() != 0;
     switch (item.kind) {
       case OutboxKind::Reading:
         // A reading withdrawn since has its own Retraction entry later in the outbox; this
@@ -43,6 +45,9 @@ std::vector<OutboxItem> SqliteStore::outbox_after(std::uint64_t after, std::size
       case OutboxKind::Retraction:
         item.reading = frame_as_reading(ref);
         item.withdrawn = true;
+        break;
+      case OutboxKind::Provisional:  // what the held frame says; a later entry decides it
+        item.reading = frame_as_reading(ref);
         break;
       case OutboxKind::Rejection:
         item.rejection = rejection_of(ref);

@@ -286,6 +286,13 @@ CREATE TABLE rollups_daily(
 ) WITHOUT ROWID;
 DELETE FROM rollups_hourly;
 )sql",
+    // 8 -> 9: a known meter's frame put on hold is published at once as a Provisional outbox
+    // entry (kind 5; pending.published); the Reading or Rejection entry that later decides it
+    // says so (store.h "OutboxKind").
+    R"sql(
+ALTER TABLE outbox ADD COLUMN decides_provisional INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE pending ADD COLUMN published INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 }  // namespace
@@ -297,10 +304,12 @@ const char* migration(int from_version) {
 }
 
 const char* migration_fk_scope(int from_version) {
-  // 6 -> 7 only adds source_rejects, 7 -> 8 rollups_daily (and empties rollups_hourly):
+  // 6 -> 7 only adds source_rejects, 7 -> 8 rollups_daily (and empties rollups_hourly), 8 -> 9
+  // a column of the outbox:
   // checking every journal row's keys took 350 s on a 10,000-meter x 30-day database.
   if (from_version == 6) return "source_rejects";
   if (from_version == 7) return "rollups_daily";
+  if (from_version == 8) return "pending";
   return nullptr;
 }
 

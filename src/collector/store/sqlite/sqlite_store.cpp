@@ -72,6 +72,8 @@ const char* to_string(OutboxKind k) {
       return "retraction";
     case OutboxKind::Event:
       return "event";
+    case OutboxKind::Provisional:
+      return "provisional";
   }
   return "?";
 }
@@ -197,8 +199,8 @@ void SqliteStore::prepare() {
       stmt("DELETE FROM readings WHERE meter_id = ? AND received_at_us = ? AND frame_id = ?");
   ins_rejected_ =
       stmt("INSERT OR REPLACE INTO rejected(frame_id, meter_id, reason, detail) VALUES (?,?,?,?)");
-  ins_pending_ = stmt("INSERT OR IGNORE INTO pending(frame_id) VALUES (?)");
-  del_pending_ = stmt("DELETE FROM pending WHERE frame_id = ?");
+  ins_pending_ = stmt("INSERT OR IGNORE INTO pending(frame_id, published) VALUES (?, ?)");
+  del_pending_ = stmt("DELETE FROM pending WHERE frame_id = ? RETURNING published");
   retract_events_ = stmt(
       "UPDATE events SET retracted = 1 WHERE meter_id = ? AND at_us = ? "
       "AND kind IN ('demand_reset', 'rollover')");
@@ -210,7 +212,9 @@ void SqliteStore::prepare() {
       "epoch = excluded.epoch, silent = excluded.silent");
   rollups_ = std::make_unique<SqliteRollups>(db_);
   validator_state_ = std::make_unique<SqliteValidatorState>(db_);
-  ins_outbox_ = stmt("INSERT INTO outbox(seq, kind, ref, meter_id, at_us) VALUES (?,?,?,?,?)");
+  ins_outbox_ = stmt(
+      "INSERT INTO outbox(seq, kind, ref, meter_id, at_us, decides_provisional) "
+      "VALUES (?,?,?,?,?,?)");
 }
 
 void SqliteStore::begin() {
@@ -402,15 +406,58 @@ void SqliteStore::upsert_meter(const MeterState& m) {
 }
 
 void SqliteStore::add_outbox(OutboxKind kind, std::int64_t ref, std::optional<std::uint16_t> meter,
-                             UtcMicros at) {
+                             UtcMicros at, bool decides_provisional) {
   auto& s = *ins_outbox_;
   s.bind(1, next_.next_seq++);
   s.bind(2, static_cast<int>(kind));
   s.bind(3, ref);
   bind_optional_meter(s, 4, meter);
   s.bind(5, at);
+  s.bind(6, decides_provisional ? 1 : 0);
   s.exec();
   s.reset();
+}
+
+namespace {
+bool contains(const std::vector<std::int64_t>& v, std::int64_t x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+}  // namespace
+
+// A frame released and held again by one decision stays pending, as it was.
+std::vector<std::int64_t> SqliteStore::release_pending(const Decisions& d) {
+  std::vector<std::int64_t> decided;
+  for (std::int64_t id : d.released) {
+    if (contains(d.held, id)) continue;
+    del_pending_->bind(1, id);
+    if (del_pending_->executeStep() && del_pending_->getColumn(0).getInt() != 0)
+      decided.push_back(id);
+    del_pending_->reset();
+  }
+  return decided;
+}
+
+// A known meter's frame put on hold is published at once as Provisional, with what its journal
+// row says (once: a frame already pending, decided again after a restart, is not published
+// again). An unknown ID's frames are not: most are noise, and none is a meter yet.
+void SqliteStore::hold_pending(const Decisions& d, const Validator& v) {
+  for (std::int64_t id : d.held) {
+    if (contains(d.released, id)) continue;
+    auto& q = cached("SELECT received_at_us, raw FROM frames WHERE id = ?");
+    q.bind(1, id);
+    if (!q.executeStep()) throw std::logic_error(fmt::format("pending frame {} not journaled", id));
+    protocol::RawFrame raw{};
+    copy_raw(q.getColumn(1), raw);
+    const UtcMicros at = q.getColumn(0).getInt64();
+    q.reset();
+    const std::uint16_t meter = protocol::decode_unchecked(raw.data()).meter_id.value;
+    const bool publish = v.meter(meter) != nullptr;
+    ins_pending_->bind(1, id);
+    ins_pending_->bind(2, publish ? 1 : 0);
+    const int added = ins_pending_->exec();
+    ins_pending_->reset();
+    if (added > 0 && publish) add_outbox(OutboxKind::Provisional, id, meter, at);
+  }
 }
 
 void SqliteStore::apply(const Decisions& d, const Validator& v) {
@@ -420,10 +467,15 @@ void SqliteStore::apply(const Decisions& d, const Validator& v) {
     if (const MeterState* m = v.meter(id)) upsert_meter(*m);
   // The frame journaled last is written first: rejections and pending rows refer to it.
   flush_journal();
+  const std::vector<std::int64_t> was_provisional = release_pending(d);
+  auto provisional = [&was_provisional](std::int64_t frame_id) {
+    return std::find(was_provisional.begin(), was_provisional.end(), frame_id) !=
+           was_provisional.end();
+  };
   for (const Reading& r : d.readings) {
     unwritten_readings_.push_back(r);
     rollups_->add(r);
-    add_outbox(OutboxKind::Reading, r.frame_id, r.meter_id, r.received_at);
+    add_outbox(OutboxKind::Reading, r.frame_id, r.meter_id, r.received_at, provisional(r.frame_id));
   }
   if (unwritten_readings_.size() >= kMaxUnwrittenReadings) flush_readings();
   if (!d.retracted.empty()) flush_readings();  // a retraction may withdraw one of them
@@ -451,18 +503,9 @@ void SqliteStore::apply(const Decisions& d, const Validator& v) {
     s.bind(4, r.detail);
     s.exec();
     s.reset();
-    add_outbox(OutboxKind::Rejection, r.frame_id, r.meter_id, 0);
+    add_outbox(OutboxKind::Rejection, r.frame_id, r.meter_id, 0, provisional(r.frame_id));
   }
-  for (std::int64_t id : d.released) {
-    del_pending_->bind(1, id);
-    del_pending_->exec();
-    del_pending_->reset();
-  }
-  for (std::int64_t id : d.held) {
-    ins_pending_->bind(1, id);
-    ins_pending_->exec();
-    ins_pending_->reset();
-  }
+  hold_pending(d, v);
   for (const Event& e : d.events) {
     auto& s = *ins_event_;
     const std::int64_t id = next_.next_event_id++;

@@ -110,7 +110,11 @@ class SqliteStore final : public Store {
   void flush_journal();
   void flush_readings();
   void add_outbox(OutboxKind kind, std::int64_t ref, std::optional<std::uint16_t> meter,
-                  UtcMicros at);
+                  UtcMicros at, bool decides_provisional = false);
+  // Pending rows of a decision (store.h "OutboxKind"): release_pending returns the frames it
+  // decided that were pending (published as Provisional); hold_pending publishes new ones.
+  [[nodiscard]] std::vector<std::int64_t> release_pending(const Decisions& d);
+  void hold_pending(const Decisions& d, const Validator& v);
   [[nodiscard]] std::optional<StoredReading> reading_by_key(std::uint16_t meter, UtcMicros at,
                                                             std::int64_t frame_id);
   [[nodiscard]] std::optional<StoredReading> frame_as_reading(std::int64_t frame_id);

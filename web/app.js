@@ -8,6 +8,7 @@
     token: sessionStorage.getItem('imsmeter_token') || '',
     meters: new Map(), // meter_id -> the /api/meters object
     silent: new Set(), // meters whose latest silent/back_online event is silent
+    provisional: new Map(), // meter_id -> its newest held frame (a `provisional` stream item)
     selected: null,
     lastEventId: null, // the stream's resume point (Last-Event-ID)
     charts: [],
@@ -71,18 +72,31 @@
   // the configuration; unassigned: no tenant, so on nobody's bill.
   // The collector's own silent events win over the server's clock: under `collect
   // --clock-scale` (the demo) bus time runs ahead of the wall clock the server compares with.
+  // pending: a frame of the meter the collector holds until its next frame decides it (a
+  // demand reset, a peak rise): shown at once, dropped when confirmed or withdrawn.
   function badges(m) {
     const out = [state.silent.has(m.meter_id) ? 'silent' : m.status];
     if (!m.registered) out.push('provisional');
     if (!m.tenant) out.push('unassigned');
+    if (state.provisional.has(m.meter_id)) out.push('pending');
     return out;
+  }
+
+  function pendingTitle(p) {
+    return 'held frame of ' + shortUtc(p.received_at) + ': register ' + p.kwh24 + ' kWh, peak ' +
+      peakKw(p.peak_demand_counts) + ' kW, resets ' + p.demand_resets +
+      '; waits for the next frame to confirm it';
   }
 
   function meterRow(m, fresh) {
     const tr = document.createElement('tr');
     tr.dataset.meter = m.meter_id;
     const status = el('td', null, 'status');
-    for (const b of badges(m)) status.append(el('span', b, 'badge ' + b));
+    for (const b of badges(m)) {
+      const badge = el('span', b, 'badge ' + b);
+      if (b === 'pending') badge.title = pendingTitle(state.provisional.get(m.meter_id));
+      status.append(badge);
+    }
     tr.append(el('td', m.meter_id, 'id'), el('td', m.label, 'label'), el('td', m.tenant),
       el('td', m.model), status, el('td', shortUtc(m.last_reading_at), 'last'),
       el('td', m.total_kwh ?? '—', 'num kwh'), el('td', peakKw(m.peak_demand_counts), 'num'),
@@ -152,7 +166,19 @@
     return f;
   }
 
+  // A held frame shown at once, until the reading that confirms it or the rejection that
+  // withdraws it (docs/http.md "/api/stream").
+  function notePending(kind, item) {
+    const held = state.provisional.get(item.meter_id);
+    if (kind === 'provisional') state.provisional.set(item.meter_id, item);
+    else if ((item.confirms_provisional || item.withdraws_provisional) && held &&
+             held.frame_id === item.frame_id) state.provisional.delete(item.meter_id);
+    else return;
+    if (kind !== 'reading') renderMeters([...state.meters.values()], new Set());
+  }
+
   function onUpdate(kind, item) {
+    notePending(kind, item);
     if (kind === 'reading' && !item.withdrawn_since) {
       const m = state.meters.get(item.meter_id);
       if (m) {

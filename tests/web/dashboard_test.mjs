@@ -25,12 +25,16 @@ const env = { ...process.env, TZ: 'America/New_York' }; // output must not depen
 const XSS = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
 const SPEED = '300'; // a 300 s cadence is one frame per meter per second
 
-// Three meters: 7 carries the hostile label; 21 and 22 are plain.
+// Three meters: 7 carries the hostile label; 21 and 22 are plain. Meter 22's key is turned
+// while its display shows peak demand (guide 3.7: cycle 150 of 19 s from power-up at 3.2 s,
+// peak shown 12-18 s into it: 3.2 + 150 x 19 + 14 = 2867.2 s, about 9.6 s at 300x): a demand
+// reset, whose frame (counter 0 -> 1) the collector holds until the next one confirms it.
 const fleet = `seed = 7\nload_resolution_s = 60\n[[bus]]\nname = "main"\n` +
   [[7, 'S1-240-R-12-01-011-01', '[40.0, 40.0]'], [21, 'S2-480-N-01-01-041-01', '[90.0, 90.0, 90.0]'],
     [22, 'S2-208-N-04-02-021-01', '[60.0, 60.0, 60.0]']]
     .map(([id, model, a]) => `[[meter]]\nid = ${id}\nbus = "main"\nmodel = "${model}"\n` +
-      `power_up_s = ${1 + id / 10}\n[meter.load]\nkind = "constant"\ncurrent_a = ${a}\npf = 0.9\n`)
+      `power_up_s = ${1 + id / 10}\n[meter.load]\nkind = "constant"\ncurrent_a = ${a}\npf = 0.9\n` +
+      (id === 22 ? '[[meter.key_press]]\nat_s = 2867.2\nhold_s = 0.5\n' : ''))
     .join('');
 const tomlString = (s) => JSON.stringify(s); // a TOML basic string escapes as JSON does here
 const config = '[[tariff]]\nname = "std"\ncurrency = "USD"\nenergy_per_kwh = "0.1432"\n' +
@@ -81,6 +85,18 @@ try {
   let navigations = 0;
   page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations++; });
 
+  // Every meter row the page ever renders for meter 22, in order: with or without its
+  // `pending` badge (a held frame shown at once).
+  await page.addInitScript(() => {
+    window.__rows22 = [];
+    new MutationObserver((records) => {
+      for (const r of records)
+        for (const n of r.addedNodes)
+          if (n.nodeType === 1 && n.matches('tr[data-meter="22"]'))
+            window.__rows22.push(n.querySelector('.badge.pending') ? 'pending' : 'plain');
+    }).observe(document, { childList: true, subtree: true });
+  });
+
   // 1. The page loads and the three meters appear (first frames within ~2 s at 300x).
   const resp = await page.goto(base + '/');
   assert.equal(resp.status(), 200);
@@ -114,6 +130,13 @@ try {
   assert.ok(await page.$('#chart-demand canvas'), 'no uPlot canvas');
   assert.ok(await page.$('#chart-energy canvas'), 'no energy chart');
   await page.screenshot({ path: path.join(artifacts, 'dashboard-live.png'), fullPage: true });
+
+  // 4b. Meter 22's demand reset: its held frame shows as `pending` with what it says, then the
+  // next frame confirms it and the badge goes (a plain row after a pending one).
+  await page.waitForFunction(() => {
+    const i = window.__rows22.indexOf('pending');
+    return i >= 0 && window.__rows22.indexOf('plain', i) > i;
+  }, null, { timeout: 60000 });
 
   // 5. The bill's CSV equals the CLI's for the same period. The bus stops first so the two
   // see the same rows: the collector commits within 100 ms of a frame, but nothing tells

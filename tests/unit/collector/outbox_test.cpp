@@ -38,6 +38,17 @@ class OutboxTest : public test::StoreContractTest {
     }
     store_->commit();
   }
+  // A meter in the configuration, saved in the store and known to the validator.
+  void register_meter(std::uint16_t id) {
+    CollectorConfig c;
+    MeterEntry e;
+    e.id = id;
+    c.meters.push_back(e);
+    store_->begin();
+    store_->save_registry(c);
+    store_->commit();
+    register_meters(c, v_);
+  }
   std::unique_ptr<Store> store_;
   Validator v_{ValidationSettings{}};
   std::uint32_t src_ = 0;
@@ -105,14 +116,7 @@ TEST_P(OutboxTest, RollbackRestoresIdsSoARetriedBatchIsIdentical) {
 // A withdrawn reading is published as a retraction naming its frame, and its own entry
 // still reads back from the journal (what was published is not rewritten).
 TEST_P(OutboxTest, ARetractionFollowsTheReadingItWithdraws) {
-  CollectorConfig c;
-  MeterEntry e;
-  e.id = 17;
-  c.meters.push_back(e);
-  store_->begin();
-  store_->save_registry(c);
-  store_->commit();
-  register_meters(c, v_);
+  register_meter(17);
   // Derivation as in StoreTest.EventsOfARetractedReadingAreMarkedRetracted: a one-off kWh
   // wrap (0xFFFFFE -> 0x000000) is accepted; the next two frames (0xFFFFFF) agree with the one
   // before it, so it is retracted.
@@ -195,14 +199,7 @@ TEST_P(OutboxTest, NumbersNeverRepeatAfterTheOutboxWasTrimmedEmpty) {
 // and confirmed by frame 3 (counter 5 again); frame 4, from a shared burst, has counter 13
 // (a neighbour's 0x0D stop byte), is held, and frame 5 (counter 5) withdraws it.
 TEST_P(OutboxTest, AHeldFrameIsProvisionalUntilTheEntryThatConfirmsOrWithdrawsIt) {
-  CollectorConfig c;
-  MeterEntry e;
-  e.id = 7;
-  c.meters.push_back(e);
-  store_->begin();
-  store_->save_registry(c);
-  store_->commit();
-  register_meters(c, v_);
+  register_meter(7);
   ingest({test::obs(0, 7, 50, 300, 4, kT0), test::obs(0, 7, 51, 0, 5, kT0 + 5 * kMinute),
           test::obs(0, 7, 52, 0, 5, kT0 + 10 * kMinute),
           test::obs(0, 7, 54, 0, 13, kT0 + 35 * kMinute, protocol::Burst::Shared),

@@ -83,6 +83,7 @@ struct Reading {
   std::uint32_t kwh24 = 0;     // as on the wire
   std::uint16_t peak_demand_counts = 0;
   std::uint8_t demand_resets = 0;
+  std::uint8_t lead = 0;  // byte 1 of its frame (no significance, kept: the frame is its fields)
 };
 
 struct Rejection {

@@ -179,7 +179,8 @@ void Validator::start_epoch(MeterState& m, const Observation& obs, Decisions& ou
   m.last_peak = f.peak_demand.value;
   m.last_resets = f.demand_resets.value;
   out.readings.push_back(Reading{obs.frame_id, m.id, obs.received_at, obs.source_id, m.epoch,
-                                 m.last_total_kwh, m.last_kwh24, m.last_peak, m.last_resets});
+                                 m.last_total_kwh, m.last_kwh24, m.last_peak, m.last_resets,
+                                 obs.raw[0]});
   m.prev_reading.reset();
   m.last_reading = out.readings.back();
   m.history_len = 0;
@@ -217,7 +218,7 @@ void Validator::accept(MeterState& m, const Observation& obs, Decisions& out) {
   m.last_peak = f.peak_demand.value;
   m.last_resets = f.demand_resets.value;
   out.readings.push_back(Reading{obs.frame_id, m.id, obs.received_at, obs.source_id, m.epoch, total,
-                                 m.last_kwh24, m.last_peak, m.last_resets});
+                                 m.last_kwh24, m.last_peak, m.last_resets, obs.raw[0]});
   m.prev_reading = m.last_reading;
   m.last_reading = out.readings.back();
   m.remember(m.last_at, m.last_total_kwh);

@@ -19,6 +19,7 @@
 #include "collector/report/report.h"
 #include "collector/store/sqlite/sqlite_schema.h"
 #include "helpers.h"
+#include "old_schemas.h"
 #include "rollup_checks.h"
 
 namespace imsm::collector {
@@ -27,12 +28,6 @@ namespace {
 using test::kMinute;
 using test::kT0;
 constexpr std::int64_t kHour = 60 * kMinute;
-
-// What schema 9 added (sqlite_schema.cpp), taken away to make an older file.
-void drop_schema_9(SQLite::Database& db) {
-  db.exec("ALTER TABLE outbox DROP COLUMN decides_provisional");
-  db.exec("ALTER TABLE pending DROP COLUMN published");
-}
 
 // One meter's frames: cadence 5 minutes, either exactly (from an hour boundary, so readings
 // fall on hour and quarter-hour boundaries) or with jitter; kWh rises 0..4 per frame.
@@ -382,12 +377,12 @@ TEST_F(BillRollupsTest, MigrationFromSchema5RebuildsTheRollupsFromReadings) {
       db.exec(std::string("DROP TRIGGER ") + t);  // schema 7's, which a v5 file lacks
     db.exec("DROP TABLE source_rejects");
     db.exec("DROP TABLE rollups_daily");  // schema 8's
-    drop_schema_9(db);
+    test::drop_schemas_9_and_10(db);
     db.exec("PRAGMA user_version = 5");
   }
   store_ = open_store(path_);
   EXPECT_EQ(store_->schema_version(), sqlite::kSchemaVersion);
-  EXPECT_EQ(sqlite::kSchemaVersion, 9);
+  EXPECT_EQ(sqlite::kSchemaVersion, 10);
   for (int id_int : {101, 202, 303, 404, 505, 606, 707}) {
     const auto id = static_cast<std::uint16_t>(id_int);
     std::vector<Reading> all;
@@ -437,11 +432,11 @@ TEST_F(BillRollupsTest, MigrationFromSchema7RebuildsHoursAndFoldsDays) {
         "WHERE meter_id = 101 AND n > 1 AND hour_us > " +
         std::to_string(kT0 + 30 * kHour) + ")");
     ASSERT_EQ(db.getChanges(), 1);
-    drop_schema_9(db);
+    test::drop_schemas_9_and_10(db);
     db.exec("PRAGMA user_version = 7");
   }
   store_ = open_store(path_);
-  EXPECT_EQ(store_->schema_version(), 9);
+  EXPECT_EQ(store_->schema_version(), sqlite::kSchemaVersion);
   expect_rollups_exact();
   const auto after = both(r);
   EXPECT_EQ(after.fast, after.slow);

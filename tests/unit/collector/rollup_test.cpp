@@ -102,6 +102,8 @@ class RollupStoreTest : public test::StoreContractTest {
     o.source_id = src_;
     s.journal(o);
     r.frame_id = o.frame_id;
+    r.source_id = o.source_id;  // as the validator names them: the frame's own
+    r.lead = o.raw[0];
     Decisions d;
     d.readings.push_back(r);
     s.apply(d, v_);

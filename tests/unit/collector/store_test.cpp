@@ -10,6 +10,8 @@
 
 #include "collector/collector.h"
 #include "helpers.h"
+#include "ingest.h"
+#include "old_schemas.h"
 
 namespace imsm::collector {
 namespace {
@@ -80,7 +82,7 @@ TEST_F(StoreTest, MigratesWithWalAndForeignKeys) {
   s.begin();
   const auto src = s.source_id("file:x");
   s.commit();
-  EXPECT_THROW(s.db().exec("INSERT INTO readings VALUES (1, 0, 1, 0, 0, 0, 0, 0)"),
+  EXPECT_THROW(s.db().exec("INSERT INTO readings VALUES (1, 0, 1, 0, 0, 0, 0, 0, 1, 0)"),
                SQLite::Exception);
   s.db().exec(
       "INSERT INTO frames(id, received_at_us, source_id, stream_offset, burst, raw) "
@@ -158,6 +160,61 @@ PRAGMA user_version = 1;
   EXPECT_EQ(s.db().execAndGet("PRAGMA foreign_keys").getInt(), 1);
 }
 
+// Schema 10: a reading carries its source and its frame's first byte (guide 2.5.2: byte 1 has
+// no significance, and the framer takes only frames with bytes 7-8 zero and byte 12 0x0D), so
+// a listing rebuilds each frame from its reading alone. Six frames of two sources, their first
+// bytes chosen to cover the hex digits 0, 1, 7, 8, D and F in both places, are stored, the file
+// is taken back to schema 9 and reopened: the migration must fill both columns from the
+// journal, and every listed frame and source must equal what the journal holds.
+TEST_F(StoreTest, Migration9To10PutsEachReadingsSourceAndFirstByteOnItsRow) {
+  const std::uint8_t leads[] = {0x00, 0x01, 0x7F, 0x80, 0xD0, 0xFF};
+  {
+    SqliteStore s(path_);
+    s.begin();
+    const std::uint32_t src[] = {s.source_id("file:a"), s.source_id("file:b")};
+    CollectorConfig c;
+    MeterEntry e;
+    e.id = 7;
+    c.meters.push_back(e);
+    s.save_registry(c);
+    s.commit();
+    Validator v{ValidationSettings{}};
+    for (int i = 0; i < 6; ++i) {
+      Observation o = obs(0, 7, 100 + static_cast<std::uint32_t>(i), 12, 0, kT0 + i * 5 * kMinute);
+      o.raw[0] = leads[i];
+      test::ingest(s, v, src[i % 2], {o});
+    }
+    EXPECT_EQ(s.count("readings"), 6);
+  }
+  {
+    SQLite::Database db(path_, SQLite::OPEN_READWRITE);
+    test::readings_as_schema_9(db);
+    db.exec("PRAGMA user_version = 9");
+  }
+  SqliteStore s(path_);
+  EXPECT_EQ(s.schema_version(), sqlite::kSchemaVersion);
+  SQLite::Statement journal(s.db(),
+                            "SELECT f.raw, src.name, r.source_id = f.source_id FROM readings r "
+                            "JOIN frames f ON f.id = r.frame_id JOIN sources src ON src.id = "
+                            "f.source_id ORDER BY r.received_at_us");
+  std::vector<StoredReading> listed;
+  s.each_reading(7, INT64_MIN, INT64_MAX, [&](const StoredReading& r) { listed.push_back(r); });
+  ASSERT_EQ(listed.size(), 6u);
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(journal.executeStep());
+    protocol::RawFrame raw{};
+    std::memcpy(raw.data(), journal.getColumn(0).getBlob(), raw.size());
+    EXPECT_EQ(raw[0], leads[i]);
+    EXPECT_EQ(listed[i].raw, raw) << "frame " << i;
+    EXPECT_EQ(listed[i].r.lead, leads[i]);
+    EXPECT_EQ(listed[i].source, journal.getColumn(1).getString());
+    EXPECT_EQ(listed[i].source, i % 2 ? "file:b" : "file:a");
+    EXPECT_EQ(journal.getColumn(2).getInt(), 1) << "frame " << i;
+  }
+  SQLite::Statement fk(s.db(), "PRAGMA foreign_key_check");
+  EXPECT_FALSE(fk.executeStep());
+}
+
 }  // namespace
 }  // namespace imsm::collector
 
@@ -197,12 +254,27 @@ TEST_F(StoreTest, MigratesASchema3DatabaseWrittenByTheOldCode) {
   SqliteStore s(path_);
   EXPECT_EQ(s.schema_version(), sqlite::kSchemaVersion);
   std::vector<Row> after;
+  std::vector<StoredReading> listed;
   s.each_reading(std::nullopt, INT64_MIN, INT64_MAX, [&](const StoredReading& x) {
     const Reading& r = x.r;
     after.push_back(Row{r.meter_id, r.received_at, r.frame_id, r.epoch, r.total_kwh, r.kwh24,
                         r.peak_demand_counts, r.demand_resets});
+    listed.push_back(x);
   });
   EXPECT_EQ(after, before);
+  // Each listed frame, rebuilt from its reading (schema 10), is its journal row's bytes.
+  SQLite::Statement j(s.db(),
+                      "SELECT f.raw, src.name FROM frames f JOIN sources src ON src.id = "
+                      "f.source_id WHERE f.id = ?");
+  for (const StoredReading& x : listed) {
+    j.bind(1, x.r.frame_id);
+    ASSERT_TRUE(j.executeStep());
+    protocol::RawFrame raw{};
+    std::memcpy(raw.data(), j.getColumn(0).getBlob(), raw.size());
+    EXPECT_EQ(x.raw, raw) << "frame " << x.r.frame_id;
+    EXPECT_EQ(x.source, j.getColumn(1).getString());
+    j.reset();
+  }
   EXPECT_EQ(s.count("frames"), frames);
   EXPECT_EQ(s.count("rejected"), rejected);
   EXPECT_EQ(s.count("events"), events);

@@ -4,29 +4,14 @@
 
 #include <algorithm>
 
+#include "collector/store/sqlite/sqlite_rows.h"
+
 namespace imsm::collector {
 
 namespace {
 
-constexpr const char* kReadingColumns =
-    "meter_id, received_at_us, frame_id, epoch, total_kwh, kwh24, peak_demand_counts, "
-    "demand_resets";
-
-Reading reading_row(SQLite::Statement& q) {
-  Reading r;
-  r.meter_id = static_cast<std::uint16_t>(q.getColumn(0).getInt());
-  r.received_at = q.getColumn(1).getInt64();
-  r.frame_id = q.getColumn(2).getInt64();
-  r.epoch = static_cast<std::uint32_t>(q.getColumn(3).getInt64());
-  r.total_kwh = q.getColumn(4).getInt64();
-  r.kwh24 = static_cast<std::uint32_t>(q.getColumn(5).getInt64());
-  r.peak_demand_counts = static_cast<std::uint16_t>(q.getColumn(6).getInt());
-  r.demand_resets = static_cast<std::uint8_t>(q.getColumn(7).getInt());
-  return r;
-}
-
 std::string sql(const char* head, const char* tail) {
-  return std::string("SELECT ") + kReadingColumns + " FROM readings WHERE " + head + tail;
+  return std::string("SELECT ") + sqlite::kReadingColumns + " FROM readings WHERE " + head + tail;
 }
 
 bool before_in_order(const Reading& a, const Reading& b) {
@@ -132,7 +117,7 @@ std::optional<Reading> SqliteRollups::reading_before(std::uint16_t meter, UtcMic
   before_.bind(1, static_cast<int>(meter));
   before_.bind(2, t);
   std::optional<Reading> r;
-  if (before_.executeStep()) r = reading_row(before_);
+  if (before_.executeStep()) r = sqlite::reading_from(before_, 0);
   before_.reset();
   return r;
 }
@@ -141,7 +126,7 @@ std::optional<Reading> SqliteRollups::reading_after(std::uint16_t meter, UtcMicr
   after_.bind(1, static_cast<int>(meter));
   after_.bind(2, t);
   std::optional<Reading> r;
-  if (after_.executeStep()) r = reading_row(after_);
+  if (after_.executeStep()) r = sqlite::reading_from(after_, 0);
   after_.reset();
   return r;
 }
@@ -405,7 +390,7 @@ void SqliteRollups::recompute(std::uint16_t meter, Range range) {
   range_.bind(1, static_cast<int>(meter));
   range_.bind(2, first_hour);
   range_.bind(3, last_hour + kHourMicros);
-  while (range_.executeStep()) rows.push_back(reading_row(range_));
+  while (range_.executeStep()) rows.push_back(sqlite::reading_from(range_, 0));
   range_.reset();
   const auto after = reading_after(meter, last_hour + kHourMicros - 1);
   delete_range_.bind(1, static_cast<int>(meter));

@@ -40,12 +40,26 @@ inline Reading reading_from(SQLite::Statement& q, int c0) {
   r.kwh24 = static_cast<std::uint32_t>(q.getColumn(c0 + 5).getInt64());
   r.peak_demand_counts = static_cast<std::uint16_t>(q.getColumn(c0 + 6).getInt());
   r.demand_resets = static_cast<std::uint8_t>(q.getColumn(c0 + 7).getInt());
+  r.source_id = static_cast<std::uint32_t>(q.getColumn(c0 + 8).getInt64());
+  r.lead = static_cast<std::uint8_t>(q.getColumn(c0 + 9).getInt());
   return r;
 }
 
+// The columns reading_from() reads, in its order.
 inline constexpr const char* kReadingColumns =
     "meter_id, received_at_us, frame_id, epoch, total_kwh, kwh24, peak_demand_counts, "
-    "demand_resets";
+    "demand_resets, source_id, lead_byte";
+
+// A reading's frame, byte for byte (schema 10: its fields and first byte are all it holds).
+inline protocol::RawFrame raw_of(const Reading& r) {
+  protocol::Frame f;
+  f.lead = r.lead;
+  f.meter_id.value = r.meter_id;
+  f.peak_demand.value = r.peak_demand_counts;
+  f.demand_resets.value = r.demand_resets;
+  f.total_kwh.value = r.kwh24;
+  return protocol::encode(f);
+}
 
 inline void copy_raw(const SQLite::Column& blob, protocol::RawFrame& raw) {
   if (blob.getBytes() == static_cast<int>(raw.size()))

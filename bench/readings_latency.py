@@ -9,7 +9,8 @@ median of 100 random meters), beside same-run baselines; prints "BENCH <group> <
 
 For each sampled meter, in turn (so load changes hit every variant alike):
   imsmeter_readings    imsmeter readings --db DB --meter ID --from T0 --to T0+days --format csv
-  baseline_sqlite3     sqlite3 -readonly -csv DB "<the same rows, the same columns>": the same
+  baseline_sqlite3     sqlite3 -readonly -csv DB "<the same rows, the same columns>" (schema 10:
+                       from readings and sources alone; before, joined to the journal): the same
                        query and text from the sqlite3 shell (the floor for any process that
                        starts, opens the file and prints these rows); its output is checked
                        equal to imsmeter's, line for line, for the first meter
@@ -49,6 +50,18 @@ SQL = ("SELECT r.meter_id, strftime('%Y-%m-%dT%H:%M:%S', r.received_at_us / 1000
        "FROM readings r JOIN frames f ON f.id = r.frame_id JOIN sources s ON s.id = f.source_id "
        "WHERE r.meter_id = {m} AND r.received_at_us >= {lo} AND r.received_at_us < {hi} "
        "ORDER BY r.meter_id, r.received_at_us, r.frame_id")
+# Schema 10 keeps the source and the frame's first byte on the reading (docs/collector.md
+# "Store"): the same text from the readings table and `sources` alone, the raw bytes from the
+# reading's fields.
+SQL_V10 = ("SELECT r.meter_id, strftime('%Y-%m-%dT%H:%M:%S', r.received_at_us / 1000000, "
+           "'unixepoch') || printf('.%06dZ', r.received_at_us % 1000000), r.total_kwh, r.kwh24, "
+           "r.epoch, r.peak_demand_counts, printf('%d.%02d', r.peak_demand_counts * 2 / 100, "
+           "r.peak_demand_counts * 2 % 100), r.demand_resets, s.name, "
+           "printf('%02x%04x%04x%02x0000%06x0d', r.lead_byte, r.meter_id, r.peak_demand_counts, "
+           "r.demand_resets, r.kwh24) "
+           "FROM readings r JOIN sources s ON s.id = r.source_id "
+           "WHERE r.meter_id = {m} AND r.received_at_us >= {lo} AND r.received_at_us < {hi} "
+           "ORDER BY r.meter_id, r.received_at_us, r.frame_id")
 SQL_JOIN = ("SELECT r.*, f.source_id, f.raw FROM readings r JOIN frames f ON f.id = r.frame_id "
             "WHERE r.meter_id = {m} AND r.received_at_us >= {lo} AND r.received_at_us < {hi} "
             "ORDER BY r.meter_id, r.received_at_us, r.frame_id")
@@ -112,6 +125,9 @@ def main():
     to = (T0 + datetime.timedelta(days=a.days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    global SQL, SQL_JOIN
+    if con.execute("PRAGMA user_version").fetchone()[0] >= 10:
+        SQL, SQL_JOIN = SQL_V10, SQL_READINGS_ONLY  # a reading holds its source and raw bytes
     meters = [m for (m,) in con.execute("SELECT id FROM meters WHERE EXISTS "
                                         "(SELECT 1 FROM readings r WHERE r.meter_id = meters.id)")]
     random.seed(1)

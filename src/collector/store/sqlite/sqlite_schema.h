@@ -12,5 +12,7 @@ inline constexpr int kSchemaVersion = 10;
 [[nodiscard]] const char* migration(int from_version);
 // The one table whose foreign keys that migration can break (nullptr: check them all; "": none).
 [[nodiscard]] const char* migration_fk_scope(int from_version);
+// What to tell the user before a migration that takes long on a large file (nullptr: nothing).
+[[nodiscard]] const char* migration_note(int from_version);
 
 }  // namespace imsm::collector::sqlite

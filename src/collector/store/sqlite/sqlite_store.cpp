@@ -149,8 +149,8 @@ void SqliteStore::migrate() {
   // shape; the pragma is a no-op inside a transaction), checked before each commit.
   db_.exec("PRAGMA foreign_keys = OFF");
   for (int v = have; v < kSchemaVersion; ++v) {
-    if (const char* note = sqlite::migration_note(v))
-      spdlog::info("{}: schema {} -> {}: {}", db_.getFilename(), v, v + 1, note);
+    const char* note = have > 0 ? sqlite::migration_note(v) : nullptr;  // a new file is empty
+    if (note) spdlog::info("{}: schema {} -> {}: {}", db_.getFilename(), v, v + 1, note);
     SQLite::Transaction tx(db_);
     db_.exec(sqlite::migration(v));
     db_.exec(fmt::format("PRAGMA user_version = {}", v + 1));

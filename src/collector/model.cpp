@@ -20,6 +20,7 @@ constexpr std::array<const char*, kRejectReasonCount> kReasonNames = {
     "peak_too_high",
     "retracted",
     "collision_phantom",
+    "corrupted_id",
 };
 
 constexpr std::array<const char*, kEventKindCount> kEventNames = {

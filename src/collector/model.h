@@ -31,9 +31,10 @@ enum class RejectReason : std::uint8_t {
   Retracted,         // accepted, then contradicted by the next two frames, which agree with
                      // the reading before it (a one-off corrupted frame)
   CollisionPhantom,  // the OR-merge of due meters' frames (lock-step collision)
+  CorruptedId,       // a due known meter's frame with bit errors in its ID (never a new meter)
 };
 inline constexpr std::size_t kRejectReasonCount =
-    static_cast<std::size_t>(RejectReason::CollisionPhantom) + 1;
+    static_cast<std::size_t>(RejectReason::CorruptedId) + 1;
 [[nodiscard]] const char* to_string(RejectReason r);
 [[nodiscard]] std::optional<RejectReason> parse_reject_reason(std::string_view s);
 

@@ -30,7 +30,9 @@
 // IDs of known meters that are due at that moment (their phase, the time of their last frame
 // modulo the cadence, matches the frame's time) is rejected as `collision_phantom`: it never
 // confirms a provisional ID and never becomes a registered meter's reading. The merge moves
-// its parts' phases to its time (unless it agrees with the meter's own last reading).
+// its parts' phases to its time (unless it agrees with the meter's own last reading). An unknown
+// ID's frame that is a due known meter's frame with one or two ID bits flipped (it continues
+// that meter's last reading) is rejected as `corrupted_id`: it never confirms a new meter.
 //
 // Pure: observations in, decisions out; the caller journals and stores them.
 #pragma once
@@ -203,6 +205,10 @@ class Validator {
   // of theirs and whose peak and kWh are at least theirs: a lock-step merge (docs/collector.md
   // "Collision phantoms").
   [[nodiscard]] std::optional<Phantom> merge_of_known(const Observation& obs) const;
+  // An unknown ID's frame alone in its burst that is a known meter's frame with one or two ID
+  // bits flipped: the meter is due now (not heard in this cycle) and the frame continues its
+  // last reading (docs/collector.md "Corrupted IDs"). The rejection's detail, else nullopt.
+  [[nodiscard]] std::optional<std::string> corrupted_id_of_known(const Observation& obs) const;
   void anchor(MeterState& m, const Observation& obs, Decisions& out);
   void process_known(MeterState& m, const Observation& obs, Decisions& out);
   void place(MeterState& m);

@@ -91,6 +91,10 @@ struct MeterState {
   // after the one before: they wait with it for a frame alone in its burst (pending).
   std::vector<Observation> shared_chain;
   static constexpr std::size_t kMaxSharedChain = 288;  // a day of 5-minute frames
+  // The frame that would decide the held frames against the newest of them (it continues
+  // none of them, or only earlier ones), waiting for the meter's next frame: the second
+  // lookahead (docs/collector.md "Hindsight"). Pending; set only while a suspect is held.
+  std::optional<Observation> decider;
   // Before the first reading: frames from shared bursts, oldest first (pending). A shared
   // burst never starts an epoch: they wait for a frame alone in its burst, then those that
   // chain to it become readings (docs/collector.md "Validation").
@@ -170,9 +174,14 @@ class Validator {
   // A frame with no held frame before it, `c` its check against the last reading.
   void decide_free(MeterState& m, const Observation& obs, const std::optional<Check>& c,
                    Decisions& out);
-  // The meter's next frame decides its held suspect frame.
+  // The meter's next frame decides its held suspect frame; when it would reject the newest
+  // held frame and `may_defer`, it waits as the decider for the frame after it.
   void resolve_suspect(MeterState& m, const Observation& obs, const std::optional<Check>& c,
-                       Decisions& out);
+                       Decisions& out, bool may_defer = true);
+  // The held frames up to the `n_ok`th become readings, the others are rejected; then `obs`.
+  void decide_held(MeterState& m, const Observation& obs, std::size_t n_ok, Decisions& out);
+  // The second lookahead: `obs` is the meter's next frame after its pending decider.
+  void resolve_decider(MeterState& m, const Observation& obs, Decisions& out);
   void release_held(MeterState& m, Decisions& out);
   void reject(const Observation& obs, RejectReason reason, std::string detail, Decisions& out);
   void process_unknown(const Observation& obs, Decisions& out);

@@ -154,6 +154,7 @@ TEST(ValidatorRestart, EveryFieldOfAMeterSurvivesTheCodec) {
   m.shared_chain = {obs(13, 4242, 10, 1, 2, kT0 + 8, Burst::Shared)};
   m.unanchored = {obs(14, 4242, 11, 1, 2, kT0 + 9, Burst::Unknown)};
   m.merged_at = kT0 + 10;
+  m.decider = obs(15, 4242, 12, 1, 2, kT0 + 11, Burst::Overlapped);
   const std::string blob = encode_meter_state(m);
   const auto back = decode_meter_state(blob);
   ASSERT_TRUE(back);
@@ -167,6 +168,8 @@ TEST(ValidatorRestart, EveryFieldOfAMeterSurvivesTheCodec) {
   EXPECT_EQ(back->unanchored.at(0).burst, Burst::Unknown);
   EXPECT_FALSE(back->prev_reading);
   EXPECT_EQ(*back->merged_at, kT0 + 10);
+  EXPECT_EQ(back->decider->frame_id, 15);
+  EXPECT_EQ(back->decider->burst, Burst::Overlapped);
   // Every truncation, and another version, is refused rather than half read.
   for (std::size_t n = 0; n < blob.size(); ++n)
     EXPECT_FALSE(decode_meter_state(blob.substr(0, n))) << n;

@@ -23,7 +23,9 @@
 // jump is a physical event (a key turned, guide 3.8) that the meter's next frames repeat; a
 // neighbour's stop byte (0x0D) or a flipped bit in that byte is not. A shared frame whose peak or
 // counter changed, or one overlapped by another window of its burst (its tail may be a
-// neighbour's head), is confirmed only by a frame alone in its burst.
+// neighbour's head), is confirmed only by a frame alone in its burst. A next frame that would
+// reject the newest held frame waits for the frame after it (the second lookahead): when that
+// one continues the held frames and not it, it is the odd one and is rejected instead.
 //
 // Lock-step collisions: two meters transmitting within a byte time put one OR-merged frame on
 // the bus, alone in its burst, whose ID is the OR of theirs. A frame whose ID is the OR of the

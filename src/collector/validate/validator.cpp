@@ -477,6 +477,10 @@ void Validator::process_known(MeterState& m, const Observation& obs, Decisions& 
     return;
   }
 
+  if (m.decider) {
+    resolve_decider(m, obs, out);
+    return;
+  }
   const auto c = check_against_last(m, obs);
   if (m.held && m.held_suspect) {
     resolve_suspect(m, obs, c, out);
@@ -605,7 +609,7 @@ bool continues(const Observation& a, const Observation& b, std::int64_t max_powe
 }  // namespace
 
 void Validator::resolve_suspect(MeterState& m, const Observation& obs,
-                                const std::optional<Check>& c, Decisions& out) {
+                                const std::optional<Check>& c, Decisions& out, bool may_defer) {
   const Observation h = *m.held;
   auto& chain = m.shared_chain;
   const std::int64_t cadence_us = settings_.cadence_s * kMicrosPerSecond;
@@ -675,7 +679,20 @@ void Validator::resolve_suspect(MeterState& m, const Observation& obs,
       return;
     }
   }
-  std::vector<Observation> held = std::move(chain);
+  // It would reject the newest held frame: one frame more decides whether it is the odd one
+  // (a full chain is decided at once).
+  if (may_defer && n_ok <= chain.size() && chain.size() < MeterState::kMaxSharedChain) {
+    m.decider = obs;
+    out.held.push_back(obs.frame_id);
+    return;
+  }
+  decide_held(m, obs, n_ok, out);
+}
+
+void Validator::decide_held(MeterState& m, const Observation& obs, std::size_t n_ok,
+                            Decisions& out) {
+  const Observation h = *m.held;
+  std::vector<Observation> held = std::move(m.shared_chain);
   held.insert(held.begin(), h);
   const std::string detail = m.held_detail;
   release_held(m, out);
@@ -694,6 +711,36 @@ void Validator::resolve_suspect(MeterState& m, const Observation& obs,
     }
   }
   decide_free(m, obs, check_against_last(m, obs), out);
+}
+
+void Validator::resolve_decider(MeterState& m, const Observation& obs, Decisions& out) {
+  // The decider contradicts the newest held frame, so one of them is not the meter's. When
+  // the meter's next frame continues the held frames and not the decider (and is alone in its
+  // burst if the decider was), the decider is the odd one: it is rejected and the next frame
+  // takes its place. Otherwise the decider decides as it would have alone, then the next frame
+  // comes after it. Two true frames of a meter always continue each other, so a decider that
+  // the next frame continues is never overruled.
+  const Observation d = *m.decider;
+  m.decider.reset();
+  const std::int64_t cadence_us = settings_.cadence_s * kMicrosPerSecond;
+  const Observation& tail = m.shared_chain.empty() ? *m.held : m.shared_chain.back();
+  if ((obs.alone() || !d.alone()) && continues(tail, obs, m.max_power_w, cadence_us) &&
+      !continues(d, obs, m.max_power_w, cadence_us)) {
+    out.released.push_back(d.frame_id);
+    reject(d, RejectReason::HeldNotConfirmed,
+           fmt::format("contradicts held frame {}, which the meter's next frame (frame {}) "
+                       "continues, and that frame does not continue it (second lookahead)",
+                       tail.frame_id, obs.frame_id),
+           out);
+    resolve_suspect(m, obs, check_against_last(m, obs), out);
+    return;
+  }
+  const auto n_held = static_cast<std::ptrdiff_t>(out.held.size());
+  resolve_suspect(m, d, check_against_last(m, d), out, false);
+  // Released unless it is held again (a frame released and held in one decision stays pending).
+  if (std::find(out.held.begin() + n_held, out.held.end(), d.frame_id) == out.held.end())
+    out.released.push_back(d.frame_id);
+  process_known(m, obs, out);
 }
 
 void Validator::anchor(MeterState& m, const Observation& obs, Decisions& out) {

@@ -23,7 +23,9 @@
 // jump is a physical event (a key turned, guide 3.8) that the meter's next frames repeat; a
 // neighbour's stop byte (0x0D) or a flipped bit in that byte is not. A shared frame whose peak or
 // counter changed, or one overlapped by another window of its burst (its tail may be a
-// neighbour's head), is confirmed only by a frame alone in its burst.
+// neighbour's head), is confirmed only by a frame alone in its burst. A next frame that would
+// reject the newest held frame waits for the frame after it (the second lookahead): when that
+// one continues the held frames and not it, it is the odd one and is rejected instead.
 //
 // Lock-step collisions: two meters transmitting within a byte time put one OR-merged frame on
 // the bus, alone in its burst, whose ID is the OR of theirs. A frame whose ID is the OR of the
@@ -93,6 +95,10 @@ struct MeterState {
   // after the one before: they wait with it for a frame alone in its burst (pending).
   std::vector<Observation> shared_chain;
   static constexpr std::size_t kMaxSharedChain = 288;  // a day of 5-minute frames
+  // The frame that would decide the held frames against the newest of them (it continues
+  // none of them, or only earlier ones), waiting for the meter's next frame: the second
+  // lookahead (docs/collector.md "Hindsight"). Pending; set only while a suspect is held.
+  std::optional<Observation> decider;
   // Before the first reading: frames from shared bursts, oldest first (pending). A shared
   // burst never starts an epoch: they wait for a frame alone in its burst, then those that
   // chain to it become readings (docs/collector.md "Validation").
@@ -172,9 +178,14 @@ class Validator {
   // A frame with no held frame before it, `c` its check against the last reading.
   void decide_free(MeterState& m, const Observation& obs, const std::optional<Check>& c,
                    Decisions& out);
-  // The meter's next frame decides its held suspect frame.
+  // The meter's next frame decides its held suspect frame; when it would reject the newest
+  // held frame and `may_defer`, it waits as the decider for the frame after it.
   void resolve_suspect(MeterState& m, const Observation& obs, const std::optional<Check>& c,
-                       Decisions& out);
+                       Decisions& out, bool may_defer = true);
+  // The held frames up to the `n_ok`th become readings, the others are rejected; then `obs`.
+  void decide_held(MeterState& m, const Observation& obs, std::size_t n_ok, Decisions& out);
+  // The second lookahead: `obs` is the meter's next frame after its pending decider.
+  void resolve_decider(MeterState& m, const Observation& obs, Decisions& out);
   void release_held(MeterState& m, Decisions& out);
   void reject(const Observation& obs, RejectReason reason, std::string detail, Decisions& out);
   void process_unknown(const Observation& obs, Decisions& out);

@@ -8,7 +8,10 @@ namespace imsm::collector {
 
 namespace {
 
-constexpr std::uint8_t kVersion = 1;
+// Version 2 adds the decider (the second lookahead) after the merge phase; version 1 blobs
+// (no decider) are still read.
+constexpr std::uint8_t kVersion = 2;
+constexpr std::uint8_t kCandidatesVersion = 1;
 
 class Writer {
  public:
@@ -165,12 +168,15 @@ std::string encode_meter_state(const MeterState& m) {
   w.put_obs_list(m.unanchored);
   w.put_bool(m.merged_at.has_value());
   w.put(m.merged_at.value_or(0));
+  w.put_bool(m.decider.has_value());
+  if (m.decider) w.put_obs(*m.decider);
   return w.take();
 }
 
 std::optional<MeterState> decode_meter_state(std::string_view blob) {
   Reader r(blob);
-  if (r.get<std::uint8_t>() != kVersion) return std::nullopt;
+  const auto version = r.get<std::uint8_t>();
+  if (version != 1 && version != kVersion) return std::nullopt;
   MeterState m;
   m.id = r.get<std::uint16_t>();
   m.registered = r.get_bool();
@@ -205,13 +211,14 @@ std::optional<MeterState> decode_meter_state(std::string_view blob) {
   const bool merged = r.get_bool();
   const auto merged_at = r.get<std::int64_t>();
   if (merged) m.merged_at = merged_at;
+  if (version >= 2 && r.get_bool()) m.decider = r.get_obs();
   if (!r.ok || !r.at_end()) return std::nullopt;
   return m;
 }
 
 std::string encode_candidates(const CandidateChains& chains) {
   Writer w;
-  w.put(kVersion);
+  w.put(kCandidatesVersion);
   w.put(static_cast<std::uint32_t>(chains.size()));
   for (const auto& c : chains) w.put_obs_list(c);
   return w.take();
@@ -219,7 +226,7 @@ std::string encode_candidates(const CandidateChains& chains) {
 
 std::optional<CandidateChains> decode_candidates(std::string_view blob) {
   Reader r(blob);
-  if (r.get<std::uint8_t>() != kVersion) return std::nullopt;
+  if (r.get<std::uint8_t>() != kCandidatesVersion) return std::nullopt;
   const auto n = r.get<std::uint32_t>();
   constexpr std::uint32_t kMaxChains = 64;
   constexpr std::size_t kMaxChain = 1024;

@@ -197,14 +197,17 @@ TEST_P(OutboxTest, NumbersNeverRepeatAfterTheOutboxWasTrimmedEmpty) {
 // ValidatorHindsight.Guide3_8_RealDemandResetIsConfirmedByTheNextFrame and
 // ...ResetJumpNotRepeatedByTheNextFrameIsNoise: frame 2 (counter 4 -> 5, peak cleared) is held
 // and confirmed by frame 3 (counter 5 again); frame 4, from a shared burst, has counter 13
-// (a neighbour's 0x0D stop byte), is held, and frame 5 (counter 5) withdraws it.
+// (a neighbour's 0x0D stop byte), is held, and frame 5 (counter 5), which would reject it, is
+// held too until frame 6 (continuing frame 5) shows it is not the odd one (the second
+// lookahead, ValidatorLookahead): frame 5 withdraws frame 4 and is confirmed.
 TEST_P(OutboxTest, AHeldFrameIsProvisionalUntilTheEntryThatConfirmsOrWithdrawsIt) {
   register_meter(7);
   ingest({test::obs(0, 7, 50, 300, 4, kT0), test::obs(0, 7, 51, 0, 5, kT0 + 5 * kMinute),
           test::obs(0, 7, 52, 0, 5, kT0 + 10 * kMinute),
           test::obs(0, 7, 54, 0, 13, kT0 + 35 * kMinute, protocol::Burst::Shared),
-          test::obs(0, 7, 55, 0, 5, kT0 + 40 * kMinute)});
-  // Frame ids follow the journal: 1..5.
+          test::obs(0, 7, 55, 0, 5, kT0 + 40 * kMinute),
+          test::obs(0, 7, 56, 0, 5, kT0 + 45 * kMinute)});
+  // Frame ids follow the journal: 1..6.
   std::map<std::int64_t, std::vector<const OutboxItem*>> by_frame;
   const auto items = store_->outbox_after(0, 100);
   for (const auto& it : items) {
@@ -213,7 +216,7 @@ TEST_P(OutboxTest, AHeldFrameIsProvisionalUntilTheEntryThatConfirmsOrWithdrawsIt
                                           : 0;
     if (f != 0) by_frame[f].push_back(&it);
   }
-  for (std::int64_t f : {1, 3, 5}) {  // accepted at once: one plain reading each
+  for (std::int64_t f : {1, 3, 6}) {  // accepted at once: one plain reading each
     ASSERT_EQ(by_frame[f].size(), 1u) << f;
     EXPECT_EQ(by_frame[f][0]->kind, OutboxKind::Reading);
     EXPECT_FALSE(by_frame[f][0]->decides_provisional);
@@ -230,6 +233,10 @@ TEST_P(OutboxTest, AHeldFrameIsProvisionalUntilTheEntryThatConfirmsOrWithdrawsIt
   EXPECT_EQ(by_frame[4][1]->kind, OutboxKind::Rejection);
   EXPECT_TRUE(by_frame[4][1]->decides_provisional);
   EXPECT_EQ(by_frame[4][1]->rejection->reason, "held_not_confirmed");
+  ASSERT_EQ(by_frame[5].size(), 2u);
+  EXPECT_EQ(by_frame[5][0]->kind, OutboxKind::Provisional);
+  EXPECT_EQ(by_frame[5][1]->kind, OutboxKind::Reading);
+  EXPECT_TRUE(by_frame[5][1]->decides_provisional);
   EXPECT_EQ(store_->count("pending"), 0);
   // The JSON says the same to a sink's reader.
   EXPECT_NE(outbox_json(*by_frame[2][1]).find("\"confirms_provisional\":true"), std::string::npos);

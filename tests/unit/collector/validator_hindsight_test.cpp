@@ -38,14 +38,19 @@ TEST(ValidatorHindsight, Guide3_8_ResetJumpNotRepeatedByTheNextFrameIsNoise) {
   v.process(obs(2, 7, 52, 300, 0x0D, kT0 + 25 * kMinute, Burst::Shared), d);
   EXPECT_TRUE(d.readings.empty());
   EXPECT_EQ(d.held, std::vector<std::int64_t>{2});
-  // The meter's next frame still says 0: 13 -> 0 is backwards, 0 -> 0 continues frame 1.
+  // The meter's next frame still says 0: 13 -> 0 is backwards, 0 -> 0 continues frame 1. It
+  // would reject frame 2, so one frame more decides (the second lookahead): frame 4 continues
+  // frame 3 (0 -> 0, +1 kWh), so frame 3 decides as it would have alone.
   v.process(obs(3, 7, 53, 300, 0, kT0 + 30 * kMinute), d);
+  EXPECT_TRUE(d.rejections.empty());
+  v.process(obs(4, 7, 54, 300, 0, kT0 + 35 * kMinute), d);
   ASSERT_EQ(d.rejections.size(), 1u);
   EXPECT_EQ(d.rejections[0].frame_id, 2);
   EXPECT_EQ(d.rejections[0].reason, RejectReason::HeldNotConfirmed);
-  ASSERT_EQ(d.readings.size(), 1u);
+  ASSERT_EQ(d.readings.size(), 2u);
   EXPECT_EQ(d.readings[0].frame_id, 3);
   EXPECT_EQ(d.readings[0].demand_resets, 0);
+  EXPECT_EQ(d.readings[1].frame_id, 4);
   EXPECT_EQ(count(d, EventKind::DemandReset), 0u);
   EXPECT_EQ(v.meter(7)->last_resets, 0);
 }
@@ -159,7 +164,8 @@ TEST(ValidatorHindsight, RunOfMergesRepeatingAFalsePeakIsRejectedByTheNextFrameA
   // A neighbour in near lock-step ORs its stop byte into meter 7's peak on four cycles:
   // 300 | 0x0D = 0x12C | 0x0D = 0x12D = 301 counts each time, mutually consistent. The next frame
   // alone carries the true peak 300: a fall without a reset after the merges, a continuation of
-  // frame 1. The merges are rejected, never published.
+  // frame 1. The merges are rejected, never published, once frame 7 (alone, continuing frame 6)
+  // shows that frame 6 is not the odd one (the second lookahead).
   Validator v(ValidationSettings{});
   v.register_meter(7, kSmallMeterW);
   Decisions d;
@@ -170,7 +176,9 @@ TEST(ValidatorHindsight, RunOfMergesRepeatingAFalsePeakIsRejectedByTheNextFrameA
                   kT0 + (5 + 5 * k) * kMinute, Burst::Shared),
               d);
   v.process(obs(6, 7, 55, 300, 0, kT0 + 25 * kMinute), d);
-  ASSERT_EQ(d.readings.size(), 1u);
+  EXPECT_TRUE(d.readings.empty());
+  v.process(obs(7, 7, 56, 300, 0, kT0 + 30 * kMinute), d);
+  ASSERT_EQ(d.readings.size(), 2u);
   EXPECT_EQ(d.readings[0].frame_id, 6);
   ASSERT_EQ(d.rejections.size(), 4u);
   for (const auto& r : d.rejections) EXPECT_EQ(r.reason, RejectReason::HeldNotConfirmed);
@@ -182,7 +190,8 @@ TEST(ValidatorHindsight, Guide3_8_CounterThatWentBackIsNotReadAsAnAdvanceOverALo
   // meter's next frame comes 90 minutes later with counter 0: 0 - 117 = 139 (mod 256), which
   // the 19 s bound would allow (5400 / 19 + 1 = 285) as an advance; but a confirming frame
   // repeats the counter or advances it by at most one per cadence (1 + 5400 / 300 = 19): not
-  // confirmed. Frame 3 continues frame 1 (+10 kWh in 135 minutes at 13.2 kW: at most 30).
+  // confirmed. Frame 3 continues frame 1 (+10 kWh in 135 minutes at 13.2 kW: at most 30), and
+  // frame 4 continues frame 3, so frame 3 decides (the second lookahead).
   Validator v(ValidationSettings{});
   v.register_meter(7, kSmallMeterW);
   Decisions d;
@@ -191,9 +200,11 @@ TEST(ValidatorHindsight, Guide3_8_CounterThatWentBackIsNotReadAsAnAdvanceOverALo
   v.process(obs(2, 7, 51, 300, 117, kT0 + 45 * kMinute), d);
   EXPECT_TRUE(d.readings.empty());
   v.process(obs(3, 7, 60, 300, 0, kT0 + 135 * kMinute), d);
+  EXPECT_TRUE(d.rejections.empty());
+  v.process(obs(4, 7, 61, 300, 0, kT0 + 140 * kMinute), d);
   ASSERT_EQ(d.rejections.size(), 1u);
   EXPECT_EQ(d.rejections[0].frame_id, 2);
-  ASSERT_EQ(d.readings.size(), 1u);
+  ASSERT_EQ(d.readings.size(), 2u);
   EXPECT_EQ(d.readings[0].frame_id, 3);
   EXPECT_EQ(count(d, EventKind::DemandReset), 0u);
 }
@@ -224,7 +235,9 @@ TEST(ValidatorHindsight, SharedFrameAsBeforeTheHeldChangeRejectsIt) {
   // Held from a shared burst: counter 0 -> 13 (a merge). The meter's next frame, shared too,
   // has counter 0 and peak 300 as the last reading and +1 kWh: it does not continue the held
   // frame (13 -> 0 is back) but continues the last reading unchanged, so the held change was
-  // not the meter's. The frame itself (shared, kWh changed) waits for the next one in turn.
+  // not the meter's, once frame 4 (continuing frame 3, not frame 2) shows that frame 3 is not
+  // the odd one (the second lookahead). Frame 3 (shared, kWh changed) is then held, and frame
+  // 4, alone and +1 kWh after it, confirms it.
   Validator v(ValidationSettings{});
   v.register_meter(7, kSmallMeterW);
   Decisions d;
@@ -232,10 +245,11 @@ TEST(ValidatorHindsight, SharedFrameAsBeforeTheHeldChangeRejectsIt) {
   d.clear();
   v.process(obs(2, 7, 51, 300, 0x0D, kT0 + 5 * kMinute, Burst::Shared), d);
   v.process(obs(3, 7, 52, 300, 0, kT0 + 10 * kMinute, Burst::Shared), d);
+  EXPECT_TRUE(d.rejections.empty());
+  EXPECT_EQ(v.meter(7)->decider->frame_id, 3);
+  v.process(obs(4, 7, 53, 300, 0, kT0 + 15 * kMinute), d);
   ASSERT_EQ(d.rejections.size(), 1u);
   EXPECT_EQ(d.rejections[0].frame_id, 2);
-  EXPECT_EQ(v.meter(7)->held->frame_id, 3);
-  v.process(obs(4, 7, 53, 300, 0, kT0 + 15 * kMinute), d);
   ASSERT_EQ(d.readings.size(), 2u);
   EXPECT_EQ(d.readings[0].frame_id, 3);
   EXPECT_EQ(count(d, EventKind::DemandReset), 0u);
@@ -250,8 +264,10 @@ TEST(ValidatorHindsight, Issue10_AnOverlappedFrameIsConfirmedOnlyByAFrameAlone) 
   // 82 comes 10 minutes after the reading of 64 (+18, at most floor(20) + 1 = 21 kWh), 84 five
   // minutes after 82 (+2). Each continues the one before, so a confirmation by a shared frame
   // would accept 82 and 84 and then refuse the true 70 (kwh_backwards). Only the frame alone
-  // decides: 70 continues neither, the held frames are rejected, and 70, plausible after the
-  // reading of 64 (+6 in 20 minutes), is the reading.
+  // decides: 70 continues neither, so it waits for the meter's next frame (the second
+  // lookahead); 72 continues 70 (and not 84: back by 12), so 70 is not the odd one: the held
+  // frames are rejected, and 70, plausible after the reading of 64 (+6 in 20 minutes), and 72
+  // are the readings.
   Validator v(ValidationSettings{});
   v.register_meter(7, kMidMeterW);
   Decisions d;
@@ -261,12 +277,14 @@ TEST(ValidatorHindsight, Issue10_AnOverlappedFrameIsConfirmedOnlyByAFrameAlone) 
   v.process(obs(3, 7, 84, 300, 0, kT0 + 15 * kMinute, Burst::Overlapped), d);
   EXPECT_TRUE(d.readings.empty());
   v.process(obs(4, 7, 70, 300, 0, kT0 + 20 * kMinute), d);
-  ASSERT_EQ(d.readings.size(), 1u);
+  EXPECT_TRUE(d.readings.empty());
+  v.process(obs(5, 7, 72, 300, 0, kT0 + 25 * kMinute), d);
+  ASSERT_EQ(d.readings.size(), 2u);
   EXPECT_EQ(d.readings[0].frame_id, 4);
   EXPECT_EQ(d.readings[0].kwh24, 70u);
   ASSERT_EQ(d.rejections.size(), 2u);
   for (const auto& r : d.rejections) EXPECT_EQ(r.reason, RejectReason::HeldNotConfirmed);
-  EXPECT_EQ(v.meter(7)->last_kwh24, 70u);
+  EXPECT_EQ(v.meter(7)->last_kwh24, 72u);
 }
 
 TEST(ValidatorHindsight, Issue10_AnIntactOverlappedFrameIsAReadingOnceAFrameAloneContinuesIt) {

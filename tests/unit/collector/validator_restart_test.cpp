@@ -130,6 +130,33 @@ TEST(ValidatorRestart, StateRestoredAtAnyFrameDecidesTheRestExactlyAsOneRun) {
   }
 }
 
+TEST(ValidatorRestart, APendingDeciderSurvivesTheCodecAndIsOverruledAsInOneRun) {
+  // The second lookahead across a restart: held overlapped frame 2 and shared frame 3; frame 4,
+  // alone with a flipped counter bit (0 -> 4), continues neither and waits as the decider;
+  // frame 5 continues frame 3 and not frame 4. Restored after frame 4, the validator rejects
+  // frame 4 and accepts 2, 3 and 5 exactly as the uninterrupted run does.
+  const std::vector<Observation> frames = {
+      obs(1, 0x4000, 100, 40, 0, kT0),
+      obs(2, 0x4000, 101, 40, 0, kT0 + kCadence, Burst::Overlapped),
+      obs(3, 0x4000, 102, 40, 0, kT0 + 2 * kCadence, Burst::Shared),
+      obs(4, 0x4000, 103, 40, 4, kT0 + 3 * kCadence),
+      obs(5, 0x4000, 104, 40, 0, kT0 + 4 * kCadence)};
+  Validator a = fresh();
+  Decisions d;
+  for (std::size_t i = 0; i < 4; ++i) a.process(frames[i], d);
+  ASSERT_TRUE(a.meter(0x4000)->decider);
+  Validator b = through_codec(a);
+  ASSERT_TRUE(b.meter(0x4000)->decider);
+  EXPECT_EQ(b.meter(0x4000)->decider->frame_id, 4);
+  Decisions da, db;
+  a.process(frames[4], da);
+  b.process(frames[4], db);
+  EXPECT_EQ(text(db), text(da));
+  ASSERT_EQ(da.rejections.size(), 1u);
+  EXPECT_EQ(da.rejections[0].frame_id, 4);
+  EXPECT_EQ(da.readings.size(), 3u);
+}
+
 TEST(ValidatorRestart, EveryFieldOfAMeterSurvivesTheCodec) {
   MeterState m;
   m.id = 4242;
@@ -154,6 +181,7 @@ TEST(ValidatorRestart, EveryFieldOfAMeterSurvivesTheCodec) {
   m.shared_chain = {obs(13, 4242, 10, 1, 2, kT0 + 8, Burst::Shared)};
   m.unanchored = {obs(14, 4242, 11, 1, 2, kT0 + 9, Burst::Unknown)};
   m.merged_at = kT0 + 10;
+  m.decider = obs(15, 4242, 12, 1, 2, kT0 + 11, Burst::Overlapped);
   const std::string blob = encode_meter_state(m);
   const auto back = decode_meter_state(blob);
   ASSERT_TRUE(back);
@@ -167,6 +195,8 @@ TEST(ValidatorRestart, EveryFieldOfAMeterSurvivesTheCodec) {
   EXPECT_EQ(back->unanchored.at(0).burst, Burst::Unknown);
   EXPECT_FALSE(back->prev_reading);
   EXPECT_EQ(*back->merged_at, kT0 + 10);
+  EXPECT_EQ(back->decider->frame_id, 15);
+  EXPECT_EQ(back->decider->burst, Burst::Overlapped);
   // Every truncation, and another version, is refused rather than half read.
   for (std::size_t n = 0; n < blob.size(); ++n)
     EXPECT_FALSE(decode_meter_state(blob.substr(0, n))) << n;

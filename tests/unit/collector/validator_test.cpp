@@ -311,11 +311,17 @@ TEST(Validator, HindsightBitErrorRaisingThePeakIsHeldAndRejectedByTheNextFrame) 
   v.process(obs(2, 17, 101, 199 | 0x100, 0, kT0 + 5 * kMinute), d);
   EXPECT_TRUE(d.readings.empty());
   EXPECT_EQ(d.held, std::vector<std::int64_t>{2});
-  // The next frame carries 199 again: a fall from 455 without a reset, so frame 2 was not the
-  // meter's; frame 3 continues frame 1 and is a reading. Nothing was published to withdraw.
+  // The next frame carries 199 again: a fall from 455 without a reset. It would reject frame 2,
+  // so it waits for one frame more (the second lookahead); frame 4 continues frame 3, so frame
+  // 2 was not the meter's; frames 3 and 4 continue frame 1 and are readings. Nothing was
+  // published to withdraw.
   v.process(obs(3, 17, 101, 199, 0, kT0 + 10 * kMinute), d);
-  ASSERT_EQ(d.readings.size(), 1u);
+  EXPECT_TRUE(d.readings.empty());
+  EXPECT_EQ(v.meter(17)->decider->frame_id, 3);
+  v.process(obs(4, 17, 102, 199, 0, kT0 + 15 * kMinute), d);
+  ASSERT_EQ(d.readings.size(), 2u);
   EXPECT_EQ(d.readings[0].frame_id, 3);
+  EXPECT_EQ(d.readings[1].frame_id, 4);
   ASSERT_EQ(d.rejections.size(), 1u);
   EXPECT_EQ(d.rejections[0].frame_id, 2);
   EXPECT_EQ(d.rejections[0].reason, RejectReason::HeldNotConfirmed);

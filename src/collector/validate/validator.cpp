@@ -724,7 +724,15 @@ void Validator::resolve_decider(MeterState& m, const Observation& obs, Decisions
   m.decider.reset();
   const std::int64_t cadence_us = settings_.cadence_s * kMicrosPerSecond;
   const Observation& tail = m.shared_chain.empty() ? *m.held : m.shared_chain.back();
-  if ((obs.alone() || !d.alone()) && continues(tail, obs, m.max_power_w, cadence_us) &&
+  // Overruling takes the next frame repeating the newest held frame's state: the same reset
+  // counter and no lower peak. Merely continuing it is not enough at high bit error rates: a
+  // second bit error (counter 0 -> 2 with the peak falling, two cadences after a held peak bit
+  // error) continues the held frame through a "reset", and two corrupted frames outvoted the
+  // true one (BER 1e-3, 128 meters: 12 false counters and peaks).
+  const protocol::Frame tf = tail.frame(), nf = obs.frame();
+  const bool repeats = nf.demand_resets.value == tf.demand_resets.value &&
+                       nf.peak_demand.value >= tf.peak_demand.value;
+  if ((obs.alone() || !d.alone()) && repeats && continues(tail, obs, m.max_power_w, cadence_us) &&
       !continues(d, obs, m.max_power_w, cadence_us)) {
     out.released.push_back(d.frame_id);
     reject(d, RejectReason::HeldNotConfirmed,

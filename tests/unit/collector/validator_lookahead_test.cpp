@@ -186,5 +186,29 @@ TEST(ValidatorLookahead, ADeciderTheNextFrameAlsoContinuesIsNeverOverruled) {
   EXPECT_EQ(m.state().last_kwh24, 86u);
 }
 
+TEST(ValidatorLookahead, ANextFrameThatContinuesTheHeldFrameOnlyThroughAResetDoesNotOverrule) {
+  // Two bit errors outvoting one true frame (the BER 1e-3 sweep's 128-meter cell). Held: frame
+  // 2, peak 300 | 0x10 = 316 (a flipped bit reads as a rise). Frame 3 is true (peak 300,
+  // counter 0): the peak fell without a reset, so it does not continue frame 2, and waits as the
+  // decider. Frame 4 has a second bit error, counter 0 -> 3 (bits 0 and 1): it continues frame 2
+  // (two cadences: at most 1 + 2 = 3 resets, and after a reset the peak may fall) and not frame
+  // 3 (one cadence: at most 1 + 1 = 2). It does not repeat frame 2's state (counter 3, not 0; peak
+  // 300 below 316), so it does not overrule frame 3: frame 3 decides as it would have alone (frame
+  // 2 rejected, frame 3 the reading), then frame 4 comes after it and is held (a counter change
+  // waits for the next frame). Overruling on "continues" alone made 2 and 4 readings: a false peak
+  // of 316 and a false demand reset.
+  Meter7 m(kSmallMeterW, 50, 300);
+  m.frame(2, 51, 300 | 0x10, 0, 5);
+  m.frame(3, 52, 300, 0, 10);
+  ASSERT_TRUE(m.state().decider);
+  m.frame(4, 53, 300, 3, 15);
+  EXPECT_EQ(m.readings(), std::vector<std::int64_t>{3});
+  EXPECT_EQ(m.rejections(), std::vector<std::int64_t>{2});
+  ASSERT_TRUE(m.state().held);
+  EXPECT_EQ(m.state().held->frame_id, 4);
+  EXPECT_EQ(m.events(EventKind::DemandReset), 0u);
+  EXPECT_EQ(m.state().last_peak, 300);
+}
+
 }  // namespace
 }  // namespace imsm::collector

@@ -35,16 +35,22 @@ Validator with_meter_read_three_times(Decisions& d) {
   return v;
 }
 
+// Frames of ID 11566 in cycles 3 and 4, `offset` after 15662's phase: kWh `kwh` + 3 and + 4,
+// peak 50 counts, counter 0.
+void one_bit_off_twice(Validator& v, Decisions& d, std::uint32_t kwh, std::int64_t offset) {
+  for (int k = 3; k <= 4; ++k)
+    v.process(obs(k + 1, kOneBitOff, kwh + static_cast<std::uint32_t>(k), 50, 0,
+                  kT0 + k * kCycle + offset),
+              d);
+}
+
 TEST(ValidatorCorruptedId, SpecValidation_AFlippedIdBitOfADueMeterNeverConfirmsANewMeter) {
   Decisions d;
   Validator v = with_meter_read_three_times(d);
   // Cycles 3 and 4, 1 ms after the meter's phase (within the 2 ms window): ID 11566 carrying
   // what 15662 would send (kWh 103, 104; peak and counter unchanged). 15662 is due and was not
   // heard in either cycle; two such frames would confirm 11566 (confirm_frames = 2).
-  for (int k = 3; k <= 4; ++k)
-    v.process(
-        obs(k + 1, kOneBitOff, 100 + static_cast<std::uint32_t>(k), 50, 0, kT0 + k * kCycle + kMs),
-        d);
+  one_bit_off_twice(v, d, 100, kMs);
   ASSERT_EQ(d.rejections.size(), 2u);
   for (const auto& r : d.rejections) {
     EXPECT_EQ(r.reason, RejectReason::CorruptedId);
@@ -80,10 +86,7 @@ TEST(ValidatorCorruptedId, ARealNeighbourIdAtItsOwnPhaseIsDiscovered) {
   Decisions d;
   Validator v = with_meter_read_three_times(d);
   // 97 s into each cycle: 15662 is not due then (its phase is at 0 s).
-  for (int k = 3; k <= 4; ++k)
-    v.process(obs(k + 1, kOneBitOff, 100 + static_cast<std::uint32_t>(k), 50, 0,
-                  kT0 + k * kCycle + 97'000 * kMs),
-              d);
+  one_bit_off_twice(v, d, 100, 97'000 * kMs);
   EXPECT_TRUE(d.rejections.empty());
   ASSERT_NE(v.meter(kOneBitOff), nullptr);
   EXPECT_TRUE(v.meter(kOneBitOff)->has_last);
@@ -94,10 +97,7 @@ TEST(ValidatorCorruptedId, AFrameAtTheDueMetersPhaseThatDoesNotContinueItIsANewI
   Validator v = with_meter_read_three_times(d);
   // At 15662's phase while it is due, but kWh 5,000: 4,898 kWh more than 15662's last reading
   // in one cycle, far above its 2 kWh: not 15662's frame.
-  for (int k = 3; k <= 4; ++k)
-    v.process(
-        obs(k + 1, kOneBitOff, 5000 + static_cast<std::uint32_t>(k), 50, 0, kT0 + k * kCycle + kMs),
-        d);
+  one_bit_off_twice(v, d, 5000, kMs);
   EXPECT_TRUE(d.rejections.empty());
   ASSERT_NE(v.meter(kOneBitOff), nullptr);
 }

@@ -4,10 +4,10 @@ judged against the simulator's truth by the SPEC definitions (tests/reliability/
 
 The issue's goal is asserted exactly where the validator meets it (no false accept in the meter
 ID or the reset counter, no phantom meter, no false demand_reset/rollover/replaced/discovered
-event, no kWh outside the envelope of the meter's true neighbours with a registry). Where it does not yet (a flipped bit that lowers a rising peak, kWh bit
-errors inside the envelope, unregistered meters' first frames from shared bursts, a few true
-shared-burst frames refused by hindsight), the measured figure is a ceiling that may only fall,
-named as a gap in the message.
+event, no kWh outside the envelope of the meter's true neighbours). Where it does not yet (a
+flipped bit that lowers a rising peak, kWh bit errors inside the envelope, a few true frames
+refused by hindsight), the measured figure is a ceiling that may only fall, named as a gap in the
+message.
 Skips, saying why, when this build has no `simulate` command."""
 import os
 import subprocess
@@ -25,8 +25,8 @@ SEED = 20261201 + METERS  # the seed scripts/reliability uses for 64 meters
 # Ceilings for the parts of the goal not met yet (measured at commit time; see
 # docs/reliability.md "Gaps"). The goal for each is 0 (kWh inside: <= 1 per million frames).
 GAP_CEILINGS = {
-    False: {"false_peak": 1, "kwh_inside": 6, "false_kwh_outside": 1, "missed": 2},
-    True: {"false_peak": 1, "kwh_inside": 6, "false_kwh_outside": 0, "missed": 1},
+    False: {"false_peak": 1, "kwh_inside": 6, "missed": 1},
+    True: {"false_peak": 1, "kwh_inside": 6, "missed": 1},
 }
 
 
@@ -52,8 +52,11 @@ class ReliabilityCell(unittest.TestCase):
         # with probability 0.9999^120 = 98.8%, so at least a few hundred are not intact.
         self.assertGreater(c["intact"], 30_000)
         self.assertLess(c["intact"], 36_864 - 200)
+        # No kWh outside the envelope: before "kWh off the line" the cell without a registry had
+        # one (a raised low bit kept, the true frame after it rejected as kwh_backwards).
         for k in ("false_id", "false_resets", "phantom_ids", "false_events", "false_replaced",
-                  "false_rollover", "false_demand_reset", "false_discovered", "phantom_silent"):
+                  "false_rollover", "false_demand_reset", "false_discovered", "phantom_silent",
+                  "false_kwh_outside"):
             self.assertEqual(c.get(k, 0), 0, "goal: %s must be 0 (registry=%s)" % (k, registry))
         gaps = {"false_peak": c.get("false_peak", 0),
                 "kwh_inside": c.get("false_kwh", 0) - c.get("false_kwh_outside", 0),
@@ -77,7 +80,9 @@ class NoisyCell(unittest.TestCase):
     ID 47958 (meter 47990 with bit 5 flipped in two consecutive frames), stored 2 readings
     under it and rejected 12 intact frames as `collision_phantom`, in both cells."""
     # Measured at commit time; ceilings that may only fall (the goal for each is 0).
-    CEILINGS = {False: {"missed": 42, "false_events": 31}, True: {"missed": 21, "false_events": 31}}
+    # Before "kWh off the line": missed 42 / 21, kWh outside the envelope 22 / 19.
+    CEILINGS = {False: {"missed": 34, "false_events": 31, "false_kwh_outside": 14},
+                True: {"missed": 14, "false_events": 31, "false_kwh_outside": 12}}
 
     def check(self, registry):
         with tempfile.TemporaryDirectory() as tmp:
@@ -88,7 +93,8 @@ class NoisyCell(unittest.TestCase):
         for reason in ("collision_phantom", "corrupted_id"):
             self.assertEqual(c["miss_reasons"].get(reason, 0), 0,
                              "intact frames rejected as %s (registry=%s)" % (reason, registry))
-        got = {"missed": c["intact"] - c["recovered"], "false_events": c.get("false_events", 0)}
+        got = {"missed": c["intact"] - c["recovered"], "false_events": c.get("false_events", 0),
+               "false_kwh_outside": c.get("false_kwh_outside", 0)}
         for k, ceiling in self.CEILINGS[registry].items():
             self.assertLessEqual(got[k], ceiling, "%s = %d above its ceiling %d (registry=%s)"
                                  % (k, got[k], ceiling, registry))

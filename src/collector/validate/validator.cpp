@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "collector/validate/kwh_line.h"
+
 namespace imsm::collector {
 
 namespace {
@@ -489,6 +491,12 @@ void Validator::process_known(MeterState& m, const Observation& obs, Decisions& 
   if (m.held) {
     const Observation h = *m.held;
     if (!c) {
+      if (kwh_off_the_line(m, h, obs)) {
+        release_held(m, out);
+        retract_last(m, h, obs, m.held_detail + "; its kWh is off the line of the frames around it",
+                     out);
+        return;
+      }
       // The old state goes on: the held frame was wrong.
       release_held(m, out);
       reject(h, m.held_reason, m.held_detail + "; the next frame agreed with the last reading",
@@ -508,31 +516,9 @@ void Validator::process_known(MeterState& m, const Observation& obs, Decisions& 
       // Do both agree with the reading before the last one? Then the last one was a one-off
       // corrupted frame (a bit error or a merge that looked plausible): retract it.
       const Reading p = *m.prev_reading;
-      const auto hp = check(p.kwh24, p.peak_demand_counts, p.demand_resets, p.received_at, hf,
-                            h.received_at, m.max_power_w);
-      if (!hp) {
-        const Reading bad = *m.last_reading;
-        out.retracted.push_back(bad);
-        out.rejections.push_back(Rejection{
-            bad.frame_id, m.id, RejectReason::Retracted,
-            fmt::format("contradicted by frames {} and {}, which agree with frame {} ({})",
-                        h.frame_id, obs.frame_id, p.frame_id, m.held_detail)});
-        out.events.push_back(Event{obs.received_at, EventKind::Retracted, m.id, obs.source_id,
-                                   EventDetail{}
-                                       .add("frame_id", bad.frame_id)
-                                       .add("received_at_us", bad.received_at)
-                                       .add("total_kwh", bad.total_kwh)
-                                       .add("reason", to_string(m.held_reason))});
-        m.last_at = p.received_at;
-        m.last_total_kwh = p.total_kwh;
-        m.last_kwh24 = p.kwh24;
-        m.last_peak = p.peak_demand_counts;
-        m.last_resets = p.demand_resets;
-        m.last_reading = p;
-        m.prev_reading.reset();
-        if (m.history_len > 0) --m.history_len;  // the retracted reading was the newest
-        accept(m, h, out);
-        accept(m, obs, out);
+      if (!check(p.kwh24, p.peak_demand_counts, p.demand_resets, p.received_at, hf, h.received_at,
+                 m.max_power_w)) {
+        retract_last(m, h, obs, m.held_detail, out);
         return;
       }
     }
@@ -548,6 +534,57 @@ void Validator::process_known(MeterState& m, const Observation& obs, Decisions& 
     return;
   }
   decide_free(m, obs, c, out);
+}
+
+bool Validator::kwh_off_the_line(const MeterState& m, const Observation& h,
+                                 const Observation& obs) const {
+  if (m.held_reason != RejectReason::KwhBackwards || !obs.alone() || !m.prev_reading ||
+      !m.last_reading)
+    return false;
+  const protocol::Frame hf = h.frame();
+  const protocol::Frame f = obs.frame();
+  const Reading& last = *m.last_reading;
+  const Reading& p = *m.prev_reading;
+  const bool only_kwh = hf.peak_demand.value == last.peak_demand_counts &&
+                        hf.demand_resets.value == last.demand_resets &&
+                        f.peak_demand.value == last.peak_demand_counts &&
+                        f.demand_resets.value == last.demand_resets;
+  if (!only_kwh) return false;
+  if (check(p.kwh24, p.peak_demand_counts, p.demand_resets, p.received_at, hf, h.received_at,
+            m.max_power_w) ||
+      check(hf.total_kwh.value, hf.peak_demand.value, hf.demand_resets.value, h.received_at, f,
+            obs.received_at, m.max_power_w))
+    return false;
+  return last_is_off_the_line({p.received_at, p.kwh24}, {last.received_at, last.kwh24},
+                              {h.received_at, hf.total_kwh.value},
+                              {obs.received_at, f.total_kwh.value});
+}
+
+void Validator::retract_last(MeterState& m, const Observation& h, const Observation& obs,
+                             const std::string& why, Decisions& out) {
+  const Reading p = *m.prev_reading;
+  const Reading bad = *m.last_reading;
+  out.retracted.push_back(bad);
+  out.rejections.push_back(
+      Rejection{bad.frame_id, m.id, RejectReason::Retracted,
+                fmt::format("contradicted by frames {} and {}, which agree with frame {} ({})",
+                            h.frame_id, obs.frame_id, p.frame_id, why)});
+  out.events.push_back(Event{obs.received_at, EventKind::Retracted, m.id, obs.source_id,
+                             EventDetail{}
+                                 .add("frame_id", bad.frame_id)
+                                 .add("received_at_us", bad.received_at)
+                                 .add("total_kwh", bad.total_kwh)
+                                 .add("reason", to_string(m.held_reason))});
+  m.last_at = p.received_at;
+  m.last_total_kwh = p.total_kwh;
+  m.last_kwh24 = p.kwh24;
+  m.last_peak = p.peak_demand_counts;
+  m.last_resets = p.demand_resets;
+  m.last_reading = p;
+  m.prev_reading.reset();
+  if (m.history_len > 0) --m.history_len;  // the retracted reading was the newest
+  accept(m, h, out);
+  accept(m, obs, out);
 }
 
 std::optional<Validator::Check> Validator::suspect(const MeterState& m, const Observation& obs) {

@@ -187,6 +187,13 @@ class Validator {
   // The second lookahead: `obs` is the meter's next frame after its pending decider.
   void resolve_decider(MeterState& m, const Observation& obs, Decisions& out);
   void release_held(MeterState& m, Decisions& out);
+  // The held frame went back in kWh only, and `obs` agrees with it and with the last reading:
+  // is the last reading the one off the meter's line (docs/collector.md "kWh off the line")?
+  [[nodiscard]] bool kwh_off_the_line(const MeterState& m, const Observation& h,
+                                      const Observation& obs) const;
+  // The last reading was a one-off corrupted frame: it is retracted, `h` and `obs` accepted.
+  void retract_last(MeterState& m, const Observation& h, const Observation& obs,
+                    const std::string& why, Decisions& out);
   void reject(const Observation& obs, RejectReason reason, std::string detail, Decisions& out);
   void process_unknown(const Observation& obs, Decisions& out);
   void drop_candidate(Candidate& c, Decisions& out);

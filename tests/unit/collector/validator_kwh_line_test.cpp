@@ -36,6 +36,14 @@ Decisions feed(Validator& v, std::initializer_list<std::uint32_t> kwh) {
   return d;
 }
 
+// No retraction: the held frame `frame_id` is rejected as kwh_backwards (the old decision).
+void expect_held_frame_rejected(const Decisions& d, std::int64_t frame_id) {
+  EXPECT_TRUE(d.retracted.empty());
+  ASSERT_EQ(d.rejections.size(), 1u);
+  EXPECT_EQ(d.rejections[0].frame_id, frame_id);
+  EXPECT_EQ(d.rejections[0].reason, RejectReason::KwhBackwards);
+}
+
 Validator registered() {
   Validator v{ValidationSettings{}};
   v.register_meter(kMeter, kMeterW);
@@ -103,13 +111,8 @@ TEST(ValidatorKwhLine, ALoweredKwhOfTheHeldFrameIsRejectedAsBefore) {
   // 27296 agrees with both; off the line from 27264 to 27296: 27275 by 0.33, 27270 by 15.33.
   Validator v{ValidationSettings{}};
   v.register_meter(kMeter, 2 * kMeterW);
-  Decisions d = feed(v, {27234, 27244, 27254, 27264, 27275, 27270});
-  d.clear();
-  v.process(obs(7, kMeter, 27296, 500, 3, kT0 + 6 * kCycle), d);
-  EXPECT_TRUE(d.retracted.empty());
-  ASSERT_EQ(d.rejections.size(), 1u);
-  EXPECT_EQ(d.rejections[0].frame_id, 6);
-  EXPECT_EQ(d.rejections[0].reason, RejectReason::KwhBackwards);
+  const Decisions d = feed(v, {27234, 27244, 27254, 27264, 27275, 27270, 27296});
+  expect_held_frame_rejected(d, 6);
   ASSERT_EQ(d.readings.size(), 1u);
   EXPECT_EQ(d.readings[0].frame_id, 7);
   EXPECT_EQ(d.readings[0].total_kwh, 27296);  // the epoch began at 27234: total = kWh
@@ -121,13 +124,7 @@ TEST(ValidatorKwhLine, ASlowRegisterThatCannotTellThemApartKeepsTheLastReading) 
   // three cycles: 3871 at cycle 1 by 0.67, 3870 at cycle 2 by 0.67: no difference, so the
   // held frame is rejected as before (a bit-0 flip either way fits both stories).
   Validator v = registered();
-  Decisions d = feed(v, {3870, 3870, 3870, 3871, 3870});
-  d.clear();
-  v.process(obs(6, kMeter, 3871, 500, 3, kT0 + 5 * kCycle), d);
-  EXPECT_TRUE(d.retracted.empty());
-  ASSERT_EQ(d.rejections.size(), 1u);
-  EXPECT_EQ(d.rejections[0].frame_id, 5);
-  EXPECT_EQ(d.rejections[0].reason, RejectReason::KwhBackwards);
+  expect_held_frame_rejected(feed(v, {3870, 3870, 3870, 3871, 3870, 3871}), 5);
 }
 
 TEST(ValidatorKwhLine, AHeldFrameThatAlsoRaisesItsPeakIsNotJudgedByKwh) {

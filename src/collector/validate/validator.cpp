@@ -645,6 +645,33 @@ bool continues(const Observation& a, const Observation& b, std::int64_t max_powe
 }
 }  // namespace
 
+std::size_t Validator::chain_kept_by(const MeterState& m, const Observation& obs) const {
+  // How many of the chain's frames stay when `obs` is the meter's next one: it continues the
+  // last frame kept, and the frames after that are merges. The chain's last frame may be one
+  // whatever it holds; a longer run only when obs repeats the kept frame's peak and reset
+  // counter and every frame of the run differs from it in one of them (a neighbour's bytes
+  // OR-ed into those fields). chain.size(): obs continues none of them on those terms.
+  const auto& chain = m.shared_chain;
+  const std::int64_t cadence_us = settings_.cadence_s * kMicrosPerSecond;
+  const protocol::Frame of = obs.frame();
+  const auto same_state = [](const protocol::Frame& a, const protocol::Frame& b) {
+    return a.peak_demand.value == b.peak_demand.value &&
+           a.demand_resets.value == b.demand_resets.value;
+  };
+  for (std::size_t keep = chain.size(); keep-- > 0;) {
+    const Observation& base = keep == 0 ? *m.held : chain[keep - 1];
+    if (!continues(base, obs, m.max_power_w, cadence_us)) continue;
+    if (keep + 1 == chain.size()) return keep;
+    const protocol::Frame bf = base.frame();
+    if (!same_state(bf, of)) continue;
+    const bool run_merged =
+        std::none_of(chain.begin() + static_cast<std::ptrdiff_t>(keep), chain.end() - 1,
+                     [&](const Observation& d) { return same_state(d.frame(), bf); });
+    return run_merged ? keep : chain.size();
+  }
+  return chain.size();
+}
+
 void Validator::resolve_suspect(MeterState& m, const Observation& obs,
                                 const std::optional<Check>& c, Decisions& out, bool may_defer) {
   const Observation h = *m.held;
@@ -666,21 +693,30 @@ void Validator::resolve_suspect(MeterState& m, const Observation& obs,
       out.held.push_back(obs.frame_id);
       return;
     }
-    // The chain's last frame may be the merge: obs continues the one before it instead.
-    const Observation* before = chain.size() >= 2 ? &chain[chain.size() - 2] : &h;
-    if (!chain.empty() && continues(*before, obs, m.max_power_w, cadence_us)) {
-      out.released.push_back(chain.back().frame_id);
-      reject(chain.back(), RejectReason::HeldNotConfirmed,
-             fmt::format("shared-burst frame not continued by frame {}", obs.frame_id), out);
-      chain.back() = obs;
+    // The chain's newest frames may be merges: obs continues an earlier one instead.
+    if (const std::size_t keep = chain_kept_by(m, obs); keep < chain.size()) {
+      for (std::size_t i = keep; i < chain.size(); ++i) {
+        out.released.push_back(chain[i].frame_id);
+        reject(chain[i], RejectReason::HeldNotConfirmed,
+               fmt::format("shared-burst frame not continued by frame {}", obs.frame_id), out);
+      }
+      chain.resize(keep);
+      chain.push_back(obs);
       out.held.push_back(obs.frame_id);
       return;
     }
     // Continuing neither. When it continues the last reading with its peak and counter
-    // unchanged, the held change was not the meter's (decided below); else it is noise.
+    // unchanged, the held change was not the meter's (decided below); else it is noise. So
+    // is a frame too far ahead of the held frames' kWh: a true frame after a merge (which
+    // only raises bits) goes back from it, never too fast; the longer time since the last
+    // reading alone makes it plausible there.
     const protocol::Frame of = obs.frame();
-    const bool as_before =
-        !c && of.peak_demand.value == m.last_peak && of.demand_resets.value == m.last_resets;
+    const auto from_tail =
+        check(tail.frame().total_kwh.value, of.peak_demand.value, of.demand_resets.value,
+              tail.received_at, of, obs.received_at, m.max_power_w);
+    const bool too_fast = from_tail && from_tail->reason == RejectReason::KwhTooFast;
+    const bool as_before = !c && !too_fast && of.peak_demand.value == m.last_peak &&
+                           of.demand_resets.value == m.last_resets;
     if (!as_before) {
       reject(obs, RejectReason::HeldNotConfirmed,
              fmt::format("shared-burst frame continuing neither held frame {} and the shared "
@@ -769,8 +805,16 @@ void Validator::resolve_decider(MeterState& m, const Observation& obs, Decisions
   const protocol::Frame tf = tail.frame(), nf = obs.frame();
   const bool repeats = nf.demand_resets.value == tf.demand_resets.value &&
                        nf.peak_demand.value >= tf.peak_demand.value;
+  // A shared decider that went back from the held frames' kWh is a lone step back (a cleared
+  // bit) when the next frame continues them: on a meter's largest possible power the step up
+  // again would pass as plausible, so continuing the decider does not protect it.
+  const auto d_from_tail =
+      check(tf.total_kwh.value, d.frame().peak_demand.value, d.frame().demand_resets.value,
+            tail.received_at, d.frame(), d.received_at, m.max_power_w);
+  const bool lone_step_back =
+      !d.alone() && d_from_tail && d_from_tail->reason == RejectReason::KwhBackwards;
   if ((obs.alone() || !d.alone()) && repeats && continues(tail, obs, m.max_power_w, cadence_us) &&
-      !continues(d, obs, m.max_power_w, cadence_us)) {
+      (lone_step_back || !continues(d, obs, m.max_power_w, cadence_us))) {
     out.released.push_back(d.frame_id);
     reject(d, RejectReason::HeldNotConfirmed,
            fmt::format("contradicts held frame {}, which the meter's next frame (frame {}) "

@@ -23,7 +23,10 @@
 // jump is a physical event (a key turned, guide 3.8) that the meter's next frames repeat; a
 // neighbour's stop byte (0x0D) or a flipped bit in that byte is not. A shared frame whose peak or
 // counter changed, or one overlapped by another window of its burst (its tail may be a
-// neighbour's head), is confirmed only by a frame alone in its burst. A next frame that would
+// neighbour's head), is confirmed only by a frame alone in its burst; a shared frame that
+// continues an earlier frame of that chain with its peak and counter cuts the newer frames that
+// differ from it in them (merges), and one too far ahead of the chain's kWh is noise. A next
+// frame that would
 // reject the newest held frame waits for the frame after it (the second lookahead): when that
 // one continues the held frames and not it, it is the odd one and is rejected instead.
 //
@@ -182,6 +185,8 @@ class Validator {
   // held frame and `may_defer`, it waits as the decider for the frame after it.
   void resolve_suspect(MeterState& m, const Observation& obs, const std::optional<Check>& c,
                        Decisions& out, bool may_defer = true);
+  // How many frames of the shared chain stay when `obs` continues an earlier one than its last.
+  [[nodiscard]] std::size_t chain_kept_by(const MeterState& m, const Observation& obs) const;
   // The held frames up to the `n_ok`th become readings, the others are rejected; then `obs`.
   void decide_held(MeterState& m, const Observation& obs, std::size_t n_ok, Decisions& out);
   // The second lookahead: `obs` is the meter's next frame after its pending decider.

@@ -117,15 +117,17 @@ TEST(ValidatorLookahead, ASharedFrameWithABitErrorAsBeforeDoesNotRejectTheChain)
   // minutes up to 2013 at +65. Frame 15, shared at +70, has bit 5 of its kWh set: 2014 | 0x20 =
   // 2046. It continues neither the chain's last frame (+33 in 5 minutes, at most 11) nor the
   // one before (+34 in 10, at most 21), but the last reading as it was (+46 in 70 minutes, at
-  // most floor(140) + 1; peak and counter unchanged): alone it would reject all 13 held frames.
-  // Frame 16, shared (2015), continues frame 14 (+2) and not frame 15 (back by 31): frame 15
-  // is rejected, frame 16 joins the chain, and frame 17 (alone, 2016) confirms all of them.
+  // most floor(140) + 1; peak and counter unchanged), so as before the chain it would reject
+  // all 13 held frames. But it is too far ahead of the chain's last frame (+33 > 11), which a
+  // true frame after a merge (one that only raises bits) never is: it is rejected at once.
+  // Frame 16, shared (2015), continues frame 14 (+2 in 10 minutes) and joins the chain, and
+  // frame 17 (alone, 2016) confirms all of them.
   Meter7 m(kMidMeterW, 2000, 300);
   m.frame(2, 2001, 300, 0, 5, Burst::Overlapped);
   for (int k = 0; k < 12; ++k)
     m.frame(3 + k, 2002 + static_cast<std::uint32_t>(k), 300, 0, 10 + 5 * k, Burst::Shared);
   m.frame(15, 2014 | 0x20, 300, 0, 70, Burst::Shared);
-  EXPECT_TRUE(m.d.rejections.empty());
+  EXPECT_EQ(m.rejections(), std::vector<std::int64_t>{15});
   m.frame(16, 2015, 300, 0, 75, Burst::Shared);
   EXPECT_EQ(m.rejections(), std::vector<std::int64_t>{15});
   EXPECT_TRUE(m.d.readings.empty());
@@ -208,6 +210,101 @@ TEST(ValidatorLookahead, ANextFrameThatContinuesTheHeldFrameOnlyThroughAResetDoe
   EXPECT_EQ(m.state().held->frame_id, 4);
   EXPECT_EQ(m.events(EventKind::DemandReset), 0u);
   EXPECT_EQ(m.state().last_peak, 300);
+}
+
+// A shared chain's merges (docs/collector.md "Hindsight"): a meter whose neighbour transmits at
+// a near-constant offset sends shared frames for hours; some carry the neighbour's bytes OR-ed
+// into the peak or counter, and the chain continues through them (a peak may rise). The true
+// frame after them continues an earlier frame of the chain, not its newest ones.
+
+// Meter 7 (120 kW) after its reading of 2000 kWh: an overlapped frame (2001 at +5) held, and
+// the shared frames 3.. continuing it, +1 kWh per 5 minutes, peak 300, counter 0.
+void shared_chain(Meter7& m, int shared_frames) {
+  m.frame(2, 2001, 300, 0, 5, Burst::Overlapped);
+  for (int k = 0; k < shared_frames; ++k)
+    m.frame(3 + k, 2002 + static_cast<std::uint32_t>(k), 300, 0, 10 + 5 * k, Burst::Shared);
+}
+
+TEST(ValidatorLookahead, Issue10_MergesAtTheEndOfASharedChainAreCutNotTheChain) {
+  // Frames 5 and 6 (2004, 2005 at +20, +25) have a neighbour's byte OR-ed into the peak: 300 |
+  // 0x1000 = 4396 counts (87.9 kW, below 1.25 x 120 kW): a rise, so they continue the chain.
+  // Frame 7 (2006, peak 300, +30) continues neither 6 nor 5 (the peak falls without a reset)
+  // but continues frame 4 (+3 kWh in 15 minutes, at most floor(30) + 1), repeats its peak and
+  // counter, and 5 and 6 both differ from frame 4 in the peak: they are cut (rejected), and 7
+  // joins the chain. Frame 8 (2007, alone) confirms 2, 3, 4 and 7. Before, frame 7 (as the
+  // reading was) rejected all of 2-6: three true frames lost.
+  Meter7 m(kMidMeterW, 2000, 300);
+  shared_chain(m, 2);
+  m.frame(5, 2004, 300 | 0x1000, 0, 20, Burst::Shared);
+  m.frame(6, 2005, 300 | 0x1000, 0, 25, Burst::Shared);
+  m.frame(7, 2006, 300, 0, 30, Burst::Shared);
+  EXPECT_EQ(m.rejections(), (std::vector<std::int64_t>{5, 6}));
+  EXPECT_TRUE(m.d.readings.empty());
+  m.frame(8, 2007, 300, 0, 35);
+  EXPECT_EQ(m.readings(), (std::vector<std::int64_t>{2, 3, 4, 7, 8}));
+  EXPECT_EQ(m.rejections(), (std::vector<std::int64_t>{5, 6}));
+  EXPECT_EQ(m.state().last_peak, 300);
+  EXPECT_EQ(m.state().last_kwh24, 2007u);
+}
+
+TEST(ValidatorLookahead, Issue10_AMergeAfterAConsistentChainDoesNotCutIt) {
+  // The negative: six shared frames (2002-2007 at +10 to +35) continue frame 2. Frame 9 (2008,
+  // +60) has a neighbour's 0x0C OR-ed into the counter (0 -> 12). It continues frame 2 only
+  // (12 resets in 55 minutes: at most 1 + 3300 / 300 = 12; from frame 3, 50 minutes: 11), but
+  // it does not repeat frame 2's counter, and frames 3-8 agree with frame 2: it is the merge.
+  // It is rejected and the chain waits; frame 10 (2009, alone, +65) confirms 2-8. Cutting by a
+  // run that differs from frame 9 instead would have rejected six true frames.
+  Meter7 m(kMidMeterW, 2000, 300);
+  shared_chain(m, 6);
+  m.frame(9, 2008, 300, 12, 60, Burst::Shared);
+  EXPECT_EQ(m.rejections(), std::vector<std::int64_t>{9});
+  EXPECT_TRUE(m.d.readings.empty());
+  m.frame(10, 2009, 300, 0, 65);
+  EXPECT_EQ(m.readings(), (std::vector<std::int64_t>{2, 3, 4, 5, 6, 7, 8, 10}));
+  EXPECT_EQ(m.events(EventKind::DemandReset), 0u);
+  EXPECT_EQ(m.state().last_resets, 0);
+}
+
+TEST(ValidatorLookahead, Issue10_ARepeatedMergeTooFarAheadOfTheChainDoesNotRejectIt) {
+  // Twelve shared frames (2002-2013, +10 to +65) continue frame 2. A neighbour at a constant
+  // offset ORs bit 5 into the kWh of the next two: 2014 | 0x20 = 2046 at +70 and +75. Each is
+  // plausible after the reading (+46 in 70 minutes, at most floor(140) + 1) with its peak and
+  // counter as they were, but too far ahead of the chain's last frame (+33 in 5 and 10 minutes,
+  // at most 11 and 21), which a true frame after merges (they only raise bits) never is: both
+  // are rejected. Frame 17 (2016, alone, +80) confirms the chain. Before, frame 15 waited as
+  // the decider, frame 16 continued it, and the 13 true frames were rejected.
+  Meter7 m(kMidMeterW, 2000, 300);
+  shared_chain(m, 12);
+  m.frame(15, 2014 | 0x20, 300, 0, 70, Burst::Shared);
+  m.frame(16, 2014 | 0x20, 300, 0, 75, Burst::Shared);
+  EXPECT_EQ(m.rejections(), (std::vector<std::int64_t>{15, 16}));
+  m.frame(17, 2016, 300, 0, 80);
+  std::vector<std::int64_t> want;
+  for (std::int64_t f = 2; f <= 14; ++f) want.push_back(f);
+  want.push_back(17);
+  EXPECT_EQ(m.readings(), want);
+  EXPECT_EQ(m.state().last_kwh24, 2016u);
+}
+
+TEST(ValidatorLookahead, Issue10_ASharedDeciderThatStepsBackFromTheChainIsOverruled) {
+  // A meter of the largest model (1,373,760 W: at most floor(114.48) + 1 = 115 kWh per 5
+  // minutes). Six shared frames (2002-2007, +10 to +35) continue frame 2. Frame 9 (shared, +40)
+  // has bit 3 of 2008 cleared: 2000, back from the chain and continuing no frame of it, but as
+  // the reading was (2000, peak and counter unchanged): it waits as the decider. Frame 10
+  // (shared, 2009 at +45) continues the chain's last frame and repeats its state; it also
+  // continues frame 9 (+9 kWh in 5 minutes, well under 115), so "continues the decider" cannot
+  // protect the lone step back: frame 9 is overruled, frame 10 joins the chain and frame 11
+  // (alone, 2010) confirms it. Before, frame 9 decided alone and rejected the six true frames.
+  Meter7 m(kLargestModelPowerW, 2000, 300);
+  shared_chain(m, 6);
+  m.frame(9, 2008 & ~0x8u, 300, 0, 40, Burst::Shared);
+  EXPECT_TRUE(m.d.rejections.empty());
+  ASSERT_TRUE(m.state().decider);
+  m.frame(10, 2009, 300, 0, 45, Burst::Shared);
+  EXPECT_EQ(m.rejections(), std::vector<std::int64_t>{9});
+  m.frame(11, 2010, 300, 0, 50);
+  EXPECT_EQ(m.readings(), (std::vector<std::int64_t>{2, 3, 4, 5, 6, 7, 8, 10, 11}));
+  EXPECT_EQ(m.state().last_kwh24, 2010u);
 }
 
 }  // namespace

@@ -307,5 +307,26 @@ TEST(ValidatorLookahead, Issue10_ASharedDeciderThatStepsBackFromTheChainIsOverru
   EXPECT_EQ(m.state().last_kwh24, 2010u);
 }
 
+TEST(ValidatorLookahead, Issue10_ASharedDeciderOneKwhBelowARaisedChainIsNotOverruled) {
+  // The negative (128 meters, no noise, meter 9028): the held frame is overlapped and a
+  // neighbour's bits raised its kWh, 7704 | 0x05 = 7709. The meter's true frames are lost for
+  // a while; frame 3 (shared, +40) is the true 7708: one back from the held frame, as the
+  // reading was, so it waits as the decider. Frame 4 (shared, +45) is the true 7709: it continues
+  // and repeats the held frame, and continues frame 3 (+1). The step back (1) is not larger than
+  // frame 4's advance past the held frame (0) plus 1, so frame 3 is not overruled: it decides as
+  // before: the held frame is rejected, frame 3 is held (a shared frame whose kWh changed) and
+  // frame 4 confirms it as a reading, then is held itself for the same reason.
+  Meter7 m(kLargestModelPowerW, 7703, 300);
+  m.frame(2, 7704 | 0x05, 300, 0, 5, Burst::Overlapped);
+  m.frame(3, 7708, 300, 0, 40, Burst::Shared);
+  ASSERT_TRUE(m.state().decider);
+  m.frame(4, 7709, 300, 0, 45, Burst::Shared);
+  EXPECT_EQ(m.rejections(), std::vector<std::int64_t>{2});
+  EXPECT_EQ(m.readings(), std::vector<std::int64_t>{3});
+  EXPECT_EQ(m.state().last_kwh24, 7708u);
+  ASSERT_TRUE(m.state().held);
+  EXPECT_EQ(m.state().held->frame_id, 4);
+}
+
 }  // namespace
 }  // namespace imsm::collector

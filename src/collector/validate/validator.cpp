@@ -811,13 +811,15 @@ void Validator::resolve_decider(MeterState& m, const Observation& obs, Decisions
   const auto d_from_tail =
       check(tf.total_kwh.value, d.frame().peak_demand.value, d.frame().demand_resets.value,
             tail.received_at, d.frame(), d.received_at, m.max_power_w);
-  // A step back of one or two low bits is a neighbour's bits in the held frame as often (the
-  // true register catches up with the raised value): only a step back larger than the next
-  // frame's advance past the held frames, plus the register's 1 kWh, is lone.
+  // An overlapped frame's low kWh byte may hold a neighbour's head: from an overlapped tail, a
+  // step back of a few low bits is the true register as often (catching up with the raised
+  // value), so only a step back larger than the next frame's advance past it, plus the
+  // register's 1 kWh, is lone. A shared tail carries no such bytes.
   const std::uint32_t back = Kwh24::kModulus - d.frame().total_kwh.advance_since(tf.total_kwh);
   const std::uint32_t ahead = nf.total_kwh.advance_since(tf.total_kwh);
   const bool lone_step_back = !d.alone() && d_from_tail &&
-                              d_from_tail->reason == RejectReason::KwhBackwards && back > ahead + 1;
+                              d_from_tail->reason == RejectReason::KwhBackwards &&
+                              (tail.burst != protocol::Burst::Overlapped || back > ahead + 1);
   if ((obs.alone() || !d.alone()) && repeats && continues(tail, obs, m.max_power_w, cadence_us) &&
       (lone_step_back || !continues(d, obs, m.max_power_w, cadence_us))) {
     out.released.push_back(d.frame_id);

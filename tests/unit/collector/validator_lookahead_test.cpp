@@ -328,5 +328,29 @@ TEST(ValidatorLookahead, Issue10_ASharedDeciderOneKwhBelowARaisedChainIsNotOverr
   EXPECT_EQ(m.state().held->frame_id, 4);
 }
 
+TEST(ValidatorLookahead, Issue10_ASharedDeciderAFewKwhBelowASharedChainIsOverruled) {
+  // 256 meters, BER 1e-3, meter 18084 (365,640 W: at most floor(30.47) + 1 = 31 kWh per 5
+  // minutes): after its reading of 24270, frames 2-4 (24273, 24274, 24276 at +5 to +15), true,
+  // wait as the held frame (overlapped) and its chain (shared). Frame 5 (shared, +20) was sent as
+  // 24277 = 0x5ED5 and received with bit 2 cleared, 0x5ED1 = 24273: back 3 from the chain's last
+  // frame, it waits as the decider. Frame 6 (shared, 24279 at +25) continues and repeats the
+  // chain's last frame, 3 ahead of it. The chain's last frame is shared, not overlapped: no
+  // neighbour's head in its low kWh byte, so the step back is lone however small: frame 5 is
+  // overruled and frame 7 (alone, 24280) confirms the chain. With the overlapped tail's margin
+  // applied here (3 is not more than 3 + 1) frame 5 decided, and the chain was rejected: the
+  // sweep lost 67 true frames of this meter.
+  Meter7 m(365'640, 24270, 0x1c29);
+  m.frame(2, 24273, 0x1c29, 0, 5, Burst::Overlapped);
+  m.frame(3, 24274, 0x1c29, 0, 10, Burst::Shared);
+  m.frame(4, 24276, 0x1c29, 0, 15, Burst::Shared);
+  m.frame(5, 24277 & ~0x4u, 0x1c29, 0, 20, Burst::Shared);
+  ASSERT_TRUE(m.state().decider);
+  m.frame(6, 24279, 0x1c29, 0, 25, Burst::Shared);
+  EXPECT_EQ(m.rejections(), std::vector<std::int64_t>{5});
+  m.frame(7, 24280, 0x1c29, 0, 30);
+  EXPECT_EQ(m.readings(), (std::vector<std::int64_t>{2, 3, 4, 6, 7}));
+  EXPECT_EQ(m.state().last_kwh24, 24280u);
+}
+
 }  // namespace
 }  // namespace imsm::collector

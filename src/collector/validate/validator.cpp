@@ -505,6 +505,11 @@ void Validator::process_known(MeterState& m, const Observation& obs, Decisions& 
       return;
     }
     if (!obs.alone()) {
+      if (shared_repeats_held(m, h, obs, *c)) {
+        release_held(m, out);
+        retract_last(m, h, obs, m.held_detail + "; a shared frame continues it", out);
+        return;
+      }
       reject(obs, c->reason, c->detail + " (shared burst)", out);
       return;
     }
@@ -536,6 +541,18 @@ void Validator::process_known(MeterState& m, const Observation& obs, Decisions& 
   decide_free(m, obs, c, out);
 }
 
+namespace {
+
+// The held frame `hf` and the frame after it `f` both carry the last reading's peak and counter.
+bool only_kwh_moved(const Reading& last, const protocol::Frame& hf, const protocol::Frame& f) {
+  return hf.peak_demand.value == last.peak_demand_counts &&
+         hf.demand_resets.value == last.demand_resets &&
+         f.peak_demand.value == last.peak_demand_counts &&
+         f.demand_resets.value == last.demand_resets;
+}
+
+}  // namespace
+
 bool Validator::kwh_off_the_line(const MeterState& m, const Observation& h,
                                  const Observation& obs) const {
   if (m.held_reason != RejectReason::KwhBackwards || !obs.alone() || !m.prev_reading ||
@@ -545,11 +562,7 @@ bool Validator::kwh_off_the_line(const MeterState& m, const Observation& h,
   const protocol::Frame f = obs.frame();
   const Reading& last = *m.last_reading;
   const Reading& p = *m.prev_reading;
-  const bool only_kwh = hf.peak_demand.value == last.peak_demand_counts &&
-                        hf.demand_resets.value == last.demand_resets &&
-                        f.peak_demand.value == last.peak_demand_counts &&
-                        f.demand_resets.value == last.demand_resets;
-  if (!only_kwh) return false;
+  if (!only_kwh_moved(last, hf, f)) return false;
   if (check(p.kwh24, p.peak_demand_counts, p.demand_resets, p.received_at, hf, h.received_at,
             m.max_power_w) ||
       check(hf.total_kwh.value, hf.peak_demand.value, hf.demand_resets.value, h.received_at, f,
@@ -558,6 +571,26 @@ bool Validator::kwh_off_the_line(const MeterState& m, const Observation& h,
   return last_is_off_the_line({p.received_at, p.kwh24}, {last.received_at, last.kwh24},
                               {h.received_at, hf.total_kwh.value},
                               {obs.received_at, f.total_kwh.value});
+}
+
+bool Validator::shared_repeats_held(const MeterState& m, const Observation& h,
+                                    const Observation& obs, const Check& c) const {
+  // A merge only sets bits: a shared frame after a true last reading is never below it. One
+  // below the last reading that continues the held frame (itself back from the last reading,
+  // and plausible after the reading before) tells that the last reading was raised, as a frame
+  // alone would, hours sooner on a meter whose frames share their burst. An overlapped frame
+  // may end in a neighbour's head: it is not evidence.
+  if (c.reason != RejectReason::KwhBackwards || m.held_reason != RejectReason::KwhBackwards ||
+      obs.burst != protocol::Burst::Shared || !m.prev_reading || !m.last_reading)
+    return false;
+  const protocol::Frame hf = h.frame();
+  const protocol::Frame f = obs.frame();
+  const Reading& p = *m.prev_reading;
+  return only_kwh_moved(*m.last_reading, hf, f) &&
+         !check(p.kwh24, p.peak_demand_counts, p.demand_resets, p.received_at, hf, h.received_at,
+                m.max_power_w) &&
+         !check(hf.total_kwh.value, hf.peak_demand.value, hf.demand_resets.value, h.received_at, f,
+                obs.received_at, m.max_power_w);
 }
 
 void Validator::retract_last(MeterState& m, const Observation& h, const Observation& obs,
@@ -584,7 +617,10 @@ void Validator::retract_last(MeterState& m, const Observation& h, const Observat
   m.prev_reading.reset();
   if (m.history_len > 0) --m.history_len;  // the retracted reading was the newest
   accept(m, h, out);
-  accept(m, obs, out);
+  if (obs.alone())
+    accept(m, obs, out);
+  else
+    decide_free(m, obs, check_against_last(m, obs), out);  // a changed kWh waits (suspect)
 }
 
 std::optional<Validator::Check> Validator::suspect(const MeterState& m, const Observation& obs) {

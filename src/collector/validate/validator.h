@@ -196,7 +196,13 @@ class Validator {
   // is the last reading the one off the meter's line (docs/collector.md "kWh off the line")?
   [[nodiscard]] bool kwh_off_the_line(const MeterState& m, const Observation& h,
                                       const Observation& obs) const;
-  // The last reading was a one-off corrupted frame: it is retracted, `h` and `obs` accepted.
+  // The held frame went back in kWh only, and `obs`, shared, goes back from the last reading
+  // too but continues the held frame and nothing else moved: is the last reading the raised one
+  // (docs/collector.md "kWh off the line")?
+  [[nodiscard]] bool shared_repeats_held(const MeterState& m, const Observation& h,
+                                         const Observation& obs, const Check& c) const;
+  // The last reading was a one-off corrupted frame: it is retracted, `h` accepted, and `obs`
+  // accepted (alone) or decided as a free frame after `h` (shared).
   void retract_last(MeterState& m, const Observation& h, const Observation& obs,
                     const std::string& why, Decisions& out);
   void reject(const Observation& obs, RejectReason reason, std::string detail, Decisions& out);

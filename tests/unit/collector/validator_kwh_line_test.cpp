@@ -145,5 +145,84 @@ TEST(ValidatorKwhLine, AHeldFrameThatAlsoRaisesItsPeakIsNotJudgedByKwh) {
   EXPECT_EQ(d.rejections[0].reason, RejectReason::KwhBackwards);
 }
 
+// A raised last reading and shared frames (docs/collector.md "kWh off the line"): true 1000,
+// 1001, 1002, 1003, 1004, ... a kWh a cadence, peak 500 and counter 3 throughout; frame 4 was
+// sent as 1003 = 0x3EB and received 0x3FB = 1019 (bit 4 set), plausible after 1002 at twice
+// the meter's size (+17 kWh in 5 minutes; 332 kW allow 27.7). Frame 5 (alone, the true 1004)
+// goes back by 15 and is held. Frame 6 comes from a shared burst.
+// No retraction: the shared frame `frame_id` is rejected as kwh_backwards (the old decision).
+void expect_shared_frame_rejected(const Decisions& d, std::int64_t frame_id) {
+  EXPECT_TRUE(d.retracted.empty());
+  EXPECT_TRUE(d.readings.empty());
+  ASSERT_EQ(d.rejections.size(), 1u);
+  EXPECT_EQ(d.rejections[0].frame_id, frame_id);
+  EXPECT_EQ(d.rejections[0].reason, RejectReason::KwhBackwards);
+  EXPECT_NE(d.rejections[0].detail.find("shared burst"), std::string::npos);
+}
+
+Decisions raised_then_held(Validator& v) {
+  v.register_meter(kMeter, 2 * kMeterW);
+  Decisions d = feed(v, {1000, 1001, 1002, 1003 | 0x10, 1004});
+  EXPECT_EQ(d.held, std::vector<std::int64_t>{5});
+  d.clear();
+  return d;
+}
+
+TEST(ValidatorKwhLine, Issue10_ASharedFrameThatContinuesTheHeldFrameRetractsARaisedReading) {
+  // Frame 6 (shared, the true 1005) is 14 back from 1019 and +1 after the held 1004; 1004 is +2
+  // after 1002. An OR only sets bits, so a merge of a true frame after a true 1019 would not be
+  // below it: frame 4 is retracted at once, frame 5 becomes a reading, and frame 6 waits as any
+  // shared frame whose kWh moved does. Before, frame 6 was rejected (kwh_backwards, shared
+  // burst) and frame 4 was retracted only by the next frame alone, hours later on a busy bus.
+  Validator v{ValidationSettings{}};
+  Decisions d = raised_then_held(v);
+  v.process(obs(6, kMeter, 1005, 500, 3, kT0 + 5 * kCycle, protocol::Burst::Shared), d);
+  ASSERT_EQ(d.retracted.size(), 1u);
+  EXPECT_EQ(d.retracted[0].frame_id, 4);
+  ASSERT_EQ(d.rejections.size(), 1u);
+  EXPECT_EQ(d.rejections[0].reason, RejectReason::Retracted);
+  ASSERT_EQ(d.readings.size(), 1u);
+  EXPECT_EQ(d.readings[0].frame_id, 5);
+  EXPECT_EQ(d.readings[0].total_kwh, 1004);  // the epoch began at 1000: total = kWh
+  EXPECT_EQ(d.held, std::vector<std::int64_t>{6});
+  d.clear();
+  v.process(obs(7, kMeter, 1006, 500, 3, kT0 + 6 * kCycle), d);  // alone: confirms frame 6
+  ASSERT_EQ(d.readings.size(), 2u);
+  EXPECT_EQ(d.readings[0].frame_id, 6);
+  EXPECT_EQ(d.readings[1].frame_id, 7);
+  EXPECT_TRUE(d.rejections.empty());
+}
+
+TEST(ValidatorKwhLine, Issue10_AnOverlappedFrameDoesNotRetract) {
+  // As above, but frame 6 overlaps another window of its burst (its tail may be a neighbour's
+  // head): no evidence, rejected as before.
+  Validator v{ValidationSettings{}};
+  Decisions d = raised_then_held(v);
+  v.process(obs(6, kMeter, 1005, 500, 3, kT0 + 5 * kCycle, protocol::Burst::Overlapped), d);
+  expect_shared_frame_rejected(d, 6);
+}
+
+TEST(ValidatorKwhLine, Issue10_ASharedFrameThatAlsoRaisesThePeakDoesNotRetract) {
+  // As the first, but frame 6 carries peak 600: more than kWh moved, rejected as before.
+  Validator v{ValidationSettings{}};
+  Decisions d = raised_then_held(v);
+  v.process(obs(6, kMeter, 1005, 600, 3, kT0 + 5 * kCycle, protocol::Burst::Shared), d);
+  expect_shared_frame_rejected(d, 6);
+}
+
+TEST(ValidatorKwhLine, Issue10_ASharedFrameDoesNotRetractForAHeldFrameBackFromTheReadingBefore) {
+  // The last reading is true: 1000, 1001, 1002, 1003; frame 5 (1004 = 0x3EC, bit 3 cleared:
+  // 0x3E4 = 996) is back from 1003 and from 1002, held; frame 6 (1005 = 0x3ED, bit 3 cleared
+  // too: 997) continues it. The held frame is not plausible after the reading before the last,
+  // so nothing says the last one was raised: frame 6 is rejected as before.
+  Validator v{ValidationSettings{}};
+  v.register_meter(kMeter, 2 * kMeterW);
+  Decisions d = feed(v, {1000, 1001, 1002, 1003, 1004 & ~0x8u});
+  EXPECT_EQ(d.held, std::vector<std::int64_t>{5});
+  d.clear();
+  v.process(obs(6, kMeter, 1005 & ~0x8u, 500, 3, kT0 + 5 * kCycle, protocol::Burst::Shared), d);
+  expect_shared_frame_rejected(d, 6);
+}
+
 }  // namespace
 }  // namespace imsm::collector

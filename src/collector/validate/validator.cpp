@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "collector/validate/kwh_line.h"
+#include "collector/validate/merge_part.h"
 
 namespace imsm::collector {
 
@@ -275,18 +276,33 @@ Validator::Phase Validator::phase_at(const MeterState& m, UtcMicros t) const {
                                                                             : Phase::NotDue;
 }
 
+namespace {
+
+// Could meter `a`'s frame at `t` lie inside `f` (merge_part.h)? Without a reading, nothing says
+// not.
+bool may_be_part(const MeterState& a, const protocol::Frame& f, UtcMicros t) {
+  if (!a.has_last) return true;
+  const std::int64_t dt = std::max<std::int64_t>(0, t - a.last_at);
+  return could_be_part(PartBounds{a.last_kwh24, Validator::max_kwh_advance(a.max_power_w, dt),
+                                  a.last_peak, a.last_resets, dt / kDisplayCycleUs + 1},
+                       f);
+}
+
+}  // namespace
+
 std::optional<Validator::Phantom> Validator::collision_phantom(const MeterState* self,
                                                                const Observation& obs) const {
   const protocol::Frame f = obs.frame();
   const std::uint16_t x = f.meter_id.value;
   const UtcMicros t = obs.received_at;
-  // Known meters due now whose ID bits all lie in x: the possible parts of a merge carrying x.
+  // Known meters due now whose ID bits all lie in x, and whose frame could lie inside this one:
+  // the possible parts of a merge carrying x.
   constexpr std::size_t kNamed = Phantom::kMaxParts;
   std::array<std::uint16_t, kNamed> due{};
   std::size_t n_due = 0;
   unsigned or_ids = 0;
   auto consider = [&](std::uint16_t id, const MeterState& a) {
-    if (phase_at(a, t) != Phase::Due) return;
+    if (phase_at(a, t) != Phase::Due || !may_be_part(a, f, t)) return;
     or_ids |= id;
     if (n_due < kNamed) due[n_due++] = id;
   };

@@ -676,11 +676,12 @@ TEST(Validator, ARunOfCleanMergesLongerThanTheHorizonStaysRecognised) {
 
 TEST(Validator, AFrameThatContinuesItsMetersReadingsDoesNotExtendAPhase) {
   // 200 stops transmitting; 201, at its phase, goes on. 201's frames agree with its own
-  // readings: rejected while 200's phase is trusted, never keeping that phase alive.
+  // readings: rejected while 200's phase is trusted, never keeping that phase alive. (200's
+  // frame could lie inside 201's: kWh 8 = 0b1000 inside 10 = 0b1010, peak 171 <= 228, counter 0.)
   Validator v = two_cadence_horizon({200, 201});
   Decisions d;
   v.process(obs(1, 201, 10, 228, 0, kT0), d);
-  v.process(obs(2, 200, 20, 171, 0, kT0 + kMs / 2), d);
+  v.process(obs(2, 200, 8, 171, 0, kT0 + kMs / 2), d);
   ASSERT_EQ(d.readings.size(), 2u);
   d.clear();
   for (int k = 1; k <= 5; ++k) v.process(obs(2 + k, 201, 10, 228, 0, kT0 + k * kCycle), d);
@@ -688,6 +689,41 @@ TEST(Validator, AFrameThatContinuesItsMetersReadingsDoesNotExtendAPhase) {
   for (const auto& r : d.rejections) EXPECT_EQ(r.reason, RejectReason::CollisionPhantom);
   ASSERT_EQ(d.readings.size(), 3u);
   EXPECT_EQ(d.readings[0].frame_id, 5);
+}
+
+TEST(Validator, Issue10_AFrameBelowADueMetersLastKwhIsNotItsMerge) {
+  // As above, but 200's last kWh is 20: 201's frames carry 10, and an OR is at least each of its
+  // parts, so 200's frame is not inside them (merge_part.h). 256 meters, no noise: meter 47034's
+  // true frames, alone, were rejected at the phase of 4922, whose own frames were lost in a
+  // neighbour's burst (kWh 3451 against 4922's 3586).
+  Validator v = two_cadence_horizon({200, 201});
+  Decisions d;
+  v.process(obs(1, 201, 10, 228, 0, kT0), d);
+  v.process(obs(2, 200, 20, 171, 0, kT0 + kMs / 2), d);
+  d.clear();
+  for (int k = 1; k <= 5; ++k) v.process(obs(2 + k, 201, 10, 228, 0, kT0 + k * kCycle), d);
+  for (const auto& r : d.rejections) ADD_FAILURE() << to_string(r.reason) << ": " << r.detail;
+  EXPECT_EQ(d.readings.size(), 5u);
+}
+
+TEST(Validator, Issue10_AnUnknownIdAtTheDueMetersPhaseThatCannotHoldTheirFramesIsNoPhantom) {
+  // 12 | 3 = 15, due together; a frame of ID 15 with kWh 100, below both last readings (256,
+  // 255): neither could be inside it, so it is not their merge but an unknown ID, held until
+  // confirmed like any other. The merge itself (kWh 511) is still rejected.
+  Validator v(settings());
+  v.register_meter(12, kSmallMeterW);
+  v.register_meter(3, kSmallMeterW);
+  Decisions d;
+  v.process(obs(1, 12, 256, 0, 1, kT0), d);
+  v.process(obs(2, 3, 255, 0, 2, kT0 + kMs / 2), d);
+  d.clear();
+  v.process(obs(3, 15, 100, 0, 3, kT0 + kCycle + kMs / 5), d);
+  EXPECT_TRUE(d.rejections.empty());
+  EXPECT_EQ(d.held, std::vector<std::int64_t>{3});
+  d.clear();
+  v.process(obs(4, 15, 511, 0, 3, kT0 + 2 * kCycle + kMs / 5), d);
+  ASSERT_EQ(d.rejections.size(), 1u);
+  EXPECT_EQ(d.rejections[0].reason, RejectReason::CollisionPhantom);
 }
 
 }  // namespace

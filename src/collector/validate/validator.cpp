@@ -757,8 +757,9 @@ void Validator::resolve_suspect(MeterState& m, const Observation& obs,
       out.held.push_back(obs.frame_id);
       return;
     }
-    // Continuing neither. When it continues the last reading with its peak and counter
-    // unchanged, the held change was not the meter's (decided below); else it is noise. So
+    // Continuing neither. When it continues the last reading with its counter unchanged (a
+    // risen peak included: it waits in turn), the held change was not the meter's (decided
+    // below); else it is noise. So
     // is a frame too far ahead of the held frames' kWh: a true frame after a merge (which
     // only raises bits) goes back from it, never too fast; the longer time since the last
     // reading alone makes it plausible there.
@@ -767,8 +768,7 @@ void Validator::resolve_suspect(MeterState& m, const Observation& obs,
         check(tail.frame().total_kwh.value, of.peak_demand.value, of.demand_resets.value,
               tail.received_at, of, obs.received_at, m.max_power_w);
     const bool too_fast = from_tail && from_tail->reason == RejectReason::KwhTooFast;
-    const bool as_before = !c && !too_fast && of.peak_demand.value == m.last_peak &&
-                           of.demand_resets.value == m.last_resets;
+    const bool as_before = !c && !too_fast && of.demand_resets.value == m.last_resets;
     if (!as_before) {
       reject(obs, RejectReason::HeldNotConfirmed,
              fmt::format("shared-burst frame continuing neither held frame {} and the shared "
@@ -787,14 +787,14 @@ void Validator::resolve_suspect(MeterState& m, const Observation& obs,
   // meter); a held frame alone in its burst is then decided on its plausibility.
   if (n_ok == 0 && c && obs.alone() && !needs_alone) n_ok = 1;
   if (n_ok == 0 && !obs.alone()) {
-    // A shared frame that continues neither the held frames nor the last reading as it was
-    // (peak and counter unchanged) is noise: the held frames wait on.
+    // A shared frame that continues neither the held frames nor the last reading with its
+    // counter as it was is noise: the held frames wait on.
     const protocol::Frame of = obs.frame();
     if (c) {
       reject(obs, c->reason, c->detail + " (shared burst)", out);
       return;
     }
-    if (of.peak_demand.value != m.last_peak || of.demand_resets.value != m.last_resets) {
+    if (of.demand_resets.value != m.last_resets) {
       reject(obs, RejectReason::HeldNotConfirmed,
              fmt::format("shared-burst frame continuing neither held frame {} nor the last "
                          "reading (peak {} -> {}, counter {} -> {})",

@@ -352,5 +352,28 @@ TEST(ValidatorLookahead, Issue10_ASharedDeciderAFewKwhBelowASharedChainIsOverrul
   EXPECT_EQ(m.state().last_kwh24, 24280u);
 }
 
+TEST(ValidatorLookahead, Issue10_SharedFramesWhosePeakTrulyRoseRefuteAHeldCounterMerge) {
+  // 256 meters, no noise, meter 613 (peak 0x162 = 354 counts): frames 2-5 alone (101-104 kWh, +5
+  // to +20). Frame 6 (shared, +40) is a merge: counter 0 -> 53 (0x35) and peak 0x1ef, plausible
+  // after 20 minutes (up to 64 resets), held for a frame alone. The meter's true frames 7 and 8
+  // (shared, 106 and 107) carry counter 0 and a peak that truly rose to 0x168: they continue the
+  // last reading, not the held frame (its counter cannot go back to 0). Frame 7 waits as the
+  // decider; frame 8 continues it and not the held frame, so frame 6 is rejected and frame 7
+  // is held in turn (a shared frame whose peak rose), frame 8 waiting with it; frame 9 (alone,
+  // 108, peak 0x169) confirms both. Before, a shared frame had to repeat the old peak to count
+  // against the held frame: 7 and 8 were rejected as noise (13 true frames in the sweep).
+  Meter7 m(kMidMeterW, 100, 0x162);
+  for (int k = 1; k <= 4; ++k) m.frame(1 + k, 100 + static_cast<std::uint32_t>(k), 0x162, 0, 5 * k);
+  m.frame(6, 106, 0x1ef, 53, 40, Burst::Shared);
+  m.frame(7, 106, 0x168, 0, 45, Burst::Shared);
+  EXPECT_TRUE(m.rejections().empty());
+  ASSERT_TRUE(m.state().decider);
+  m.frame(8, 107, 0x168, 0, 50, Burst::Shared);
+  EXPECT_EQ(m.rejections(), std::vector<std::int64_t>{6});
+  m.frame(9, 108, 0x169, 0, 55);
+  EXPECT_EQ(m.readings(), (std::vector<std::int64_t>{2, 3, 4, 5, 7, 8}));
+  EXPECT_EQ(m.state().last_peak, 0x168);
+}
+
 }  // namespace
 }  // namespace imsm::collector

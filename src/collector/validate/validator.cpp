@@ -702,7 +702,8 @@ std::size_t Validator::chain_kept_by(const MeterState& m, const Observation& obs
   // last frame kept, and the frames after that are merges. The chain's last frame may be one
   // whatever it holds; a longer run only when obs repeats the kept frame's peak and reset
   // counter and every frame of the run differs from it in one of them (a neighbour's bytes
-  // OR-ed into those fields). chain.size(): obs continues none of them on those terms.
+  // OR-ed into those fields), or every frame of the run is overlapped and obs goes back from
+  // its kWh. chain.size(): obs continues none of them on those terms.
   const auto& chain = m.shared_chain;
   const std::int64_t cadence_us = settings_.cadence_s * kMicrosPerSecond;
   const protocol::Frame of = obs.frame();
@@ -710,15 +711,24 @@ std::size_t Validator::chain_kept_by(const MeterState& m, const Observation& obs
     return a.peak_demand.value == b.peak_demand.value &&
            a.demand_resets.value == b.demand_resets.value;
   };
+  // Overlapped frames whose kWh `of` goes back from: a neighbour's head OR-ed into their low
+  // kWh byte (only raising bits), which a run at a near-constant offset repeats.
+  const auto raised_kwh = [](const Observation& d, const protocol::Frame& f) {
+    return d.burst == protocol::Burst::Overlapped &&
+           f.total_kwh.advance_since(d.frame().total_kwh) >= Kwh24::kModulus / 2;
+  };
   for (std::size_t keep = chain.size(); keep-- > 0;) {
     const Observation& base = keep == 0 ? *m.held : chain[keep - 1];
     if (!continues(base, obs, m.max_power_w, cadence_us)) continue;
     if (keep + 1 == chain.size()) return keep;
     const protocol::Frame bf = base.frame();
     if (!same_state(bf, of)) continue;
+    const auto run_begin = chain.begin() + static_cast<std::ptrdiff_t>(keep);
     const bool run_merged =
-        std::none_of(chain.begin() + static_cast<std::ptrdiff_t>(keep), chain.end() - 1,
-                     [&](const Observation& d) { return same_state(d.frame(), bf); });
+        std::none_of(run_begin, chain.end() - 1,
+                     [&](const Observation& d) { return same_state(d.frame(), bf); }) ||
+        std::all_of(run_begin, chain.end(),
+                    [&](const Observation& d) { return raised_kwh(d, of); });
     return run_merged ? keep : chain.size();
   }
   return chain.size();

@@ -375,5 +375,42 @@ TEST(ValidatorLookahead, Issue10_SharedFramesWhosePeakTrulyRoseRefuteAHeldCounte
   EXPECT_EQ(m.state().last_peak, 0x168);
 }
 
+// 256 meters, no noise, meter 41084 (the largest model here: 115 kWh per 5 minutes): after its
+// reading of 2129, frame 2 (2130, +5, overlapped) is held and frames 3-6 (2131-2134, shared)
+// continue it. Frames 7 and 8 (+30, +35, in `merges`) carry a neighbour's bits OR-ed into their
+// low kWh byte, 2135 = 0x857 -> 0x877 = 2167 and 2136 = 0x858 -> 0x878 = 2168, peak and counter
+// untouched; plausible, so they continue the chain. Frame 9 (shared, the true 2137 at +40) goes
+// back from both and continues frame 6 with its state.
+void chain_with_kwh_merges(Meter7& m, Burst merges) {
+  m.frame(2, 2130, 300, 0, 5, Burst::Overlapped);
+  for (int k = 0; k < 4; ++k)
+    m.frame(3 + k, 2131 + static_cast<std::uint32_t>(k), 300, 0, 10 + 5 * k, Burst::Shared);
+  m.frame(7, 2135 | 0x20, 300, 0, 30, merges);
+  m.frame(8, 2136 | 0x20, 300, 0, 35, merges);
+  m.frame(9, 2137, 300, 0, 40, Burst::Shared);
+}
+
+TEST(ValidatorLookahead, Issue10_OverlappedMergesThatRaisedOnlyKwhAreCutFromAChain) {
+  // Frames 7 and 8 overlapped: the run differs from frame 6 in kWh only, but each of its frames
+  // may end in a neighbour's head and lies above frame 9: merges, cut (rejected), and frame 9
+  // joins the chain; frame 10 (alone, 2138) confirms it. Before, frame 9 continued neither,
+  // waited as the decider and rejected the whole chain (15 true frames in the sweep).
+  Meter7 m(kLargestModelPowerW, 2129, 300);
+  chain_with_kwh_merges(m, Burst::Overlapped);
+  EXPECT_EQ(m.rejections(), (std::vector<std::int64_t>{7, 8}));
+  m.frame(10, 2138, 300, 0, 45);
+  EXPECT_EQ(m.readings(), (std::vector<std::int64_t>{2, 3, 4, 5, 6, 9, 10}));
+  EXPECT_EQ(m.state().last_kwh24, 2138u);
+}
+
+TEST(ValidatorLookahead, Issue10_ASharedRunThatRaisedOnlyKwhIsNotCut) {
+  // The negative: frames 7 and 8 shared, not overlapped (no neighbour's head can lie in their
+  // kWh), so frame 9 does not cut them: it waits as the decider, as before.
+  Meter7 m(kLargestModelPowerW, 2129, 300);
+  chain_with_kwh_merges(m, Burst::Shared);
+  EXPECT_TRUE(m.rejections().empty());
+  EXPECT_TRUE(m.state().decider);
+}
+
 }  // namespace
 }  // namespace imsm::collector

@@ -1,0 +1,233 @@
+// Held frames decided with hindsight (docs/collector.md "Hindsight", "Second lookahead"): a
+// held suspect frame and the shared frames chained after it, decided by the meter's next frames.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "collector/validate/validator.h"
+
+namespace imsm::collector {
+
+namespace {
+// `b` continues `a` as the meter's next frame confirming it: plausible after it, and its reset
+// counter repeats `a`'s or advances by at most one per cadence between them (a held counter
+// change is confirmed by the frames that repeat it; over a long gap the 19 s bound alone would
+// read a counter that went back by a little as a large advance).
+bool continues(const Observation& a, const Observation& b, std::int64_t max_power_w,
+               std::int64_t cadence_us) {
+  const protocol::Frame af = a.frame();
+  const protocol::Frame bf = b.frame();
+  if (Validator::check(af.total_kwh.value, af.peak_demand.value, af.demand_resets.value,
+                       a.received_at, bf, b.received_at, max_power_w))
+    return false;
+  const unsigned d = static_cast<std::uint8_t>(bf.demand_resets.value - af.demand_resets.value);
+  const std::int64_t dt = std::max<std::int64_t>(0, b.received_at - a.received_at);
+  return static_cast<std::int64_t>(d) <= 1 + dt / cadence_us;
+}
+}  // namespace
+
+std::size_t Validator::chain_kept_by(const MeterState& m, const Observation& obs) const {
+  // How many of the chain's frames stay when `obs` is the meter's next one: it continues the
+  // last frame kept, and the frames after that are merges. The chain's last frame may be one
+  // whatever it holds; a longer run only when obs repeats the kept frame's peak and reset
+  // counter and every frame of the run differs from it in one of them (a neighbour's bytes
+  // OR-ed into those fields), or every frame of the run is overlapped and obs goes back from
+  // its kWh. chain.size(): obs continues none of them on those terms.
+  const auto& chain = m.shared_chain;
+  const std::int64_t cadence_us = settings_.cadence_s * kMicrosPerSecond;
+  const protocol::Frame of = obs.frame();
+  const auto same_state = [](const protocol::Frame& a, const protocol::Frame& b) {
+    return a.peak_demand.value == b.peak_demand.value &&
+           a.demand_resets.value == b.demand_resets.value;
+  };
+  // Overlapped frames whose kWh `of` goes back from: a neighbour's head OR-ed into their low
+  // kWh byte (only raising bits), which a run at a near-constant offset repeats.
+  const auto raised_kwh = [](const Observation& d, const protocol::Frame& f) {
+    return d.burst == protocol::Burst::Overlapped &&
+           f.total_kwh.advance_since(d.frame().total_kwh) >= Kwh24::kModulus / 2;
+  };
+  for (std::size_t keep = chain.size(); keep-- > 0;) {
+    const Observation& base = keep == 0 ? *m.held : chain[keep - 1];
+    if (!continues(base, obs, m.max_power_w, cadence_us)) continue;
+    if (keep + 1 == chain.size()) return keep;
+    const protocol::Frame bf = base.frame();
+    if (!same_state(bf, of)) continue;
+    const auto run_begin = chain.begin() + static_cast<std::ptrdiff_t>(keep);
+    const bool run_merged =
+        std::none_of(run_begin, chain.end() - 1,
+                     [&](const Observation& d) { return same_state(d.frame(), bf); }) ||
+        std::all_of(run_begin, chain.end(),
+                    [&](const Observation& d) { return raised_kwh(d, of); });
+    return run_merged ? keep : chain.size();
+  }
+  return chain.size();
+}
+
+void Validator::resolve_suspect(MeterState& m, const Observation& obs,
+                                const std::optional<Check>& c, Decisions& out, bool may_defer) {
+  const Observation h = *m.held;
+  auto& chain = m.shared_chain;
+  const std::int64_t cadence_us = settings_.cadence_s * kMicrosPerSecond;
+  const Observation& tail = chain.empty() ? h : chain.back();
+  // A shared-burst frame whose peak or reset counter changed may be a merge with a neighbour
+  // in near lock-step, whose next merge repeats it, and one overlapped by another window of its
+  // burst may carry a neighbour's head OR-ed into its kWh (a neighbour at a near-constant
+  // offset repeats that too): only a frame alone in its burst confirms it. The shared frames
+  // that continue it wait with it (a chain).
+  const protocol::Frame hf = h.frame();
+  const bool needs_alone = !h.alone() && (h.burst == protocol::Burst::Overlapped ||
+                                          hf.peak_demand.value != m.last_peak ||
+                                          hf.demand_resets.value != m.last_resets);
+  if (needs_alone && !obs.alone() && chain.size() < MeterState::kMaxSharedChain) {
+    if (continues(tail, obs, m.max_power_w, cadence_us)) {
+      chain.push_back(obs);
+      out.held.push_back(obs.frame_id);
+      return;
+    }
+    // The chain's newest frames may be merges: obs continues an earlier one instead.
+    if (const std::size_t keep = chain_kept_by(m, obs); keep < chain.size()) {
+      for (std::size_t i = keep; i < chain.size(); ++i) {
+        out.released.push_back(chain[i].frame_id);
+        reject(chain[i], RejectReason::HeldNotConfirmed,
+               fmt::format("shared-burst frame not continued by frame {}", obs.frame_id), out);
+      }
+      chain.resize(keep);
+      chain.push_back(obs);
+      out.held.push_back(obs.frame_id);
+      return;
+    }
+    // Continuing neither. When it continues the last reading with its counter unchanged (a
+    // risen peak included: it waits in turn), the held change was not the meter's (decided
+    // below); else it is noise. So
+    // is a frame too far ahead of the held frames' kWh: a true frame after a merge (which
+    // only raises bits) goes back from it, never too fast; the longer time since the last
+    // reading alone makes it plausible there.
+    const protocol::Frame of = obs.frame();
+    const auto from_tail =
+        check(tail.frame().total_kwh.value, of.peak_demand.value, of.demand_resets.value,
+              tail.received_at, of, obs.received_at, m.max_power_w);
+    const bool too_fast = from_tail && from_tail->reason == RejectReason::KwhTooFast;
+    const bool as_before = !c && !too_fast && of.demand_resets.value == m.last_resets;
+    if (!as_before) {
+      reject(obs, RejectReason::HeldNotConfirmed,
+             fmt::format("shared-burst frame continuing neither held frame {} and the shared "
+                         "frames after it{}",
+                         h.frame_id, c ? "; " + c->detail : std::string{}),
+             out);
+      return;
+    }
+  }
+  // The newest of the held frames that `obs` continues (0: the held frame, i: chain[i - 1]).
+  std::size_t n_ok = 0;
+  if (!needs_alone || obs.alone())
+    for (std::size_t i = chain.size() + 1; i > 0 && n_ok == 0; --i)
+      if (continues(i == 1 ? h : chain[i - 2], obs, m.max_power_w, cadence_us)) n_ok = i;
+  // Alone and agreeing with neither the held frame nor the last reading: noise (or a new
+  // meter); a held frame alone in its burst is then decided on its plausibility.
+  if (n_ok == 0 && c && obs.alone() && !needs_alone) n_ok = 1;
+  if (n_ok == 0 && !obs.alone()) {
+    // A shared frame that continues neither the held frames nor the last reading with its
+    // counter as it was is noise: the held frames wait on.
+    const protocol::Frame of = obs.frame();
+    if (c) {
+      reject(obs, c->reason, c->detail + " (shared burst)", out);
+      return;
+    }
+    if (of.demand_resets.value != m.last_resets) {
+      reject(obs, RejectReason::HeldNotConfirmed,
+             fmt::format("shared-burst frame continuing neither held frame {} nor the last "
+                         "reading (peak {} -> {}, counter {} -> {})",
+                         h.frame_id, m.last_peak, of.peak_demand.value, m.last_resets,
+                         of.demand_resets.value),
+             out);
+      return;
+    }
+  }
+  // It would reject the newest held frame: one frame more decides whether it is the odd one
+  // (a full chain is decided at once).
+  if (may_defer && n_ok <= chain.size() && chain.size() < MeterState::kMaxSharedChain) {
+    m.decider = obs;
+    out.held.push_back(obs.frame_id);
+    return;
+  }
+  decide_held(m, obs, n_ok, out);
+}
+
+void Validator::decide_held(MeterState& m, const Observation& obs, std::size_t n_ok,
+                            Decisions& out) {
+  const Observation h = *m.held;
+  std::vector<Observation> held = std::move(m.shared_chain);
+  held.insert(held.begin(), h);
+  const std::string detail = m.held_detail;
+  release_held(m, out);
+  for (std::size_t i = 0; i < held.size(); ++i) {
+    if (i > 0) out.released.push_back(held[i].frame_id);
+    if (i < n_ok) {
+      accept(m, held[i], out);
+    } else {
+      reject(held[i], RejectReason::HeldNotConfirmed,
+             i == 0 ? fmt::format("{}; the next frame (frame {}) did not confirm it", detail,
+                                  obs.frame_id)
+                    : fmt::format("shared-burst frame after held frame {}, not confirmed by "
+                                  "frame {}",
+                                  h.frame_id, obs.frame_id),
+             out);
+    }
+  }
+  decide_free(m, obs, check_against_last(m, obs), out);
+}
+
+void Validator::resolve_decider(MeterState& m, const Observation& obs, Decisions& out) {
+  // The decider contradicts the newest held frame, so one of them is not the meter's. When
+  // the meter's next frame continues the held frames and not the decider (and is alone in its
+  // burst if the decider was), the decider is the odd one: it is rejected and the next frame
+  // takes its place. Otherwise the decider decides as it would have alone, then the next frame
+  // comes after it. Two true frames of a meter always continue each other, so a decider that
+  // the next frame continues is never overruled.
+  const Observation d = *m.decider;
+  m.decider.reset();
+  const std::int64_t cadence_us = settings_.cadence_s * kMicrosPerSecond;
+  const Observation& tail = m.shared_chain.empty() ? *m.held : m.shared_chain.back();
+  // Overruling takes the next frame repeating the newest held frame's state: the same reset
+  // counter and no lower peak. Merely continuing it is not enough at high bit error rates: a
+  // second bit error (counter 0 -> 2 with the peak falling, two cadences after a held peak bit
+  // error) continues the held frame through a "reset", and two corrupted frames outvoted the
+  // true one (BER 1e-3, 128 meters: 12 false counters and peaks).
+  const protocol::Frame tf = tail.frame(), nf = obs.frame();
+  const bool repeats = nf.demand_resets.value == tf.demand_resets.value &&
+                       nf.peak_demand.value >= tf.peak_demand.value;
+  // A shared decider that went back from the held frames' kWh is a lone step back (a cleared
+  // bit) when the next frame continues them: on a meter's largest possible power the step up
+  // again would pass as plausible, so continuing the decider does not protect it.
+  const auto d_from_tail =
+      check(tf.total_kwh.value, d.frame().peak_demand.value, d.frame().demand_resets.value,
+            tail.received_at, d.frame(), d.received_at, m.max_power_w);
+  // An overlapped frame's low kWh byte may hold a neighbour's head: from an overlapped tail, a
+  // step back of a few low bits is the true register as often (catching up with the raised
+  // value), so only a step back larger than the next frame's advance past it, plus the
+  // register's 1 kWh, is lone. A shared tail carries no such bytes.
+  const std::uint32_t back = Kwh24::kModulus - d.frame().total_kwh.advance_since(tf.total_kwh);
+  const std::uint32_t ahead = nf.total_kwh.advance_since(tf.total_kwh);
+  const bool lone_step_back = !d.alone() && d_from_tail &&
+                              d_from_tail->reason == RejectReason::KwhBackwards &&
+                              (tail.burst != protocol::Burst::Overlapped || back > ahead + 1);
+  if ((obs.alone() || !d.alone()) && repeats && continues(tail, obs, m.max_power_w, cadence_us) &&
+      (lone_step_back || !continues(d, obs, m.max_power_w, cadence_us))) {
+    out.released.push_back(d.frame_id);
+    reject(d, RejectReason::HeldNotConfirmed,
+           fmt::format("contradicts held frame {}, which the meter's next frame (frame {}) "
+                       "continues, and that frame does not continue it (second lookahead)",
+                       tail.frame_id, obs.frame_id),
+           out);
+    resolve_suspect(m, obs, check_against_last(m, obs), out);
+    return;
+  }
+  const auto n_held = static_cast<std::ptrdiff_t>(out.held.size());
+  resolve_suspect(m, d, check_against_last(m, d), out, false);
+  // Released unless it is held again (a frame released and held in one decision stays pending).
+  if (std::find(out.held.begin() + n_held, out.held.end(), d.frame_id) == out.held.end())
+    out.released.push_back(d.frame_id);
+  process_known(m, obs, out);
+}
+
+}  // namespace imsm::collector

@@ -14,6 +14,7 @@
 
 #include "collector/config.h"
 #include "collector/http/event_stream.h"
+#include "collector/net/servers.h"
 #include "collector/service/health.h"
 #include "collector/service/store_writer.h"
 #include "collector/store/store.h"
@@ -44,24 +45,29 @@ struct ServerOptions {
   std::function<service::WriterMetrics()> writer_metrics;
 };
 
-// True for 127.0.0.0/8 (as a dotted address), ::1 and "localhost".
-[[nodiscard]] bool is_loopback(const std::string& host);
+// True for 127.0.0.0/8 (as a dotted address), ::1 and "localhost". Inline: the CLI checks
+// its options with it without loading the network module.
+[[nodiscard]] inline bool is_loopback(const std::string& host) {
+  // 127.x.y.z as digits and dots only: a name such as 127.example.org may resolve anywhere.
+  return host == "localhost" || host == "::1" ||
+         (host.rfind("127.", 0) == 0 && host.find_first_not_of("0123456789.") == std::string::npos);
+}
 
-class ApiServer {
+class ApiServer final : public net::HttpServer {
  public:
   ApiServer(Store& store, ServerOptions options);
-  ~ApiServer();
+  ~ApiServer() override;
   ApiServer(const ApiServer&) = delete;
   ApiServer& operator=(const ApiServer&) = delete;
 
   // Binds the listening socket; throws std::runtime_error naming host:port when it cannot.
-  void bind();
-  [[nodiscard]] int bound_port() const { return port_; }
+  void bind() override;
+  [[nodiscard]] int bound_port() const override { return port_; }
   // Serves until stop() (from any thread). bind() first.
-  void run();
-  void stop();
+  void run() override;
+  void stop() override;
   // True while run() accepts connections.
-  [[nodiscard]] bool running() const;
+  [[nodiscard]] bool running() const override;
   // Thread-safe, never blocks: something was committed (the collector's commit hook); the
   // event stream reads the outbox now instead of at its next poll.
   void notify_commit() { stream_.notify(); }

@@ -16,7 +16,7 @@
 #include "cli/http_options.h"
 #include "cli/modbus_options.h"
 #include "cli/net_module.h"
-#include "collector/http/api_server.h"
+#include "collector/http/server_options.h"
 #include "collector/store/store.h"
 
 namespace imsm::cli {

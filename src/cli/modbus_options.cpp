@@ -5,7 +5,7 @@
 #include "cli/cli_error.h"
 #include "cli/http_options.h"
 #include "cli/net_module.h"
-#include "collector/http/api_server.h"
+#include "collector/http/server_options.h"
 
 namespace imsm::cli {
 

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "collector/config.h"
-#include "collector/modbus/modbus_gateway.h"
+#include "collector/modbus/gateway_options.h"
 #include "collector/net/servers.h"
 #include "collector/service/store_writer.h"
 

@@ -16,8 +16,8 @@
 #include <optional>
 #include <string>
 
-#include "collector/http/api_server.h"
-#include "collector/modbus/modbus_gateway.h"
+#include "collector/http/server_options.h"
+#include "collector/modbus/gateway_options.h"
 #include "collector/net/servers.h"
 #include "collector/service/event_loop.h"
 #include "collector/service/store_writer.h"

@@ -1,7 +1,8 @@
 # The Debian package (scripts/package): CPack DEB with the binary, man pages and completions
 # (cmake/ManPages.cmake), /etc/imsmeter/imsmeter.toml as a conffile, the systemd unit, and
-# maintainer scripts that create the imsmeter system user and /var/lib/imsmeter. Dependencies
-# come from the shared libraries the binary links (dpkg-shlibdeps).
+# maintainer scripts that create the imsmeter system user and /var/lib/imsmeter, and the
+# network module in /usr/lib/<multiarch>/imsmeter/ (src/collector/CMakeLists.txt). Dependencies
+# come from the shared libraries the binary and the module link (dpkg-shlibdeps).
 include(GNUInstallDirs)
 
 set(IMSM_PKG ${PROJECT_SOURCE_DIR}/packaging)

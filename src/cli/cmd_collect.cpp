@@ -18,9 +18,10 @@
 #include "cli/commands.h"
 #include "cli/http_options.h"
 #include "cli/modbus_options.h"
+#include "cli/net_module.h"
 #include "collector/collector.h"
 #include "collector/config.h"
-#include "collector/http/http_component.h"
+#include "collector/sinks/sink.h"
 
 namespace imsm::cli {
 
@@ -62,8 +63,9 @@ struct CollectCliOptions {
   std::string log_level = "info";
 };
 
-// --http ADDR:PORT: the HTTP API, event stream and dashboard as a component of the loop,
-// woken by every commit; prints its URL on stdout once bound (the handshake tests wait for).
+// --http ADDR:PORT: the HTTP API, event stream and dashboard (the network module) as a
+// component of the loop, woken by every commit; prints its URL on stdout once bound (the
+// handshake tests wait for).
 void add_http(const CollectCliOptions& o, collector::CollectOptions& co) {
   if (o.http.listen.empty()) {
     if (!o.http.token.empty() || !o.http.token_file.empty())
@@ -73,21 +75,24 @@ void add_http(const CollectCliOptions& o, collector::CollectOptions& co) {
   collector::http::ServerOptions so;
   apply_http_options(o.http, "collect: --http", so);
   so.config = co.config;
+  const auto& net = require_net_module("collect --http");
   const std::string db = co.config.database;
-  co.extra_components = [db, so](collector::service::StoreWriter& writer,
-                                 const collector::service::EventLoop& loop) {
-    auto http = std::make_unique<collector::http::HttpComponent>(
-        db, so, loop, &writer, [](const std::string& url) {
-          std::printf("imsmeter collect: listening on %s\n", url.c_str());
-          std::fflush(stdout);
-        });
-    auto* hook = http.get();
-    writer.after_commit([hook] { hook->notify_commit(); });
-    writer.add_outbox_reader([hook] { return hook->stream_read_through(); });
+  co.extra_components = [&net, db, so](collector::service::StoreWriter& writer,
+                                       const collector::service::EventLoop& loop) {
     std::vector<std::unique_ptr<collector::service::Component>> v;
-    v.push_back(std::move(http));
+    v.push_back(net.make_http_component(db, so, loop, writer, [](const std::string& url) {
+      std::printf("imsmeter collect: listening on %s\n", url.c_str());
+      std::fflush(stdout);
+    }));
     return v;
   };
+}
+
+// --sink mqtt[s]:...: the network module makes it; load it now so a missing module fails
+// before the database is opened.
+void check_sinks(const CollectCliOptions& o) {
+  for (const auto& spec : o.sinks)
+    if (collector::sink_needs_net_module(spec)) (void)require_net_module("collect --sink " + spec);
 }
 
 // --modbus HOST:PORT: the Modbus TCP gateway as one more component, on its own read-only
@@ -99,6 +104,7 @@ void add_modbus(const CollectCliOptions& o, collector::CollectOptions& co) {
     return;
   }
   const auto go = modbus_gateway_options(o.modbus, "collect", co.config);
+  (void)require_net_module("collect --modbus");  // fails now rather than once collecting
   co.extra_components = [go, db = co.config.database, before = co.extra_components](
                             collector::service::StoreWriter& writer,
                             const collector::service::EventLoop& loop) {
@@ -157,6 +163,7 @@ int run_collect(const CollectCliOptions& o) {
   co.writer.commit_frames = o.commit_frames;
   co.exit_on_overflow = o.exit_on_store_overflow;
   co.sinks = o.sinks;
+  check_sinks(o);
   add_http(o, co);
   add_modbus(o, co);
   co.reload = [o] {

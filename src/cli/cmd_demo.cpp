@@ -6,7 +6,6 @@
 // rather than both in-process: the demo then exercises exactly the commands a user runs (and
 // the tests check), each keeps its own signal handling and threads (collect's SIGTERM flush),
 // and the output shows the two commands to run by hand.
-#include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -28,6 +27,7 @@
 #include "cli/cli_error.h"
 #include "cli/commands.h"
 #include "cli/demo_building.h"
+#include "cli/net_module.h"
 #include "sim/duration.h"
 
 namespace imsm::cli {
@@ -125,9 +125,8 @@ void print_banner(const std::string& url, const std::string& dir, int speed) {
 void print_served(const std::string& url) {
   const auto hostport = url.substr(std::string("http://").size());
   const auto colon = hostport.rfind(':');
-  httplib::Client client(hostport.substr(0, colon), std::stoi(hostport.substr(colon + 1)));
-  client.set_read_timeout(10, 0);
-  const auto res = client.Get("/api/meters");
+  const auto res = require_net_module("demo").http_get(
+      hostport.substr(0, colon), std::stoi(hostport.substr(colon + 1)), "/api/meters", 10);
   if (!res || res->status != 200) {
     std::printf("demo: the API did not answer /api/meters\n");
     return;
@@ -153,6 +152,7 @@ int run_demo(const DemoOptions& o) {
       throw UsageError("demo: --duration '" + o.duration + "': expected e.g. 30s, 10m, 2h");
     limit = std::chrono::nanoseconds(*ns);
   }
+  (void)require_net_module("demo");  // its collect serves the dashboard; fail before starting
   const std::string dir = make_dir(o.dir);
   const auto building = demo_building();
   write_file(dir + "/fleet.toml", building.fleet_toml);

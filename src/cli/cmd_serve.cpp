@@ -15,8 +15,8 @@
 #include "cli/commands.h"
 #include "cli/http_options.h"
 #include "cli/modbus_options.h"
-#include "collector/http/api_server.h"
-#include "collector/modbus/gateway_component.h"
+#include "cli/net_module.h"
+#include "collector/http/server_options.h"
 #include "collector/store/store.h"
 
 namespace imsm::cli {
@@ -34,7 +34,7 @@ struct ServeOptions {
 };
 
 // SIGINT/SIGTERM stop the server: blocked in every thread, taken by one waiting thread.
-int serve_until_signal(collector::http::ApiServer& server) {
+int serve_until_signal(collector::net::HttpServer& server) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
@@ -58,7 +58,7 @@ int serve_until_signal(collector::http::ApiServer& server) {
 
 // The Modbus TCP gateway on its own read-only store handle, serving on its own thread until
 // the returned component is destroyed.
-std::unique_ptr<collector::modbus::GatewayComponent> start_modbus(
+std::unique_ptr<collector::net::ModbusComponent> start_modbus(
     const ServeOptions& o, const collector::modbus::GatewayOptions& go) {
   auto gateway = make_modbus_gateway(go, "serve", o.db);
   // Its thread must not take SIGINT/SIGTERM: serve_until_signal's waiter sigwaits for them.
@@ -85,22 +85,23 @@ int run_serve(const ServeOptions& o) {
   const ModbusCliOptions mo{o.modbus, o.modbus_allow_remote};
   const auto go = o.modbus.empty() ? collector::modbus::GatewayOptions{}
                                    : modbus_gateway_options(mo, "serve", so.config);
+  const auto& net = require_net_module("serve");
   std::unique_ptr<collector::Store> store;
   try {
     store = collector::open_store(o.db, collector::StoreOptions{true, false});
   } catch (const std::exception& e) {
     throw RuntimeError(std::string("serve: ") + o.db + ": " + e.what());
   }
-  collector::http::ApiServer server(*store, so);
+  const auto server = net.make_http_server(*store, so);
   const auto modbus = o.modbus.empty() ? nullptr : start_modbus(o, go);
   try {
-    server.bind();
+    server->bind();
   } catch (const std::exception& e) {
     throw RuntimeError(std::string("serve: --listen: ") + e.what());
   }
-  std::printf("imsmeter serve: listening on http://%s:%d\n", so.host.c_str(), server.bound_port());
+  std::printf("imsmeter serve: listening on http://%s:%d\n", so.host.c_str(), server->bound_port());
   std::fflush(stdout);
-  return serve_until_signal(server);
+  return serve_until_signal(*server);
 }
 
 }  // namespace

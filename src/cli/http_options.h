@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "collector/http/api_server.h"
+#include "collector/http/server_options.h"
 
 namespace imsm::cli {
 

@@ -4,7 +4,8 @@
 
 #include "cli/cli_error.h"
 #include "cli/http_options.h"
-#include "collector/http/api_server.h"
+#include "cli/net_module.h"
+#include "collector/http/server_options.h"
 
 namespace imsm::cli {
 
@@ -21,10 +22,11 @@ collector::modbus::GatewayOptions modbus_gateway_options(const ModbusCliOptions&
   return go;
 }
 
-std::unique_ptr<collector::modbus::GatewayComponent> make_modbus_gateway(
+std::unique_ptr<collector::net::ModbusComponent> make_modbus_gateway(
     const collector::modbus::GatewayOptions& options, const std::string& command,
     const std::string& db, const collector::service::StoreWriter* writer) {
-  auto gateway = std::make_unique<collector::modbus::GatewayComponent>(
+  const auto& net = require_net_module(command + " --modbus");
+  auto gateway = net.make_modbus_component(
       collector::open_store(db, collector::StoreOptions{true, false}), options, writer);
   try {
     gateway->configure();

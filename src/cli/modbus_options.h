@@ -7,7 +7,9 @@
 #include <string>
 
 #include "collector/config.h"
-#include "collector/modbus/gateway_component.h"
+#include "collector/modbus/gateway_options.h"
+#include "collector/net/servers.h"
+#include "collector/service/store_writer.h"
 
 namespace imsm::cli {
 
@@ -22,10 +24,10 @@ collector::modbus::GatewayOptions modbus_gateway_options(const ModbusCliOptions&
                                                          const std::string& command,
                                                          const collector::CollectorConfig& config);
 
-// The gateway on its own read-only handle of `db`, bound (configure()) but not started; with
-// `writer` (collect), on the collector's clock.
-// A bind failure is a RuntimeError (exit 1) naming `command`.
-std::unique_ptr<collector::modbus::GatewayComponent> make_modbus_gateway(
+// The gateway (the network module) on its own read-only handle of `db`, bound (configure())
+// but not started; with `writer` (collect), on the collector's clock. A bind failure or a
+// module that cannot be loaded is a RuntimeError (exit 1) naming `command`.
+std::unique_ptr<collector::net::ModbusComponent> make_modbus_gateway(
     const collector::modbus::GatewayOptions& options, const std::string& command,
     const std::string& db, const collector::service::StoreWriter* writer = nullptr);
 

@@ -37,12 +37,6 @@ bool same_token(const std::string& a, const std::string& b) {
 
 }  // namespace
 
-bool is_loopback(const std::string& host) {
-  // 127.x.y.z as digits and dots only: a name such as 127.example.org may resolve anywhere.
-  return host == "localhost" || host == "::1" ||
-         (host.rfind("127.", 0) == 0 && host.find_first_not_of("0123456789.") == std::string::npos);
-}
-
 ApiServer::ApiServer(Store& store, ServerOptions options)
     : store_(store),
       options_(std::move(options)),

@@ -14,6 +14,8 @@
 
 #include "collector/config.h"
 #include "collector/http/event_stream.h"
+#include "collector/http/server_options.h"
+#include "collector/net/servers.h"
 #include "collector/service/health.h"
 #include "collector/service/store_writer.h"
 #include "collector/store/store.h"
@@ -24,44 +26,21 @@ class Server;
 
 namespace imsm::collector::http {
 
-struct ServerOptions {
-  std::string host = "127.0.0.1";
-  int port = 8080;              // 0: any free port (see bound_port())
-  std::string token;            // non-empty: every request needs "Authorization: Bearer <token>"
-  std::size_t threads = 4;      // requests served at once
-  std::size_t max_body = 4096;  // bytes of a request body (the API takes none)
-  CollectorConfig config;       // tariffs, tenants and billing time zone of /api/report
-  StreamOptions stream;         // /api/stream: streams at once, ring, poll timer
-  // /healthz: the health of each component of the process hosting the server (`collect
-  // --http`); empty: the server alone (`serve`). Called from request threads.
-  std::function<std::vector<std::pair<std::string, service::Health>>()> health;
-  // The server's clock (UTC microseconds) for meter statuses, ages and receive ratios. Empty:
-  // the wall clock (`serve`); `collect --http`: the collector's (StoreWriter::collector_now(),
-  // so --clock-scale and replays are seen in their own time). Called from request threads.
-  std::function<UtcMicros()> now;
-  // `collect --http`: the running store writer's counters and histograms for /metrics;
-  // empty under `serve` (a read-only database cannot know them). Called from request threads.
-  std::function<service::WriterMetrics()> writer_metrics;
-};
-
-// True for 127.0.0.0/8 (as a dotted address), ::1 and "localhost".
-[[nodiscard]] bool is_loopback(const std::string& host);
-
-class ApiServer {
+class ApiServer final : public net::HttpServer {
  public:
   ApiServer(Store& store, ServerOptions options);
-  ~ApiServer();
+  ~ApiServer() override;
   ApiServer(const ApiServer&) = delete;
   ApiServer& operator=(const ApiServer&) = delete;
 
   // Binds the listening socket; throws std::runtime_error naming host:port when it cannot.
-  void bind();
-  [[nodiscard]] int bound_port() const { return port_; }
+  void bind() override;
+  [[nodiscard]] int bound_port() const override { return port_; }
   // Serves until stop() (from any thread). bind() first.
-  void run();
-  void stop();
+  void run() override;
+  void stop() override;
   // True while run() accepts connections.
-  [[nodiscard]] bool running() const;
+  [[nodiscard]] bool running() const override;
   // Thread-safe, never blocks: something was committed (the collector's commit hook); the
   // event stream reads the outbox now instead of at its next poll.
   void notify_commit() { stream_.notify(); }

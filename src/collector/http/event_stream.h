@@ -18,17 +18,10 @@
 #include <string>
 #include <thread>
 
+#include "collector/http/server_options.h"
 #include "collector/store/store.h"
 
 namespace imsm::collector::http {
-
-struct StreamOptions {
-  std::size_t max_streams = 16;                 // clients streaming at once
-  std::size_t ring_frames = 4096;               // newest frames kept for clients
-  std::size_t page = 500;                       // items per outbox read
-  std::chrono::milliseconds poll_every{500};    // max-seq check when nobody calls notify()
-  std::chrono::milliseconds keepalive{15'000};  // a comment line while nothing happens
-};
 
 // One SSE frame of an outbox item.
 [[nodiscard]] std::string sse_frame(const OutboxItem& item);

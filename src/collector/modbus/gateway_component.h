@@ -12,13 +12,13 @@
 #include <string>
 
 #include "collector/modbus/modbus_gateway.h"
-#include "collector/service/component.h"
+#include "collector/net/servers.h"
 #include "collector/service/joining_thread.h"
 #include "collector/service/store_writer.h"
 
 namespace imsm::collector::modbus {
 
-class GatewayComponent : public service::Component {
+class GatewayComponent final : public net::ModbusComponent {
  public:
   GatewayComponent(std::unique_ptr<Store> store, GatewayOptions options,
                    const service::StoreWriter* writer = nullptr);
@@ -28,7 +28,7 @@ class GatewayComponent : public service::Component {
   void poll() override;
   void stop() noexcept override;
   [[nodiscard]] service::Health health() const override;
-  [[nodiscard]] int bound_port() const { return gateway_.bound_port(); }
+  [[nodiscard]] int bound_port() const override { return gateway_.bound_port(); }
 
  private:
   static GatewayOptions with_clock(GatewayOptions o, const service::StoreWriter* writer,

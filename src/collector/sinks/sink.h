@@ -24,10 +24,14 @@ class Sink {
 };
 
 // "jsonl:PATH" (or "jsonl:-" for standard output), "mqtt://HOST:PORT?..." (docs/mqtt.md). Throws
-// std::invalid_argument naming the problem for an unknown kind or a malformed spec. With
+// std::invalid_argument naming the problem for an unknown kind or a malformed spec, and
+// net::NetModuleError (a std::runtime_error) for an MQTT sink without the network module. With
 // `store` (which must outlive the sink), an MQTT sink names each Home Assistant device after
 // the meter's registry label and model.
 [[nodiscard]] std::unique_ptr<Sink> make_sink(const std::string& spec, Store* store = nullptr);
+// True when make_sink(spec) loads the network module (net/net_module.h) for this kind (mqtt,
+// mqtts); the CLI loads it first, so a missing module fails before anything starts.
+[[nodiscard]] bool sink_needs_net_module(const std::string& spec);
 // The kinds make_sink knows, for help texts: "jsonl, mqtt".
 [[nodiscard]] std::string sink_kinds();
 

@@ -1,9 +1,10 @@
-// The sink registry: one line per sink kind.
+// The sink registry: one line per sink kind. MQTT's sinks are in the network module
+// (net/net_api.h), loaded when such a sink is made.
 #include <stdexcept>
 #include <string_view>
 
+#include "collector/net/net_module.h"
 #include "collector/sinks/jsonl_sink.h"
-#include "collector/sinks/mqtt_sink.h"
 #include "collector/sinks/sink.h"
 
 namespace imsm::collector {
@@ -14,19 +15,38 @@ namespace {
 struct SinkKind {
   std::string_view prefix;
   std::unique_ptr<Sink> (*make)(const std::string& target, Store* store);
+  bool net = false;  // made by the network module
 };
+
+// Made by the network module (net/net_module.h), loaded at the first call.
+std::unique_ptr<Sink> make_mqtt(const std::string& t, Store* s) {
+  return net::net_api().make_mqtt_sink(t, s, false);
+}
+std::unique_ptr<Sink> make_mqtts(const std::string& t, Store* s) {
+  return net::net_api().make_mqtt_sink(t, s, true);
+}
 
 constexpr SinkKind kSinks[] = {
     {"jsonl", [](const std::string& t, Store*) { return make_jsonl_sink(t); }},
-    {"mqtt", [](const std::string& t, Store* s) { return make_mqtt_sink(t, s, false); }},
-    {"mqtts", [](const std::string& t, Store* s) { return make_mqtt_sink(t, s, true); }},
+    {"mqtt", make_mqtt, true},
+    {"mqtts", make_mqtts, true},
 };
+
+std::string_view kind_of(const std::string& spec) {
+  return std::string_view(spec).substr(0, spec.find(':'));
+}
 
 }  // namespace
 
+bool sink_needs_net_module(const std::string& spec) {
+  for (const auto& k : kSinks)
+    if (kind_of(spec) == k.prefix) return k.net;
+  return false;
+}
+
 std::unique_ptr<Sink> make_sink(const std::string& spec, Store* store) {
   const auto colon = spec.find(':');
-  const std::string_view kind = std::string_view(spec).substr(0, colon);
+  const std::string_view kind = kind_of(spec);
   for (const auto& k : kSinks) {
     if (kind != k.prefix) continue;
     if (colon == std::string::npos || colon + 1 == spec.size())

@@ -3,6 +3,7 @@
 // Run once per store implementation (store_impls.h).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 #include "collector/collector.h"
@@ -242,6 +243,32 @@ TEST_P(OutboxTest, AHeldFrameIsProvisionalUntilTheEntryThatConfirmsOrWithdrawsIt
   EXPECT_NE(outbox_json(*by_frame[2][1]).find("\"confirms_provisional\":true"), std::string::npos);
   EXPECT_NE(outbox_json(*by_frame[4][1]).find("\"withdraws_provisional\":true"), std::string::npos);
   EXPECT_NE(outbox_json(*by_frame[4][0]).find("\"type\":\"provisional\""), std::string::npos);
+}
+
+// 256 meters, BER 1e-4, meter 33580: frame 2 (overlapped) is held and frame 3 (shared) waits
+// with it; frame 4, alone, has a peak bit cleared (298 for 300): it continues neither held frame
+// and waits as the decider. Frame 5 (alone, 104 kWh, peak 300) continues it too, so the decider
+// decides: frames 2 and 3 are rejected, frame 4 is held again (alone, its peak fell from the last
+// reading), and frame 5, which agrees with the last reading, rejects it, all in one decision:
+// frame 4 was held, released and rejected there, and was left pending as well as rejected.
+TEST_P(OutboxTest, AFrameHeldAgainAndRejectedInOneDecisionIsNotLeftPending) {
+  register_meter(7);
+  ingest({test::obs(0, 7, 100, 300, 0, kT0),
+          test::obs(0, 7, 101, 300, 0, kT0 + 5 * kMinute, protocol::Burst::Overlapped),
+          test::obs(0, 7, 102, 300, 0, kT0 + 10 * kMinute, protocol::Burst::Shared),
+          test::obs(0, 7, 103, 298, 0, kT0 + 15 * kMinute)});
+  ASSERT_NE(v_.meter(7)->decider, std::nullopt);
+  EXPECT_EQ(store_->count("pending"), 3);
+  ingest({test::obs(0, 7, 104, 300, 0, kT0 + 20 * kMinute)});
+  EXPECT_EQ(store_->count("pending"), 0);
+  EXPECT_EQ(store_->count("rejected"), 3);
+  const auto items = store_->outbox_after(0, 100);
+  const auto withdrawn = std::find_if(items.begin(), items.end(), [](const OutboxItem& it) {
+    return it.rejection && it.rejection->frame_id == 4;
+  });
+  ASSERT_NE(withdrawn, items.end());
+  EXPECT_EQ(withdrawn->rejection->reason, "peak_fell");
+  EXPECT_TRUE(withdrawn->decides_provisional);
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, OutboxTest, ::testing::ValuesIn(test::store_impls()),

@@ -432,13 +432,23 @@ namespace {
 bool contains(const std::vector<std::int64_t>& v, std::int64_t x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
+
+// A reading or a rejection of the frame: its fate is final.
+bool decides(const Decisions& d, std::int64_t frame_id) {
+  return std::any_of(d.readings.begin(), d.readings.end(),
+                     [frame_id](const Reading& r) { return r.frame_id == frame_id; }) ||
+         std::any_of(d.rejections.begin(), d.rejections.end(),
+                     [frame_id](const Rejection& r) { return r.frame_id == frame_id; });
+}
 }  // namespace
 
-// A frame released and held again by one decision stays pending, as it was.
+// A frame released and held again by one decision stays pending, as it was, unless the
+// decision also decides it (a decider decided, held again as a contradiction, then rejected by
+// the frame after it: it was left both pending and rejected).
 std::vector<std::int64_t> SqliteStore::release_pending(const Decisions& d) {
   std::vector<std::int64_t> decided;
   for (std::int64_t id : d.released) {
-    if (contains(d.held, id)) continue;
+    if (contains(d.held, id) && !decides(d, id)) continue;
     del_pending_->bind(1, id);
     if (del_pending_->executeStep() && del_pending_->getColumn(0).getInt() != 0)
       decided.push_back(id);

@@ -674,17 +674,24 @@ TEST(Validator, ARunOfCleanMergesLongerThanTheHorizonStaysRecognised) {
   EXPECT_EQ(d.readings[0].frame_id, 10);
 }
 
+// 201 (kWh 10, peak 228) and 200 (kWh `kwh_200`, peak 171) half a millisecond apart, both
+// readings; then 200 stops and 201 goes on at its phase for 5 cadences: their decisions.
+Decisions meter_201_goes_on(Validator& v, std::uint32_t kwh_200) {
+  Decisions d;
+  v.process(obs(1, 201, 10, 228, 0, kT0), d);
+  v.process(obs(2, 200, kwh_200, 171, 0, kT0 + kMs / 2), d);
+  EXPECT_EQ(d.readings.size(), 2u);
+  d.clear();
+  for (int k = 1; k <= 5; ++k) v.process(obs(2 + k, 201, 10, 228, 0, kT0 + k * kCycle), d);
+  return d;
+}
+
 TEST(Validator, AFrameThatContinuesItsMetersReadingsDoesNotExtendAPhase) {
   // 200 stops transmitting; 201, at its phase, goes on. 201's frames agree with its own
   // readings: rejected while 200's phase is trusted, never keeping that phase alive. (200's
   // frame could lie inside 201's: kWh 8 = 0b1000 inside 10 = 0b1010, peak 171 <= 228, counter 0.)
   Validator v = two_cadence_horizon({200, 201});
-  Decisions d;
-  v.process(obs(1, 201, 10, 228, 0, kT0), d);
-  v.process(obs(2, 200, 8, 171, 0, kT0 + kMs / 2), d);
-  ASSERT_EQ(d.readings.size(), 2u);
-  d.clear();
-  for (int k = 1; k <= 5; ++k) v.process(obs(2 + k, 201, 10, 228, 0, kT0 + k * kCycle), d);
+  const Decisions d = meter_201_goes_on(v, 8);
   ASSERT_EQ(d.rejections.size(), 2u);
   for (const auto& r : d.rejections) EXPECT_EQ(r.reason, RejectReason::CollisionPhantom);
   ASSERT_EQ(d.readings.size(), 3u);
@@ -697,11 +704,7 @@ TEST(Validator, Issue10_AFrameBelowADueMetersLastKwhIsNotItsMerge) {
   // true frames, alone, were rejected at the phase of 4922, whose own frames were lost in a
   // neighbour's burst (kWh 3451 against 4922's 3586).
   Validator v = two_cadence_horizon({200, 201});
-  Decisions d;
-  v.process(obs(1, 201, 10, 228, 0, kT0), d);
-  v.process(obs(2, 200, 20, 171, 0, kT0 + kMs / 2), d);
-  d.clear();
-  for (int k = 1; k <= 5; ++k) v.process(obs(2 + k, 201, 10, 228, 0, kT0 + k * kCycle), d);
+  const Decisions d = meter_201_goes_on(v, 20);
   for (const auto& r : d.rejections) ADD_FAILURE() << to_string(r.reason) << ": " << r.detail;
   EXPECT_EQ(d.readings.size(), 5u);
 }

@@ -34,12 +34,11 @@ import random
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
-T0 = datetime.datetime(2026, 11, 1, tzinfo=datetime.timezone.utc)
+from proc_timing import T0, build_db, timed  # noqa: E402
 US = 1_000_000
 
 # imsmeter's csv columns (src/collector/report/listing.cpp): kW = counts x 20 W, two decimals.
@@ -73,32 +72,6 @@ SQL_READINGS_SCAN = ("SELECT count(*), max(received_at_us), sum(frame_id), sum(e
                      "sum(total_kwh), sum(kwh24), sum(peak_demand_counts), sum(demand_resets) "
                      "FROM readings WHERE meter_id = {m} AND received_at_us >= {lo} "
                      "AND received_at_us < {hi}")
-
-
-def timed(cmd, out=subprocess.DEVNULL):
-    """Wall ms and CPU ms (user + sys) of cmd, from fork to exit."""
-    start = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(p.pid, 0)
-    wall = (time.perf_counter() - start) * 1000
-    err = p.stderr.read().decode(errors="replace")
-    p.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit("readings_latency: %s failed: %s" % (cmd[:2], err[-500:]))
-    return wall, (usage.ru_utime + usage.ru_stime) * 1000
-
-
-def build_db(imsmeter, work, meters, days):
-    cap = os.path.join(work, "bus.bin")
-    db = os.path.join(work, "collect.db")
-    subprocess.run([imsmeter, "simulate", "--meters", str(meters), "--model",
-                    "S2-480-N-01-01-041-01", "--duration", "%dd" % days, "--seed", "7", "--out",
-                    "file:" + cap, "--no-progress", "--quiet"], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    subprocess.run([imsmeter, "collect", "--source", "file:" + cap, "--db", db, "--replay-start",
-                    T0.strftime("%Y-%m-%dT%H:%M:%SZ"), "--no-fsync", "--log-level", "warn"],
-                   check=True)
-    return db
 
 
 def main():
@@ -137,8 +110,9 @@ def main():
     with tempfile.TemporaryFile() as ours, tempfile.TemporaryFile() as theirs:
         m = sample[0]
         timed([a.imsmeter, "readings", "--db", db, "--meter", str(m), "--from", frm, "--to", to,
-               "--format", "csv"], out=ours)
-        timed([sqlite3_cli, "-readonly", "-csv", db, SQL.format(m=m, lo=lo, hi=hi)], out=theirs)
+               "--format", "csv"], "readings_latency", out=ours)
+        timed([sqlite3_cli, "-readonly", "-csv", db, SQL.format(m=m, lo=lo, hi=hi)],
+              "readings_latency", out=theirs)
         ours.seek(0)
         theirs.seek(0)
         mine = ours.read().replace(b"\r\n", b"\n").split(b"\n", 1)[1]
@@ -162,7 +136,7 @@ def main():
             "true": ["true"],
         }
         for k, cmd in runs.items():
-            wall, cpu = timed(cmd)
+            wall, cpu = timed(cmd, "readings_latency")
             res[k][0].append(wall)
             res[k][1].append(cpu)
         start = time.perf_counter()

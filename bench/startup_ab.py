@@ -16,38 +16,9 @@ import random
 import shutil
 import sqlite3
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 
-T0 = datetime.datetime(2026, 11, 1, tzinfo=datetime.timezone.utc)
-
-
-def timed(cmd):
-    """Wall ms and CPU ms (user + sys) of cmd, from fork to exit."""
-    start = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(p.pid, 0)
-    wall = (time.perf_counter() - start) * 1000
-    err = p.stderr.read().decode(errors="replace")
-    p.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit("startup_ab: %s failed: %s" % (cmd[:2], err[-500:]))
-    return wall, (usage.ru_utime + usage.ru_stime) * 1000
-
-
-def build_db(imsmeter, work, meters, days):
-    cap = os.path.join(work, "bus.bin")
-    db = os.path.join(work, "collect.db")
-    subprocess.run([imsmeter, "simulate", "--meters", str(meters), "--model",
-                    "S2-480-N-01-01-041-01", "--duration", "%dd" % days, "--seed", "7", "--out",
-                    "file:" + cap, "--no-progress", "--quiet"], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    subprocess.run([imsmeter, "collect", "--source", "file:" + cap, "--db", db, "--replay-start",
-                    T0.strftime("%Y-%m-%dT%H:%M:%SZ"), "--no-fsync", "--log-level", "warn"],
-                   check=True)
-    return db
+from proc_timing import T0, build_db, timed  # noqa: E402
 
 
 def main():
@@ -84,7 +55,7 @@ def main():
         m = random.choice(meters)
         for side in ("a", "b", "b", "a"):
             for name, cmd in commands(getattr(o, side), m).items():
-                wall, cpu = timed(cmd)
+                wall, cpu = timed(cmd, "startup_ab")
                 res.setdefault((name, side), ([], []))
                 res[(name, side)][0].append(wall)
                 res[(name, side)][1].append(cpu)

@@ -183,7 +183,7 @@ void Validator::resolve_decider(MeterState& m, const Observation& obs, Decisions
   // burst if the decider was), the decider is the odd one: it is rejected and the next frame
   // takes its place. Otherwise the decider decides as it would have alone, then the next frame
   // comes after it. Two true frames of a meter always continue each other, so a decider that
-  // the next frame continues is never overruled.
+  // the next frame continues is overruled only as a lone step back or down (below).
   const Observation d = *m.decider;
   m.decider.reset();
   const std::int64_t cadence_us = settings_.cadence_s * kMicrosPerSecond;
@@ -211,13 +211,27 @@ void Validator::resolve_decider(MeterState& m, const Observation& obs, Decisions
   const bool lone_step_back = !d.alone() && d_from_tail &&
                               d_from_tail->reason == RejectReason::KwhBackwards &&
                               (tail.burst != protocol::Burst::Overlapped || back > ahead + 1);
+  // A decider that fell from both the held frames and the last reading in the same way (peak
+  // or kWh, its counter as theirs) is a lone step down (a cleared bit) when the next frame
+  // continues the held frames (with their very peak): the rise back from it would pass as
+  // plausible. A true decider after merges that raised a field agrees with the last reading.
+  const auto from_held = check(tf.total_kwh.value, tf.peak_demand.value, tf.demand_resets.value,
+                               tail.received_at, d.frame(), d.received_at, m.max_power_w);
+  const auto from_last = check_against_last(m, d);
+  const bool lone_step_down = from_held && from_last && from_held->reason == from_last->reason &&
+                              (from_held->reason == RejectReason::KwhBackwards ||
+                               (from_held->reason == RejectReason::PeakFell &&
+                                nf.peak_demand.value == tf.peak_demand.value));
   if ((obs.alone() || !d.alone()) && repeats && continues(tail, obs, m.max_power_w, cadence_us) &&
-      (lone_step_back || !continues(d, obs, m.max_power_w, cadence_us))) {
+      (lone_step_back || lone_step_down || !continues(d, obs, m.max_power_w, cadence_us))) {
     out.released.push_back(d.frame_id);
+    const char* why = lone_step_down   ? "it fell from that frame and the last reading alike"
+                      : lone_step_back ? "it stepped back from that frame"
+                                       : "that frame does not continue it";
     reject(d, RejectReason::HeldNotConfirmed,
            fmt::format("contradicts held frame {}, which the meter's next frame (frame {}) "
-                       "continues, and that frame does not continue it (second lookahead)",
-                       tail.frame_id, obs.frame_id),
+                       "continues, and {} (second lookahead)",
+                       tail.frame_id, obs.frame_id, why),
            out);
     resolve_suspect(m, obs, check_against_last(m, obs), out);
     return;

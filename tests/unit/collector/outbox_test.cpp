@@ -245,10 +245,12 @@ TEST_P(OutboxTest, AHeldFrameIsProvisionalUntilTheEntryThatConfirmsOrWithdrawsIt
   EXPECT_NE(outbox_json(*by_frame[4][0]).find("\"type\":\"provisional\""), std::string::npos);
 }
 
-// 256 meters, BER 1e-4, meter 33580: frame 2 (overlapped) is held and frame 3 (shared) waits
-// with it; frame 4, alone, has a peak bit cleared (298 for 300): it continues neither held frame
-// and waits as the decider. Frame 5 (alone, 104 kWh, peak 300) continues it too, so the decider
-// decides: frames 2 and 3 are rejected, frame 4 is held again (alone, its peak fell from the last
+// After 256 meters, BER 1e-4, meter 33580: frame 2 (overlapped) is held and frame 3 (shared)
+// waits with it; frame 4, alone, is back 1 kWh from frame 3 and has a peak bit cleared (298 for
+// 300): it continues neither held frame and waits as the decider. It fell from the held frames in
+// kWh and from the last reading in the peak, so it is no lone step down (docs/collector.md
+// "Second lookahead"), and frame 5 (alone, 104 kWh, peak 300) continues it too: the decider
+// decides. Frames 2 and 3 are rejected, frame 4 is held again (alone, its peak fell from the last
 // reading), and frame 5, which agrees with the last reading, rejects it, all in one decision:
 // frame 4 was held, released and rejected there, and was left pending as well as rejected.
 TEST_P(OutboxTest, AFrameHeldAgainAndRejectedInOneDecisionIsNotLeftPending) {
@@ -256,7 +258,7 @@ TEST_P(OutboxTest, AFrameHeldAgainAndRejectedInOneDecisionIsNotLeftPending) {
   ingest({test::obs(0, 7, 100, 300, 0, kT0),
           test::obs(0, 7, 101, 300, 0, kT0 + 5 * kMinute, protocol::Burst::Overlapped),
           test::obs(0, 7, 102, 300, 0, kT0 + 10 * kMinute, protocol::Burst::Shared),
-          test::obs(0, 7, 103, 298, 0, kT0 + 15 * kMinute)});
+          test::obs(0, 7, 101, 298, 0, kT0 + 15 * kMinute)});
   ASSERT_NE(v_.meter(7)->decider, std::nullopt);
   EXPECT_EQ(store_->count("pending"), 3);
   ingest({test::obs(0, 7, 104, 300, 0, kT0 + 20 * kMinute)});

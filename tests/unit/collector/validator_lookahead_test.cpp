@@ -412,5 +412,87 @@ TEST(ValidatorLookahead, Issue10_ASharedRunThatRaisedOnlyKwhIsNotCut) {
   EXPECT_TRUE(m.state().decider);
 }
 
+// After its reading (kWh `kwh`, peak `peak`), the held frame 2 (overlapped, +5) and shared frames
+// 3-5 (+10 to +20): a chain, each frame advancing by `step` kWh with the chain's `chain_peak`.
+void chain_after_reading(Meter7& m, std::uint32_t kwh, std::uint32_t step,
+                         std::uint16_t chain_peak) {
+  m.frame(2, kwh + step, chain_peak, 0, 5, Burst::Overlapped);
+  for (std::uint32_t k = 1; k <= 3; ++k)
+    m.frame(2 + k, kwh + (k + 1) * step, chain_peak, 0, 5 + 5 * k, Burst::Shared);
+  ASSERT_TRUE(m.state().held);
+  EXPECT_EQ(m.state().shared_chain.size(), 3u);
+}
+
+TEST(ValidatorLookahead, Issue10_ADeciderAloneWithAPeakBitClearedIsOverruled) {
+  // 256 meters, BER 1e-4, meter 33580: the reading and a true chain with peak 0x1aaf (6,831
+  // counts, 136.6 kW: the largest model). Frame 6, alone at +25, was sent with 0x1aaf and
+  // received with bit 1 cleared, 0x1aad: its peak fell without a reset from the chain and from
+  // the reading alike, so it waits as the decider. Frame 7 (alone, +30) continues the chain and
+  // repeats its peak; it also continues frame 6 (a peak rise of 2 counts needs 0.68 kWh in 15
+  // minutes; the meter moved 3), so only the rule "a lone step down" overrules frame 6: it is
+  // rejected and frame 7 confirms the chain. Before, frame 6 decided alone and rejected the
+  // chain's 4 true frames (7 in the sweep).
+  Meter7 m(kLargestModelPowerW, 13215, 0x1aaf);
+  chain_after_reading(m, 13215, 1, 0x1aaf);
+  m.frame(6, 13220, 0x1aad, 0, 25);
+  ASSERT_TRUE(m.state().decider);
+  m.frame(7, 13221, 0x1aaf, 0, 30);
+  EXPECT_EQ(m.rejections(), std::vector<std::int64_t>{6});
+  EXPECT_NE(m.d.rejections[0].detail.find("the last reading alike"), std::string::npos);
+  EXPECT_EQ(m.readings(), (std::vector<std::int64_t>{2, 3, 4, 5, 7}));
+  EXPECT_EQ(m.state().last_peak, 0x1aafu);
+}
+
+TEST(ValidatorLookahead, Issue10_ADeciderAloneWithAKwhBitClearedIsOverruled) {
+  // 256 meters, BER 1e-4, meter 50270: after the reading of 8460, a true chain 8461-8464. Frame
+  // 6 (alone, +25) was sent as 8464 = 0x2110 and received with bit 4 cleared, 0x2100 = 8448:
+  // back from the chain and from the reading alike, so it waits as the decider. Frame 7 (alone,
+  // 8465 at +30) continues the chain; it continues frame 6 too (+17 kWh in 5 minutes, under the
+  // largest model's 115), so only "a lone step down" overrules frame 6. Before, frame 6 decided
+  // alone and rejected the chain (6 true frames in the sweep).
+  Meter7 m(kLargestModelPowerW, 8460, 300);
+  chain_after_reading(m, 8460, 1, 300);
+  m.frame(6, 8464 & ~0x10u, 300, 0, 25);
+  ASSERT_TRUE(m.state().decider);
+  m.frame(7, 8465, 300, 0, 30);
+  EXPECT_EQ(m.rejections(), std::vector<std::int64_t>{6});
+  EXPECT_EQ(m.readings(), (std::vector<std::int64_t>{2, 3, 4, 5, 7}));
+  EXPECT_EQ(m.state().last_kwh24, 8465u);
+}
+
+TEST(ValidatorLookahead, Issue10_ATrueDeciderAloneAfterMergesThatRaisedThePeakDecides) {
+  // The negative: a neighbour in lock-step ORs 0x0a into the peak of the held frame and its
+  // chain: 0x120 (288 counts, 5.76 kW) reads 0x12a. Frame 6 (alone, +25) is true, 0x120: it falls
+  // from the chain but agrees with the reading, so it is no lone step down. Frame 7 (alone, +30)
+  // is true too and its peak truly rose to 0x12a (298 counts need 1.49 kWh in 15 minutes; the
+  // meter moved 6): it repeats the chain's peak and continues it, and it continues frame 6, so
+  // frame 6 decides: the merged chain is rejected, frame 6 is the reading and frame 7 waits (a
+  // risen peak waits for the frame after it).
+  Meter7 m(kMidMeterW, 500, 0x120);
+  chain_after_reading(m, 500, 2, 0x12a);
+  m.frame(6, 510, 0x120, 0, 25);
+  ASSERT_TRUE(m.state().decider);
+  m.frame(7, 512, 0x12a, 0, 30);
+  EXPECT_EQ(m.rejections(), (std::vector<std::int64_t>{2, 3, 4, 5}));
+  EXPECT_EQ(m.readings(), std::vector<std::int64_t>{6});
+  ASSERT_TRUE(m.state().held);
+  EXPECT_EQ(m.state().held->frame_id, 7);
+}
+
+TEST(ValidatorLookahead, Issue10_ATrueDeciderAloneAfterMergesThatRaisedKwhDecides) {
+  // The negative for kWh: a neighbour's head ORs 0x10 into the chain's low kWh byte: the true
+  // 8461-8464 read 8477-8480. Frame 6 (alone, the true 8465 at +25) is back from the chain but
+  // not from the reading (8460), so it is no lone step down. Frame 7 (alone, +30): the meter
+  // truly moved 16 kWh to 8481 (under 115 in 5 minutes), so it continues the chain and frame 6
+  // alike: frame 6 decides, the chain is rejected, frames 6 and 7 are the readings.
+  Meter7 m(kLargestModelPowerW, 8460, 300);
+  chain_after_reading(m, 8460 | 0x10, 1, 300);
+  m.frame(6, 8465, 300, 0, 25);
+  ASSERT_TRUE(m.state().decider);
+  m.frame(7, 8481, 300, 0, 30);
+  EXPECT_EQ(m.rejections(), (std::vector<std::int64_t>{2, 3, 4, 5}));
+  EXPECT_EQ(m.readings(), (std::vector<std::int64_t>{6, 7}));
+}
+
 }  // namespace
 }  // namespace imsm::collector

@@ -183,7 +183,7 @@ void Validator::resolve_decider(MeterState& m, const Observation& obs, Decisions
   // burst if the decider was), the decider is the odd one: it is rejected and the next frame
   // takes its place. Otherwise the decider decides as it would have alone, then the next frame
   // comes after it. Two true frames of a meter always continue each other, so a decider that
-  // the next frame continues is overruled only as a lone step back or down (below).
+  // the next frame continues is overruled only as a lone step back or down (`lone_step`).
   const Observation d = *m.decider;
   m.decider.reset();
   const std::int64_t cadence_us = settings_.cadence_s * kMicrosPerSecond;
@@ -196,43 +196,16 @@ void Validator::resolve_decider(MeterState& m, const Observation& obs, Decisions
   const protocol::Frame tf = tail.frame(), nf = obs.frame();
   const bool repeats = nf.demand_resets.value == tf.demand_resets.value &&
                        nf.peak_demand.value >= tf.peak_demand.value;
-  // A shared decider that went back from the held frames' kWh is a lone step back (a cleared
-  // bit) when the next frame continues them: on a meter's largest possible power the step up
-  // again would pass as plausible, so continuing the decider does not protect it.
-  const auto d_from_tail =
-      check(tf.total_kwh.value, d.frame().peak_demand.value, d.frame().demand_resets.value,
-            tail.received_at, d.frame(), d.received_at, m.max_power_w);
-  // An overlapped frame's low kWh byte may hold a neighbour's head: from an overlapped tail, a
-  // step back of a few low bits is the true register as often (catching up with the raised
-  // value), so only a step back larger than the next frame's advance past it, plus the
-  // register's 1 kWh, is lone. A shared tail carries no such bytes.
-  const std::uint32_t back = Kwh24::kModulus - d.frame().total_kwh.advance_since(tf.total_kwh);
-  const std::uint32_t ahead = nf.total_kwh.advance_since(tf.total_kwh);
-  const bool lone_step_back = !d.alone() && d_from_tail &&
-                              d_from_tail->reason == RejectReason::KwhBackwards &&
-                              (tail.burst != protocol::Burst::Overlapped || back > ahead + 1);
-  // A decider that fell from both the held frames and the last reading in the same way (peak
-  // or kWh, its counter as theirs) is a lone step down (a cleared bit) when the next frame
-  // continues the held frames (with their very peak): the rise back from it would pass as
-  // plausible. A true decider after merges that raised a field agrees with the last reading.
-  const auto from_held = check(tf.total_kwh.value, tf.peak_demand.value, tf.demand_resets.value,
-                               tail.received_at, d.frame(), d.received_at, m.max_power_w);
-  const auto from_last = check_against_last(m, d);
-  const bool lone_step_down = from_held && from_last && from_held->reason == from_last->reason &&
-                              (from_held->reason == RejectReason::KwhBackwards ||
-                               (from_held->reason == RejectReason::PeakFell &&
-                                nf.peak_demand.value == tf.peak_demand.value));
+  const char* lone = lone_step(m, d, tail, obs);
   if ((obs.alone() || !d.alone()) && repeats && continues(tail, obs, m.max_power_w, cadence_us) &&
-      (lone_step_back || lone_step_down || !continues(d, obs, m.max_power_w, cadence_us))) {
+      (lone || !continues(d, obs, m.max_power_w, cadence_us))) {
     out.released.push_back(d.frame_id);
-    const char* why = lone_step_down   ? "it fell from that frame and the last reading alike"
-                      : lone_step_back ? "it stepped back from that frame"
-                                       : "that frame does not continue it";
-    reject(d, RejectReason::HeldNotConfirmed,
-           fmt::format("contradicts held frame {}, which the meter's next frame (frame {}) "
-                       "continues, and {} (second lookahead)",
-                       tail.frame_id, obs.frame_id, why),
-           out);
+    reject(
+        d, RejectReason::HeldNotConfirmed,
+        fmt::format("contradicts held frame {}, which the meter's next frame (frame {}) "
+                    "continues, and {} (second lookahead)",
+                    tail.frame_id, obs.frame_id, lone ? lone : "that frame does not continue it"),
+        out);
     resolve_suspect(m, obs, check_against_last(m, obs), out);
     return;
   }
@@ -242,6 +215,39 @@ void Validator::resolve_decider(MeterState& m, const Observation& obs, Decisions
   if (std::find(out.held.begin() + n_held, out.held.end(), d.frame_id) == out.held.end())
     out.released.push_back(d.frame_id);
   process_known(m, obs, out);
+}
+
+const char* Validator::lone_step(const MeterState& m, const Observation& d, const Observation& tail,
+                                 const Observation& next) const {
+  const protocol::Frame tf = tail.frame(), nf = next.frame(), df = d.frame();
+  // A shared decider that went back from the held frames' kWh is a lone step back (a cleared
+  // bit) when the next frame continues them: on a meter's largest possible power the step up
+  // again would pass as plausible, so continuing the decider does not protect it.
+  const auto d_from_tail = check(tf.total_kwh.value, df.peak_demand.value, df.demand_resets.value,
+                                 tail.received_at, df, d.received_at, m.max_power_w);
+  // An overlapped frame's low kWh byte may hold a neighbour's head: from an overlapped tail, a
+  // step back of a few low bits is the true register as often (catching up with the raised
+  // value), so only a step back larger than the next frame's advance past it, plus the
+  // register's 1 kWh, is lone. A shared tail carries no such bytes.
+  const std::uint32_t back = Kwh24::kModulus - df.total_kwh.advance_since(tf.total_kwh);
+  const std::uint32_t ahead = nf.total_kwh.advance_since(tf.total_kwh);
+  const bool lone_step_back = !d.alone() && d_from_tail &&
+                              d_from_tail->reason == RejectReason::KwhBackwards &&
+                              (tail.burst != protocol::Burst::Overlapped || back > ahead + 1);
+  // A decider that fell from both the held frames and the last reading in the same way (peak
+  // or kWh, its counter as theirs) is a lone step down (a cleared bit) when the next frame
+  // continues the held frames (with their very peak): the rise back from it would pass as
+  // plausible. A true decider after merges that raised a field agrees with the last reading.
+  const auto from_held = check(tf.total_kwh.value, tf.peak_demand.value, tf.demand_resets.value,
+                               tail.received_at, df, d.received_at, m.max_power_w);
+  const auto from_last = check_against_last(m, d);
+  const bool lone_step_down = from_held && from_last && from_held->reason == from_last->reason &&
+                              (from_held->reason == RejectReason::KwhBackwards ||
+                               (from_held->reason == RejectReason::PeakFell &&
+                                nf.peak_demand.value == tf.peak_demand.value));
+  if (lone_step_down) return "it fell from that frame and the last reading alike";
+  if (lone_step_back) return "it stepped back from that frame";
+  return nullptr;
 }
 
 }  // namespace imsm::collector

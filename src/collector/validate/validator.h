@@ -191,6 +191,10 @@ class Validator {
   void decide_held(MeterState& m, const Observation& obs, std::size_t n_ok, Decisions& out);
   // The second lookahead: `obs` is the meter's next frame after its pending decider.
   void resolve_decider(MeterState& m, const Observation& obs, Decisions& out);
+  // Why the decider `d` is a lone step back or down from the newest held frame `tail`, which
+  // `next` continues (a cleared bit), or nullptr when it is not.
+  [[nodiscard]] const char* lone_step(const MeterState& m, const Observation& d,
+                                      const Observation& tail, const Observation& next) const;
   void release_held(MeterState& m, Decisions& out);
   // The held frame went back in kWh only, and `obs` agrees with it and with the last reading:
   // is the last reading the one off the meter's line (docs/collector.md "kWh off the line")?

@@ -609,6 +609,22 @@ bool Validator::shared_repeats_held(const MeterState& m, const Observation& h,
                 obs.received_at, m.max_power_w);
 }
 
+bool Validator::shared_back_to_prev(const MeterState& m, const Observation& obs,
+                                    const Check& c) const {
+  // A merge only sets bits, so a shared frame below the last reading is a true frame after a
+  // raised reading, or another meter's bytes carrying this ID. Held, it is judged by the frame
+  // after it as a frame alone would be (a shared frame that continues it retracts the reading:
+  // `shared_repeats_held`); an overlapped frame may end in a neighbour's head: not evidence.
+  if (c.reason != RejectReason::KwhBackwards || obs.burst != protocol::Burst::Shared ||
+      !m.prev_reading || !m.last_reading)
+    return false;
+  const protocol::Frame f = obs.frame();
+  const Reading& p = *m.prev_reading;
+  return only_kwh_moved(*m.last_reading, f, f) &&
+         !check(p.kwh24, p.peak_demand_counts, p.demand_resets, p.received_at, f, obs.received_at,
+                m.max_power_w);
+}
+
 void Validator::retract_last(MeterState& m, const Observation& h, const Observation& obs,
                              const std::string& why, Decisions& out) {
   const Reading p = *m.prev_reading;
@@ -665,7 +681,7 @@ void Validator::decide_free(MeterState& m, const Observation& obs, const std::op
     } else {
       accept(m, obs, out);
     }
-  } else if (obs.alone()) {
+  } else if (obs.alone() || shared_back_to_prev(m, obs, *c)) {
     hold(m, obs, *c, out);
   } else {
     reject(obs, c->reason, c->detail + " (shared burst)", out);

@@ -205,6 +205,10 @@ class Validator {
   // (docs/collector.md "kWh off the line")?
   [[nodiscard]] bool shared_repeats_held(const MeterState& m, const Observation& h,
                                          const Observation& obs, const Check& c) const;
+  // A shared frame back from the last reading in kWh alone and plausible after the reading
+  // before: it waits (held) for the frame that tells whether the last reading was raised.
+  [[nodiscard]] bool shared_back_to_prev(const MeterState& m, const Observation& obs,
+                                         const Check& c) const;
   // The last reading was a one-off corrupted frame: it is retracted, `h` accepted, and `obs`
   // accepted (alone) or decided as a free frame after `h` (shared).
   void retract_last(MeterState& m, const Observation& h, const Observation& obs,

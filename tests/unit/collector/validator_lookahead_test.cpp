@@ -423,6 +423,20 @@ void chain_after_reading(Meter7& m, std::uint32_t kwh, std::uint32_t step,
   EXPECT_EQ(m.state().shared_chain.size(), 3u);
 }
 
+// Frame 6 (alone, +25) contradicts the chain and waits as the decider; frame 7 (alone, +30).
+void decider_then_next(Meter7& m, std::uint32_t d_kwh, std::uint16_t d_peak, std::uint32_t n_kwh,
+                       std::uint16_t n_peak) {
+  m.frame(6, d_kwh, d_peak, 0, 25);
+  ASSERT_TRUE(m.state().decider);
+  m.frame(7, n_kwh, n_peak, 0, 30);
+}
+
+// Frame 6 was overruled and frame 7 confirmed the chain (frames 2-5).
+void expect_chain_confirmed(const Meter7& m) {
+  EXPECT_EQ(m.rejections(), std::vector<std::int64_t>{6});
+  EXPECT_EQ(m.readings(), (std::vector<std::int64_t>{2, 3, 4, 5, 7}));
+}
+
 TEST(ValidatorLookahead, Issue10_ADeciderAloneWithAPeakBitClearedIsOverruled) {
   // 256 meters, BER 1e-4, meter 33580: the reading and a true chain with peak 0x1aaf (6,831
   // counts, 136.6 kW: the largest model). Frame 6, alone at +25, was sent with 0x1aaf and
@@ -434,12 +448,9 @@ TEST(ValidatorLookahead, Issue10_ADeciderAloneWithAPeakBitClearedIsOverruled) {
   // chain's 4 true frames (7 in the sweep).
   Meter7 m(kLargestModelPowerW, 13215, 0x1aaf);
   chain_after_reading(m, 13215, 1, 0x1aaf);
-  m.frame(6, 13220, 0x1aad, 0, 25);
-  ASSERT_TRUE(m.state().decider);
-  m.frame(7, 13221, 0x1aaf, 0, 30);
-  EXPECT_EQ(m.rejections(), std::vector<std::int64_t>{6});
+  decider_then_next(m, 13220, 0x1aad, 13221, 0x1aaf);
+  expect_chain_confirmed(m);
   EXPECT_NE(m.d.rejections[0].detail.find("the last reading alike"), std::string::npos);
-  EXPECT_EQ(m.readings(), (std::vector<std::int64_t>{2, 3, 4, 5, 7}));
   EXPECT_EQ(m.state().last_peak, 0x1aafu);
 }
 
@@ -452,11 +463,8 @@ TEST(ValidatorLookahead, Issue10_ADeciderAloneWithAKwhBitClearedIsOverruled) {
   // alone and rejected the chain (6 true frames in the sweep).
   Meter7 m(kLargestModelPowerW, 8460, 300);
   chain_after_reading(m, 8460, 1, 300);
-  m.frame(6, 8464 & ~0x10u, 300, 0, 25);
-  ASSERT_TRUE(m.state().decider);
-  m.frame(7, 8465, 300, 0, 30);
-  EXPECT_EQ(m.rejections(), std::vector<std::int64_t>{6});
-  EXPECT_EQ(m.readings(), (std::vector<std::int64_t>{2, 3, 4, 5, 7}));
+  decider_then_next(m, 8464 & ~0x10u, 300, 8465, 300);
+  expect_chain_confirmed(m);
   EXPECT_EQ(m.state().last_kwh24, 8465u);
 }
 
@@ -470,9 +478,7 @@ TEST(ValidatorLookahead, Issue10_ATrueDeciderAloneAfterMergesThatRaisedThePeakDe
   // risen peak waits for the frame after it).
   Meter7 m(kMidMeterW, 500, 0x120);
   chain_after_reading(m, 500, 2, 0x12a);
-  m.frame(6, 510, 0x120, 0, 25);
-  ASSERT_TRUE(m.state().decider);
-  m.frame(7, 512, 0x12a, 0, 30);
+  decider_then_next(m, 510, 0x120, 512, 0x12a);
   EXPECT_EQ(m.rejections(), (std::vector<std::int64_t>{2, 3, 4, 5}));
   EXPECT_EQ(m.readings(), std::vector<std::int64_t>{6});
   ASSERT_TRUE(m.state().held);
@@ -487,9 +493,7 @@ TEST(ValidatorLookahead, Issue10_ATrueDeciderAloneAfterMergesThatRaisedKwhDecide
   // alike: frame 6 decides, the chain is rejected, frames 6 and 7 are the readings.
   Meter7 m(kLargestModelPowerW, 8460, 300);
   chain_after_reading(m, 8460 | 0x10, 1, 300);
-  m.frame(6, 8465, 300, 0, 25);
-  ASSERT_TRUE(m.state().decider);
-  m.frame(7, 8481, 300, 0, 30);
+  decider_then_next(m, 8465, 300, 8481, 300);
   EXPECT_EQ(m.rejections(), (std::vector<std::int64_t>{2, 3, 4, 5}));
   EXPECT_EQ(m.readings(), (std::vector<std::int64_t>{6, 7}));
 }

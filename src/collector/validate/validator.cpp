@@ -16,6 +16,8 @@ __extension__ using u128 = unsigned __int128;
 // "Demand reset").
 constexpr std::int64_t kDisplayCycleUs = 19 * kMicrosPerSecond;
 constexpr std::size_t kMaxCandidatesPerId = 8;
+// How long a pair's lock-step merges are looked for after their last own readings (a day).
+constexpr int kMergedSpanCadences = 288;
 }  // namespace
 
 std::uint64_t Validator::max_kwh_advance(std::int64_t max_power_w, std::int64_t elapsed_us) {
@@ -259,19 +261,26 @@ void Validator::place(MeterState& m) {
   m.phase_bucket = b;
 }
 
-Validator::Phase Validator::phase_at(const MeterState& m, UtcMicros t) const {
+Validator::Phase Validator::phase_at(const MeterState& m, UtcMicros t,
+                                     bool across_merged_span) const {
   const auto r = phase_ref(m);
   if (!r) return Phase::Unknown;
   const UtcMicros ref = *r;
   const std::int64_t cadence_us = settings_.cadence_s * kMicrosPerSecond;
   const std::int64_t age_us = t - ref;
-  if (age_us > settings_.collision_horizon_cadences * cadence_us + cadence_us / 2)
+  const std::int64_t horizon_us =
+      settings_.collision_horizon_cadences * cadence_us + cadence_us / 2;
+  // Past the horizon, only a phase of the meter's own last reading (not one a merge moved), and
+  // no wider than at the horizon: a lock-step pair's clocks differ by a few ppm, not 20.
+  const bool own_phase = m.has_last && ref == m.last_at;
+  if (age_us > (across_merged_span && own_phase ? kMergedSpanCadences * cadence_us : horizon_us))
     return Phase::Unknown;
   if (age_us < cadence_us / 2) return Phase::NotDue;  // already heard in this cycle
   const std::int64_t k = (age_us + cadence_us / 2) / cadence_us;
   const std::int64_t off_us = age_us - k * cadence_us;
-  const double tolerance_us = settings_.collision_window_ms * 1000.0 +
-                              settings_.collision_drift_ppm * 1e-6 * static_cast<double>(age_us);
+  const double tolerance_us =
+      settings_.collision_window_ms * 1000.0 +
+      settings_.collision_drift_ppm * 1e-6 * static_cast<double>(std::min(age_us, horizon_us));
   return static_cast<double>(off_us < 0 ? -off_us : off_us) <= tolerance_us ? Phase::Due
                                                                             : Phase::NotDue;
 }
@@ -295,6 +304,11 @@ std::optional<Validator::Phantom> Validator::collision_phantom(const MeterState*
   const protocol::Frame f = obs.frame();
   const std::uint16_t x = f.meter_id.value;
   const UtcMicros t = obs.received_at;
+  // A frame far above its meter's own rate looks for parts due within a day of their own last
+  // readings, not only within the horizon: a pair drifting through each other is heard on its own
+  // by neither meter while their frames overlap, and the byte-aligned merge then arrives alone. (A
+  // meter whose load really jumped while a partner went quiet is refused no longer than that.)
+  const bool across_merged_span = self && self->has_last && above_own_rate(*self, obs);
   // Known meters due now whose ID bits all lie in x, and whose frame could lie inside this one:
   // the possible parts of a merge carrying x.
   constexpr std::size_t kNamed = Phantom::kMaxParts;
@@ -302,7 +316,7 @@ std::optional<Validator::Phantom> Validator::collision_phantom(const MeterState*
   std::size_t n_due = 0;
   unsigned or_ids = 0;
   auto consider = [&](std::uint16_t id, const MeterState& a) {
-    if (phase_at(a, t) != Phase::Due || !may_be_part(a, f, t)) return;
+    if (phase_at(a, t, across_merged_span) != Phase::Due || !may_be_part(a, f, t)) return;
     or_ids |= id;
     if (n_due < kNamed) due[n_due++] = id;
   };
@@ -426,6 +440,28 @@ std::optional<std::string> Validator::corrupted_id_of_known(const Observation& o
           x, id, j == i ? 1 : 2, id);
     }
   return std::nullopt;
+}
+
+bool Validator::above_own_rate(const MeterState& m, const Observation& obs) const {
+  // The rate of the readings remembered (up to kHistory, the last one included): four times
+  // it, plus two for the register's quantisation at each end, bounds the rise of a meter whose
+  // load did not change much. An OR adds the partner's bits: 10388 -> 10500 | 3273 = 11725 on
+  // 61414, +1,337 where its readings rose 10 kWh in 7 cadences and the bound after 34 is 196.
+  constexpr std::int64_t kRateFactor = 4;
+  constexpr std::int64_t kSlackKwh = 2;
+  const std::int64_t dt = obs.received_at - m.last_at;
+  if (m.history_len < 3 || dt <= 0) return false;
+  const auto& first = m.history[0];
+  const auto& last = m.history[m.history_len - 1];
+  const std::int64_t span = last.at - first.at;
+  if (span <= 0) return false;
+  const std::int64_t rise =
+      static_cast<std::int64_t>((obs.frame().total_kwh.value - m.last_kwh24) & Kwh24::kMask);
+  // rise > factor x (own rise / span) x dt + slack, exact in 128 bits.
+  const std::int64_t own = last.total_kwh - first.total_kwh;
+  return rise > kSlackKwh &&
+         u128(rise - kSlackKwh) * u128(span) >
+             u128(kRateFactor) * u128(std::max<std::int64_t>(own, 0)) * u128(dt);
 }
 
 void Validator::reject_phantom(const MeterState* self, const Observation& obs, Phantom p,

@@ -227,7 +227,9 @@ class Validator {
                                               Decisions& out);
   // Lock-step collisions (docs/collector.md "Collision phantoms").
   enum class Phase : std::uint8_t { Unknown, Due, NotDue };
-  [[nodiscard]] Phase phase_at(const MeterState& m, UtcMicros t) const;
+  // Unknown past the horizon, or `across_merged_span`, a day after the meter's own last reading.
+  [[nodiscard]] Phase phase_at(const MeterState& m, UtcMicros t,
+                               bool across_merged_span = false) const;
   struct Phantom {
     Check check;
     static constexpr std::size_t kMaxParts = 8;
@@ -237,6 +239,9 @@ class Validator {
   [[nodiscard]] std::optional<Phantom> collision_phantom(const MeterState* self,
                                                          const Observation& obs) const;
   void reject_phantom(const MeterState* self, const Observation& obs, Phantom p, Decisions& out);
+  // The frame's kWh rose far faster since the last reading than the meter's own recent
+  // readings did (a merge's OR adds its partner's bits).
+  [[nodiscard]] bool above_own_rate(const MeterState& m, const Observation& obs) const;
   // An unknown ID that is the OR of two known meters' IDs, neither known to be elsewhere in its
   // cycle (due, or its phase lost while its frames were merged), whose reset counter is the OR
   // of theirs and whose peak and kWh are at least theirs: a lock-step merge (docs/collector.md

@@ -122,11 +122,11 @@ double ingest(const std::string& db, std::uint64_t n, std::uint32_t meters, bool
 }
 
 // The same N readings as CSV, imported by the sqlite3 shell into the same table shape as the
-// store's `readings` (schema 4: WITHOUT ROWID, keyed by meter, time and frame, the same
-// CHECKs) with the store's settings (16 KiB pages, WAL, synchronous=FULL, 64 MiB cache,
-// temp_store=MEMORY). Returns seconds of the import alone (the CSV is written beforehand),
-// or -1 when sqlite3 is missing. (The store writes more per reading: the journal row with the
-// raw bytes, the outbox entry and the rollups.)
+// store's `readings` (schema 10: WITHOUT ROWID, keyed by meter, time and frame, the same
+// columns and CHECKs, the foreign keys aside) with the store's settings (16 KiB pages, WAL,
+// synchronous=FULL, 64 MiB cache, temp_store=MEMORY). Returns seconds of the import alone (the CSV
+// is written beforehand), or -1 when sqlite3 is missing. (The store writes more per reading: the
+// journal row with the raw bytes, the outbox entry and the rollups.)
 double sqlite3_import(const std::string& dir, std::uint64_t n, std::uint32_t meters) {
   if (std::system("command -v sqlite3 >/dev/null 2>&1") != 0) return -1;
   const std::string csv = dir + "/rows.csv";
@@ -137,9 +137,9 @@ double sqlite3_import(const std::string& dir, std::uint64_t n, std::uint32_t met
       const Observation o = observation(k, meters, 1);
       const auto fr = o.frame();
       line.clear();
-      fmt::format_to(std::back_inserter(line), "{},{},{},0,{},{},{},0\n", fr.meter_id.value,
+      fmt::format_to(std::back_inserter(line), "{},{},{},0,{},{},{},0,{},0\n", fr.meter_id.value,
                      o.received_at, k + 1, fr.total_kwh.value, fr.total_kwh.value,
-                     fr.peak_demand.value);
+                     fr.peak_demand.value, o.source_id);
       std::fwrite(line.data(), 1, line.size(), f);
     }
     std::fclose(f);
@@ -157,7 +157,8 @@ double sqlite3_import(const std::string& dir, std::uint64_t n, std::uint32_t met
                  "total_kwh INTEGER NOT NULL CHECK (total_kwh >= 0), kwh24 INTEGER NOT NULL "
                  "CHECK (kwh24 BETWEEN 0 AND 16777215), peak_demand_counts INTEGER NOT NULL "
                  "CHECK (peak_demand_counts BETWEEN 0 AND 65535), demand_resets INTEGER NOT NULL "
-                 "CHECK (demand_resets BETWEEN 0 AND 255), "
+                 "CHECK (demand_resets BETWEEN 0 AND 255), source_id INTEGER NOT NULL, lead_byte "
+                 "INTEGER NOT NULL CHECK (lead_byte BETWEEN 0 AND 255), "
                  "PRIMARY KEY(meter_id, received_at_us, frame_id)) WITHOUT ROWID;\n"
                  ".import --csv %s readings\n",
                  csv.c_str());

@@ -63,6 +63,34 @@ std::size_t Validator::chain_kept_by(const MeterState& m, const Observation& obs
   return chain.size();
 }
 
+bool Validator::quiet_chain_confirmed(const MeterState& m, const Observation& obs) const {
+  // An overlapped held frame with the last reading's peak and counter (the only kind a chain of
+  // frames that moved nothing but kWh has at its head) waits for a frame alone: a neighbour's
+  // head may be OR-ed into its kWh. A pair of meters always in one burst never sends one. An
+  // hour of shared frames continuing it does as well when each only moved kWh, none rose more
+  // than four times the meter's own rate, and the newest advanced past twice the held frame's
+  // rise: a raise of the held frame (at most its rise) would have shown as a step back below
+  // it, and bits OR-ed into every frame as one within twice their highest bit.
+  constexpr std::size_t kQuietSharedFrames = 12;  // the collision horizon: an hour of cadences
+  const Observation& h = *m.held;
+  if (obs.burst != protocol::Burst::Shared || m.history_len < 3) return false;
+  const auto quiet = [&](const Observation& o) {
+    const protocol::Frame f = o.frame();
+    return f.peak_demand.value == m.last_peak && f.demand_resets.value == m.last_resets &&
+           !above_own_rate(m, o);
+  };
+  if (!quiet(h) || !quiet(obs)) return false;
+  std::size_t n_shared = 1;
+  for (const Observation& o : m.shared_chain) {
+    if (!quiet(o)) return false;
+    n_shared += o.burst == protocol::Burst::Shared ? 1 : 0;
+  }
+  const Kwh24 hk = h.frame().total_kwh;
+  const std::uint64_t rise = hk.advance_since(Kwh24{m.last_kwh24});
+  const std::uint64_t advance = obs.frame().total_kwh.advance_since(hk);
+  return n_shared >= kQuietSharedFrames && advance > 2 * rise;
+}
+
 void Validator::resolve_suspect(MeterState& m, const Observation& obs,
                                 const std::optional<Check>& c, Decisions& out, bool may_defer) {
   const Observation h = *m.held;
@@ -80,6 +108,10 @@ void Validator::resolve_suspect(MeterState& m, const Observation& obs,
                                           hf.demand_resets.value != m.last_resets);
   if (needs_alone && !obs.alone() && chain.size() < MeterState::kMaxSharedChain) {
     if (continues(tail, obs, m.max_power_w, cadence_us)) {
+      if (quiet_chain_confirmed(m, obs)) {
+        decide_held(m, obs, chain.size() + 1, out);
+        return;
+      }
       chain.push_back(obs);
       out.held.push_back(obs.frame_id);
       return;

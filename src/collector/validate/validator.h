@@ -187,6 +187,9 @@ class Validator {
                        Decisions& out, bool may_defer = true);
   // How many frames of the shared chain stay when `obs` continues an earlier one than its last.
   [[nodiscard]] std::size_t chain_kept_by(const MeterState& m, const Observation& obs) const;
+  // An hour of the meter's shared frames, `obs` the newest, that only moved kWh at its own rate
+  // confirms its overlapped held frame without a frame alone ("A pair always in one burst").
+  [[nodiscard]] bool quiet_chain_confirmed(const MeterState& m, const Observation& obs) const;
   // The held frames up to the `n_ok`th become readings, the others are rejected; then `obs`.
   void decide_held(MeterState& m, const Observation& obs, std::size_t n_ok, Decisions& out);
   // The second lookahead: `obs` is the meter's next frame after its pending decider.

@@ -408,7 +408,8 @@ std::optional<Validator::Phantom> Validator::merge_of_known(const Observation& o
                                   x, std::min(a.id, b.id), std::max(a.id, b.id),
                                   f.demand_resets.value, a.last_resets, b.last_resets)},
                 {},
-                2};
+                2,
+                false};
       p.parts[0] = std::min(a.id, b.id);
       p.parts[1] = std::max(a.id, b.id);
       return p;
@@ -474,6 +475,10 @@ void Validator::reject_phantom(const MeterState* self, const Observation& obs, P
   if (merged_look) {
     for (std::size_t i = 0; i < p.n_parts; ++i) {
       MeterState& a = meters_.at(p.parts[i]);
+      // A merge told by its bytes does not say when a part whose phase was lost sends: moved
+      // there, a false one (BER 1e-3: 18086 = 17030 | 18084) put 17030's phase on 31694's,
+      // whose true frames were then refused, and 17030's own merges went unrecognised.
+      if (!p.timed && phase_at(a, obs.received_at) != Phase::Due) continue;
       if (!a.merged_at || *a.merged_at < obs.received_at) a.merged_at = obs.received_at;
       place(a);
       out.state_changed.push_back(a.id);

@@ -238,6 +238,9 @@ class Validator {
     static constexpr std::size_t kMaxParts = 8;
     std::array<std::uint16_t, kMaxParts> parts{};  // the due known meters it is made of
     std::size_t n_parts = 0;
+    // Its parts were due at this moment; else (a merge told by its bytes alone) only the parts
+    // that were due move their phase here.
+    bool timed = true;
   };
   [[nodiscard]] std::optional<Phantom> collision_phantom(const MeterState* self,
                                                          const Observation& obs) const;

@@ -656,6 +656,33 @@ TEST(Validator, MergeOfTwoKnownMetersWhosePhasesWereLostIsAPhantom) {
   EXPECT_EQ(v.provisional_ids(), 0u);
 }
 
+TEST(Validator, Issue10_AMergeToldByItsBytesDoesNotMoveAPhaseThatWasLost) {
+  // 12 (kWh 100) and 3 (kWh 50) last heard at cadence 0, then silent: past the two-cadence
+  // horizon their phases are lost. 13 (kWh 1000), 100 ms later in each cycle, goes on. At
+  // cadence 4 an unknown ID 15 = 12 | 3 arrives alone at 13's phase (13's own frame lost), kWh
+  // 100 | 50 = 118, counter 0 = 0 | 0: by its bytes a merge of 12 and 3, rejected. It does not
+  // say when 12 sends, so 12's phase stays lost: 13's frame at cadence 5 (1001 kWh, +1 in a
+  // cadence) is its reading, not a merge with 12 (12 = 0b1100 lies in 13 = 0b1101, and 12's
+  // 100 kWh could lie in 1001: 104 = 64 + 32 + 8 is one of its submasks, within 12's 5.5 kWh of
+  // 5 cadences). BER 1e-3, 256 meters: 18086 = 17030 | 18084 moved 17030's phase onto 31694's.
+  Validator v = two_cadence_horizon({12, 3, 13});
+  Decisions d;
+  v.process(obs(1, 12, 100, 0, 0, kT0), d);
+  v.process(obs(2, 3, 50, 0, 0, kT0 + kMs), d);
+  for (int k = 0; k <= 3; ++k)
+    v.process(obs(3 + k, 13, 1000, 0, 0, kT0 + k * kCycle + 100 * kMs), d);
+  EXPECT_EQ(d.readings.size(), 6u);
+  d.clear();
+  v.process(obs(10, 15, 118, 0, 0, kT0 + 4 * kCycle + 100 * kMs), d);
+  ASSERT_EQ(d.rejections.size(), 1u);
+  EXPECT_EQ(d.rejections[0].reason, RejectReason::CollisionPhantom);
+  d.clear();
+  v.process(obs(11, 13, 1001, 0, 0, kT0 + 5 * kCycle + 100 * kMs), d);
+  for (const auto& r : d.rejections) ADD_FAILURE() << to_string(r.reason) << ": " << r.detail;
+  ASSERT_EQ(d.readings.size(), 1u);
+  EXPECT_EQ(d.readings[0].frame_id, 11);
+}
+
 TEST(Validator, ARunOfCleanMergesLongerThanTheHorizonStaysRecognised) {
   // The end-to-end pair at 1 ppm: 200 heard once (a shared burst), then 201's ID carried by
   // the clean merge for longer than the horizon. Each recognised merge moves 200's phase.

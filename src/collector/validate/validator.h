@@ -194,6 +194,11 @@ class Validator {
   void decide_held(MeterState& m, const Observation& obs, std::size_t n_ok, Decisions& out);
   // The second lookahead: `obs` is the meter's next frame after its pending decider.
   void resolve_decider(MeterState& m, const Observation& obs, Decisions& out);
+  // The decider `d`'s check against the last reading when it and the newest held frame `tail`
+  // were both one-off errors: `next` continues the last reading and not `tail` (all alone).
+  [[nodiscard]] std::optional<Check> both_off_the_line(const MeterState& m, const Observation& d,
+                                                       const Observation& tail,
+                                                       const Observation& next) const;
   // Why the decider `d` is a lone step back or down from the newest held frame `tail`, which
   // `next` continues (a cleared bit), or nullptr when it is not.
   [[nodiscard]] const char* lone_step(const MeterState& m, const Observation& d,

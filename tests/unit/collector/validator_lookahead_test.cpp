@@ -498,5 +498,81 @@ TEST(ValidatorLookahead, Issue10_ATrueDeciderAloneAfterMergesThatRaisedKwhDecide
   EXPECT_EQ(m.readings(), (std::vector<std::int64_t>{6, 7}));
 }
 
+// Meter 7 at 62 kWh, counter 0. Frame 2, alone at +5: counter 4 (bit 2 set: a held reset, it
+// waits for the next frame). Frame 3, alone at +10: 55 kWh, counter 0. It contradicts the held
+// frame (counter 4 -> 0 goes back) and the last reading (62 -> 55 goes back), so it waits as the
+// decider.
+void reset_bit_then_kwh_bit(Meter7& m) {
+  m.frame(2, 62, 300, 4, 5);
+  m.frame(3, 55, 300, 0, 10);
+  EXPECT_TRUE(m.d.readings.empty());
+  EXPECT_TRUE(m.d.rejections.empty());
+  ASSERT_TRUE(m.state().decider);
+  EXPECT_EQ(m.state().decider->frame_id, 3);
+}
+
+TEST(ValidatorLookahead, Issue10_TwoFramesOffTheLineInARowAreBothRejected) {
+  // Frame 4, alone at +15: 63 kWh, counter 0. It continues the last reading (+1 kWh in 15
+  // minutes, at most 31) and not the held frame (4 -> 0): both frames were one-off errors. Frame
+  // 2 is held_not_confirmed, frame 3 kwh_backwards, frame 4 the reading; no demand reset, no
+  // new epoch. (256 meters, BER 1e-4, meter 52123; decided alone, frame 3 let frame 2 be a
+  // reading: a false reset, then a false `replaced`.)
+  Meter7 m(kMidMeterW, 62, 300);
+  reset_bit_then_kwh_bit(m);
+  m.frame(4, 63, 300, 0, 15);
+  EXPECT_EQ(m.readings(), std::vector<std::int64_t>{4});
+  ASSERT_EQ(m.rejections(), (std::vector<std::int64_t>{3, 2}));
+  EXPECT_EQ(m.d.rejections[0].reason, RejectReason::KwhBackwards);
+  EXPECT_EQ(m.d.rejections[1].reason, RejectReason::HeldNotConfirmed);
+  EXPECT_EQ(m.events(EventKind::DemandReset), 0u);
+  EXPECT_EQ(m.events(EventKind::Replaced), 0u);
+  EXPECT_EQ(m.state().last_kwh24, 63u);
+}
+
+TEST(ValidatorLookahead, Issue10_AResetThatTheNextFrameRepeatsStandsAfterAFrameOffTheLine) {
+  // The negative: a real reset. Frame 4 (63 kWh) repeats counter 4: it continues the held
+  // frame, so frame 3 is the odd one; 2 and 4 are readings, with one demand reset.
+  Meter7 m(kMidMeterW, 62, 300);
+  reset_bit_then_kwh_bit(m);
+  m.frame(4, 63, 300, 4, 15);
+  EXPECT_EQ(m.readings(), (std::vector<std::int64_t>{2, 4}));
+  EXPECT_EQ(m.rejections(), std::vector<std::int64_t>{3});
+  EXPECT_EQ(m.events(EventKind::DemandReset), 1u);
+}
+
+TEST(ValidatorLookahead, Issue10_AReplacementAfterAHeldFrameIsNotOffTheLine) {
+  // The negative: a real replacement. The new meter reads 55, then 56 (frame 4, +1 kWh in 5
+  // minutes): frame 4 continues frame 3, not the last reading (62 -> 56 goes back). Frame 3 is
+  // not rejected as off the line: decided alone as before, it and frame 4 start a new epoch.
+  Meter7 m(kMidMeterW, 62, 300);
+  reset_bit_then_kwh_bit(m);
+  m.frame(4, 56, 300, 0, 15);
+  const auto r = m.readings();
+  EXPECT_NE(std::find(r.begin(), r.end(), 3), r.end());
+  EXPECT_NE(std::find(r.begin(), r.end(), 4), r.end());
+  EXPECT_EQ(m.events(EventKind::Replaced), 1u);
+  EXPECT_EQ(m.state().last_kwh24, 56u);
+}
+
+TEST(ValidatorLookahead, Issue10_AHeldPeakRiseTheNextFrameContinuesThroughAResetStands) {
+  // The negative: the next frame continues both the last reading and the held frame. Held: a
+  // true peak rise 300 -> 306 (frame 2, alone, +5). Frame 3 (+10) reads 55 kWh: back from both,
+  // the decider. Frame 4 (+15): 63 kWh, counter 1, peak 100: a demand reset (the peak starts
+  // again), plausible after the last reading and after frame 2 alike, and not a repeat of frame
+  // 2's counter, so it does not overrule frame 3 either. Frame 2 is not off the line: it is a
+  // reading and frame 3 is rejected; frame 4, a changed counter, waits for its next frame, and
+  // frame 5 (64 kWh, counter 1) confirms it: one demand reset.
+  Meter7 m(kMidMeterW, 62, 300);
+  m.frame(2, 62, 306, 0, 5);
+  m.frame(3, 55, 306, 0, 10);
+  ASSERT_TRUE(m.state().decider);
+  m.frame(4, 63, 100, 1, 15);
+  EXPECT_EQ(m.readings(), std::vector<std::int64_t>{2});
+  EXPECT_EQ(m.rejections(), std::vector<std::int64_t>{3});
+  m.frame(5, 64, 100, 1, 20);
+  EXPECT_EQ(m.readings(), (std::vector<std::int64_t>{2, 4, 5}));
+  EXPECT_EQ(m.events(EventKind::DemandReset), 1u);
+}
+
 }  // namespace
 }  // namespace imsm::collector

@@ -585,6 +585,11 @@ void Validator::process_known(MeterState& m, const Observation& obs, Decisions& 
       }
     }
     if (!ch) {
+      if (const char* why = two_peaks_below(m, h, obs)) {
+        reject(h, m.held_reason, m.held_detail + "; " + why, out);
+        hold(m, obs, *c, out);
+        return;
+      }
       // Two frames, each alone, agree with each other and not with the old state: a new
       // meter (or register) at this ID. A new epoch, audited.
       start_epoch(m, h, out, true, to_string(m.held_reason));
@@ -609,6 +614,20 @@ bool only_kwh_moved(const Reading& last, const protocol::Frame& hf, const protoc
 }
 
 }  // namespace
+
+const char* Validator::two_peaks_below(const MeterState& m, const Observation& h,
+                                       const Observation& obs) const {
+  // The held frame's peak fell below the last reading's with its counter, which a meter's peak
+  // never does without a demand reset, and the next frame continues it at another peak. A new
+  // meter at this ID would repeat its own peak from one frame to the next: two bit errors in
+  // a row are likelier (BER 1e-3, 256 meters: meter 698's 0x255 read 0x251, then 0x254; 102 of
+  // 166 false `replaced` for a fallen peak). The held frame is rejected; the next frame is held
+  // in its place.
+  if (m.held_reason != RejectReason::PeakFell ||
+      h.frame().peak_demand.value == obs.frame().peak_demand.value)
+    return nullptr;
+  return "the next frame continues it at another peak (two bit errors, not a new meter)";
+}
 
 bool Validator::kwh_off_the_line(const MeterState& m, const Observation& h,
                                  const Observation& obs) const {

@@ -204,6 +204,10 @@ class Validator {
   [[nodiscard]] const char* lone_step(const MeterState& m, const Observation& d,
                                       const Observation& tail, const Observation& next) const;
   void release_held(MeterState& m, Decisions& out);
+  // Why the held frame `h` (its peak fell) and `obs`, which continues it at another peak, are
+  // two bit errors rather than a new meter.
+  [[nodiscard]] const char* two_peaks_below(const MeterState& m, const Observation& h,
+                                            const Observation& obs) const;
   // The held frame went back in kWh only, and `obs` agrees with it and with the last reading:
   // is the last reading the one off the meter's line (docs/collector.md "kWh off the line")?
   [[nodiscard]] bool kwh_off_the_line(const MeterState& m, const Observation& h,

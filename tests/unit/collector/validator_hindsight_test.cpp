@@ -328,5 +328,70 @@ TEST(ValidatorHindsight, Issue10_ASharedFrameWithAFalseCounterDoesNotDecideAHeld
   EXPECT_EQ(count(d, EventKind::DemandReset), 0u);
 }
 
+// Meter 7 read three times at peak 0x255 (7505-7507 kWh, one a cadence), then frames alone at
+// +15 and +20 minutes with `p4` and `p5`: both below 0x255 with counter 0 (a peak falls only at a
+// demand reset); frame 5 continues frame 4 (kWh +1, its peak no lower).
+Validator peak_fell_twice(Decisions& d, std::uint16_t p4, std::uint16_t p5) {
+  Validator v(ValidationSettings{});
+  v.register_meter(7, kMidMeterW);
+  for (int k = 0; k < 3; ++k)
+    v.process(obs(1 + k, 7, 7505 + static_cast<std::uint32_t>(k), 0x255, 0, kT0 + k * 5 * kMinute),
+              d);
+  d.clear();
+  v.process(obs(4, 7, 7508, p4, 0, kT0 + 15 * kMinute), d);
+  v.process(obs(5, 7, 7509, p5, 0, kT0 + 20 * kMinute), d);
+  return v;
+}
+
+TEST(ValidatorHindsight, Issue10_TwoFramesBelowThePeakAtTwoPeaksAreTwoBitErrorsNotANewMeter) {
+  // 0x255 read 0x251 (bit 2 cleared), then 0x254 (bit 0 cleared): two peaks, where a new meter
+  // would repeat its own. Frame 4 is rejected (peak_fell), frame 5 is held in its place, and
+  // frame 6 (7510 kWh, 0x255), which continues the last reading, rejects it: no new epoch, and
+  // the readings go on from 7507 to 7510. (BER 1e-3, 256 meters, meter 698.)
+  Decisions d;
+  Validator v = peak_fell_twice(d, 0x251, 0x254);
+  ASSERT_EQ(d.rejections.size(), 1u);
+  EXPECT_EQ(d.rejections[0].frame_id, 4);
+  EXPECT_EQ(d.rejections[0].reason, RejectReason::PeakFell);
+  v.process(obs(6, 7, 7510, 0x255, 0, kT0 + 25 * kMinute), d);
+  ASSERT_EQ(d.readings.size(), 1u);
+  EXPECT_EQ(d.readings[0].frame_id, 6);
+  ASSERT_EQ(d.rejections.size(), 2u);
+  EXPECT_EQ(d.rejections[1].frame_id, 5);
+  EXPECT_EQ(count(d, EventKind::Replaced), 0u);
+  EXPECT_EQ(v.meter(7)->epoch, 0);
+}
+
+TEST(ValidatorHindsight, Issue10_TwoFramesBelowThePeakAtOnePeakAreANewMeterAsBefore) {
+  // The negative: both read 0x251, as a new meter at this ID repeats its peak: a new epoch
+  // (`replaced`, audited), with frames 4 and 5 its readings.
+  Decisions d;
+  Validator v = peak_fell_twice(d, 0x251, 0x251);
+  EXPECT_TRUE(d.rejections.empty());
+  ASSERT_EQ(d.readings.size(), 2u);
+  EXPECT_EQ(d.readings[0].frame_id, 4);
+  EXPECT_EQ(count(d, EventKind::Replaced), 1u);
+  EXPECT_EQ(v.meter(7)->epoch, 1);
+}
+
+TEST(ValidatorHindsight, Issue10_AReplacementWhosePeakRoseBetweenItsFirstFramesIsANewMeter) {
+  // The negative: a real replacement. The new meter reads 12 kWh at peak 0x10, then 13 kWh at
+  // 0x11: two peaks, but its register went back (kwh_backwards, not a fallen peak with the
+  // register going on), so it is a new epoch as before, frames 4 and 5 its readings.
+  Decisions d;
+  Validator v(ValidationSettings{});
+  v.register_meter(7, kMidMeterW);
+  for (int k = 0; k < 3; ++k)
+    v.process(obs(1 + k, 7, 7505 + static_cast<std::uint32_t>(k), 0x255, 0, kT0 + k * 5 * kMinute),
+              d);
+  d.clear();
+  v.process(obs(4, 7, 12, 0x10, 0, kT0 + 15 * kMinute), d);
+  v.process(obs(5, 7, 13, 0x11, 0, kT0 + 20 * kMinute), d);
+  EXPECT_TRUE(d.rejections.empty());
+  ASSERT_EQ(d.readings.size(), 2u);
+  EXPECT_EQ(count(d, EventKind::Replaced), 1u);
+  EXPECT_EQ(v.meter(7)->last_kwh24, 13u);
+}
+
 }  // namespace
 }  // namespace imsm::collector

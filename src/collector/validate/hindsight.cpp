@@ -276,6 +276,39 @@ std::optional<Validator::Check> Validator::both_off_the_line(const MeterState& m
   return check_against_last(m, d);
 }
 
+void Validator::resolve_epoch(MeterState& m, const Observation& obs, Decisions& out) {
+  // The held frame and the decider agree with each other and not with the last reading: a new
+  // meter (or register) at this ID, or the same bit flipped in both (at BER 1e-3 one pair of
+  // frames in a million shares a flipped bit: ~190 a month at 256 meters, each a false
+  // `replaced`). A new meter's next frame goes on from the decider; a frame alone that continues
+  // the last reading shows both were errors (it may continue the decider too: a cleared bit
+  // comes back as a rise).
+  const Observation d = *m.decider;
+  m.decider.reset();
+  const auto c = check_against_last(m, obs);
+  if (obs.alone() && !c) {
+    const Observation h = *m.held;
+    const std::string detail = m.held_detail;
+    const RejectReason reason = m.held_reason;
+    const auto cd = check_against_last(m, d);
+    release_held(m, out);
+    out.released.push_back(d.frame_id);
+    const std::string why =
+        fmt::format("frame {} continues the last reading (second lookahead)", obs.frame_id);
+    reject(h, reason, fmt::format("{}; frame {} repeated it, but {}", detail, d.frame_id, why),
+           out);
+    reject(d, cd ? cd->reason : reason, fmt::format("{}; {}", cd ? cd->detail : detail, why), out);
+    decide_free(m, obs, c, out);
+    return;
+  }
+  const auto n_held = static_cast<std::ptrdiff_t>(out.held.size());
+  resolve_contradiction(m, d, check_against_last(m, d), out, false);
+  // Released unless it is held again (a frame released and held in one decision stays pending).
+  if (std::find(out.held.begin() + n_held, out.held.end(), d.frame_id) == out.held.end())
+    out.released.push_back(d.frame_id);
+  process_known(m, obs, out);
+}
+
 const char* Validator::lone_step(const MeterState& m, const Observation& d, const Observation& tail,
                                  const Observation& next) const {
   const protocol::Frame tf = tail.frame(), nf = next.frame(), df = d.frame();

@@ -514,7 +514,6 @@ void Validator::process(const Observation& obs, Decisions& out) {
 }
 
 void Validator::process_known(MeterState& m, const Observation& obs, Decisions& out) {
-  const protocol::Frame f = obs.frame();
   if (!m.has_last) {
     // A registered meter's first reading starts its epoch, and a frame from a shared burst
     // never starts an epoch: it waits (pending) for a frame alone in its burst.
@@ -537,7 +536,10 @@ void Validator::process_known(MeterState& m, const Observation& obs, Decisions& 
   }
 
   if (m.decider) {
-    resolve_decider(m, obs, out);
+    if (m.held_suspect)
+      resolve_decider(m, obs, out);
+    else
+      resolve_epoch(m, obs, out);
     return;
   }
   const auto c = check_against_last(m, obs);
@@ -546,61 +548,76 @@ void Validator::process_known(MeterState& m, const Observation& obs, Decisions& 
     return;
   }
   if (m.held) {
-    const Observation h = *m.held;
-    if (!c) {
-      if (kwh_off_the_line(m, h, obs)) {
-        release_held(m, out);
-        retract_last(m, h, obs, m.held_detail + "; its kWh is off the line of the frames around it",
-                     out);
-        return;
-      }
-      // The old state goes on: the held frame was wrong.
-      release_held(m, out);
-      reject(h, m.held_reason, m.held_detail + "; the next frame agreed with the last reading",
-             out);
-      decide_free(m, obs, c, out);
-      return;
-    }
-    if (!obs.alone()) {
-      if (shared_repeats_held(m, h, obs, *c)) {
-        release_held(m, out);
-        retract_last(m, h, obs, m.held_detail + "; a shared frame continues it", out);
-        return;
-      }
-      reject(obs, c->reason, c->detail + " (shared burst)", out);
-      return;
-    }
-    const protocol::Frame hf = h.frame();
-    const auto ch = check(hf.total_kwh.value, hf.peak_demand.value, hf.demand_resets.value,
-                          h.received_at, f, obs.received_at, m.max_power_w);
-    release_held(m, out);
-    if (!ch && m.prev_reading) {
-      // Do both agree with the reading before the last one? Then the last one was a one-off
-      // corrupted frame (a bit error or a merge that looked plausible): retract it.
-      const Reading p = *m.prev_reading;
-      if (!check(p.kwh24, p.peak_demand_counts, p.demand_resets, p.received_at, hf, h.received_at,
-                 m.max_power_w)) {
-        retract_last(m, h, obs, m.held_detail, out);
-        return;
-      }
-    }
-    if (!ch) {
-      if (const char* why = two_peaks_below(m, h, obs)) {
-        reject(h, m.held_reason, m.held_detail + "; " + why, out);
-        hold(m, obs, *c, out);
-        return;
-      }
-      // Two frames, each alone, agree with each other and not with the old state: a new
-      // meter (or register) at this ID. A new epoch, audited.
-      start_epoch(m, h, out, true, to_string(m.held_reason));
-      accept(m, obs, out);
-      return;
-    }
-    reject(h, m.held_reason, m.held_detail + "; the next frame agreed with neither", out);
-    hold(m, obs, *c, out);
+    resolve_contradiction(m, obs, c, out);
     return;
   }
   decide_free(m, obs, c, out);
+}
+
+void Validator::resolve_contradiction(MeterState& m, const Observation& obs,
+                                      const std::optional<Check>& c, Decisions& out,
+                                      bool may_defer) {
+  const protocol::Frame f = obs.frame();
+  const Observation h = *m.held;
+  if (!c) {
+    if (kwh_off_the_line(m, h, obs)) {
+      release_held(m, out);
+      retract_last(m, h, obs, m.held_detail + "; its kWh is off the line of the frames around it",
+                   out);
+      return;
+    }
+    // The old state goes on: the held frame was wrong.
+    release_held(m, out);
+    reject(h, m.held_reason, m.held_detail + "; the next frame agreed with the last reading", out);
+    decide_free(m, obs, c, out);
+    return;
+  }
+  if (!obs.alone()) {
+    if (shared_repeats_held(m, h, obs, *c)) {
+      release_held(m, out);
+      retract_last(m, h, obs, m.held_detail + "; a shared frame continues it", out);
+      return;
+    }
+    reject(obs, c->reason, c->detail + " (shared burst)", out);
+    return;
+  }
+  const protocol::Frame hf = h.frame();
+  const auto ch = check(hf.total_kwh.value, hf.peak_demand.value, hf.demand_resets.value,
+                        h.received_at, f, obs.received_at, m.max_power_w);
+  // Do both agree with the reading before the last one? Then the last one was a one-off
+  // corrupted frame (a bit error or a merge that looked plausible): retract it.
+  const bool before_last = !ch && m.prev_reading &&
+                           !check(m.prev_reading->kwh24, m.prev_reading->peak_demand_counts,
+                                  m.prev_reading->demand_resets, m.prev_reading->received_at, hf,
+                                  h.received_at, m.max_power_w);
+  const char* two_errors = !ch && !before_last ? two_peaks_below(m, h, obs) : nullptr;
+  if (!ch && !before_last && !two_errors && may_defer) {
+    // A new meter at this ID, or the same bit flipped in both frames: the frame after them
+    // decides (`resolve_epoch`).
+    m.decider = obs;
+    out.held.push_back(obs.frame_id);
+    return;
+  }
+  release_held(m, out);
+  if (before_last) {
+    retract_last(m, h, obs, m.held_detail, out);
+    return;
+  }
+  if (!ch) {
+    if (two_errors) {
+      reject(h, m.held_reason, m.held_detail + "; " + two_errors, out);
+      hold(m, obs, *c, out);
+      return;
+    }
+    // Two frames, each alone, agree with each other and not with the old state: a new
+    // meter (or register) at this ID. A new epoch, audited.
+    start_epoch(m, h, out, true, to_string(m.held_reason));
+    accept(m, obs, out);
+    return;
+  }
+  reject(h, m.held_reason, m.held_detail + "; the next frame agreed with neither", out);
+  hold(m, obs, *c, out);
+  return;
 }
 
 namespace {

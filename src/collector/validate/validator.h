@@ -192,6 +192,13 @@ class Validator {
   [[nodiscard]] bool quiet_chain_confirmed(const MeterState& m, const Observation& obs) const;
   // The held frames up to the `n_ok`th become readings, the others are rejected; then `obs`.
   void decide_held(MeterState& m, const Observation& obs, std::size_t n_ok, Decisions& out);
+  // A known meter's frame `obs` after its held contradiction; with `may_defer`, a new epoch
+  // waits for the frame after `obs` (`resolve_epoch`).
+  void resolve_contradiction(MeterState& m, const Observation& obs, const std::optional<Check>& c,
+                             Decisions& out, bool may_defer = true);
+  // `obs` after a held contradiction and the decider that repeated it (a new epoch, or the
+  // same bit error twice).
+  void resolve_epoch(MeterState& m, const Observation& obs, Decisions& out);
   // The second lookahead: `obs` is the meter's next frame after its pending decider.
   void resolve_decider(MeterState& m, const Observation& obs, Decisions& out);
   // The decider `d`'s check against the last reading when it and the newest held frame `tail`

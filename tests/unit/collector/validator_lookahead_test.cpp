@@ -145,8 +145,9 @@ TEST(ValidatorLookahead, ARealReplacementConfirmedByTwoFramesIsStillAccepted) {
   // replaced: frames 4 (12 kWh) and 5 (13 kWh), both alone, 5 minutes apart. Frame 4 continues
   // no held frame and waits; frame 5 continues frame 4, not the chain (13 after 5002 is back),
   // so frame 4 decides as it would have alone: the chain is rejected, frame 4 is held as a
-  // contradiction of the reading (back by 4988) and frame 5, agreeing with it, makes them a
-  // new epoch, audited by a `replaced` event.
+  // contradiction of the reading (back by 4988) and frame 5, agreeing with it, waits for the
+  // frame after it (the same bit error twice would look the same); frame 6 (14) continues it:
+  // a new epoch, audited by a `replaced` event.
   Meter7 m(kMidMeterW, 5000, 300);
   m.frame(2, 5001, 300, 0, 5, Burst::Overlapped);
   m.frame(3, 5002, 300, 0, 10, Burst::Shared);
@@ -154,10 +155,12 @@ TEST(ValidatorLookahead, ARealReplacementConfirmedByTwoFramesIsStillAccepted) {
   EXPECT_TRUE(m.d.rejections.empty());
   m.frame(5, 13, 0, 0, 20);
   EXPECT_EQ(m.rejections(), (std::vector<std::int64_t>{2, 3}));
-  EXPECT_EQ(m.readings(), (std::vector<std::int64_t>{4, 5}));
+  EXPECT_TRUE(m.d.readings.empty());
+  m.frame(6, 14, 0, 0, 25);
+  EXPECT_EQ(m.readings(), (std::vector<std::int64_t>{4, 5, 6}));
   EXPECT_EQ(m.events(EventKind::Replaced), 1u);
   EXPECT_EQ(m.state().epoch, 1u);
-  EXPECT_EQ(m.state().last_kwh24, 13u);
+  EXPECT_EQ(m.state().last_kwh24, 14u);
 }
 
 TEST(ValidatorLookahead, AFrameAloneIsNotOverruledByASharedMergeRepeatingTheChain) {
@@ -543,15 +546,17 @@ TEST(ValidatorLookahead, Issue10_AResetThatTheNextFrameRepeatsStandsAfterAFrameO
 TEST(ValidatorLookahead, Issue10_AReplacementAfterAHeldFrameIsNotOffTheLine) {
   // The negative: a real replacement. The new meter reads 55, then 56 (frame 4, +1 kWh in 5
   // minutes): frame 4 continues frame 3, not the last reading (62 -> 56 goes back). Frame 3 is
-  // not rejected as off the line: decided alone as before, it and frame 4 start a new epoch.
+  // not rejected as off the line: decided alone as before, it and frame 4 start a new epoch once
+  // frame 5 (57) continues them.
   Meter7 m(kMidMeterW, 62, 300);
   reset_bit_then_kwh_bit(m);
   m.frame(4, 56, 300, 0, 15);
+  m.frame(5, 57, 300, 0, 20);
   const auto r = m.readings();
   EXPECT_NE(std::find(r.begin(), r.end(), 3), r.end());
   EXPECT_NE(std::find(r.begin(), r.end(), 4), r.end());
   EXPECT_EQ(m.events(EventKind::Replaced), 1u);
-  EXPECT_EQ(m.state().last_kwh24, 56u);
+  EXPECT_EQ(m.state().last_kwh24, 57u);
 }
 
 TEST(ValidatorLookahead, Issue10_AHeldPeakRiseTheNextFrameContinuesThroughAResetStands) {

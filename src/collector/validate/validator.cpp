@@ -640,8 +640,11 @@ const char* Validator::two_peaks_below(const MeterState& m, const Observation& h
   // a row are likelier (BER 1e-3, 256 meters: meter 698's 0x255 read 0x251, then 0x254; 102 of
   // 166 false `replaced` for a fallen peak). The held frame is rejected; the next frame is held
   // in its place.
-  if (m.held_reason != RejectReason::PeakFell ||
-      h.frame().peak_demand.value == obs.frame().peak_demand.value)
+  // Only below a peak the reading before the last had too: a meter's first reading may be the
+  // error (32 meters, BER 1e-3: 0x000 read 0x200 first, then the true 0x000, 0x0b1, 0x0c2...).
+  const std::uint16_t hp = h.frame().peak_demand.value;
+  if (m.held_reason != RejectReason::PeakFell || hp == obs.frame().peak_demand.value ||
+      !m.prev_reading || m.prev_reading->peak_demand_counts <= hp)
     return nullptr;
   return "the next frame continues it at another peak (two bit errors, not a new meter)";
 }

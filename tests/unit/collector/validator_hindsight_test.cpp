@@ -440,5 +440,29 @@ TEST(ValidatorHindsight, Issue10_ASharedFrameAfterTwoAgreeingFramesDoesNotUndoAN
   EXPECT_EQ(v.meter(7)->epoch, 1);
 }
 
+TEST(ValidatorHindsight, Issue10_FramesBelowAFirstReadingsPeakAreNotTakenForBitErrors) {
+  // The negative: the meter's only reading is the error (peak 0x000 read 0x200). Its true frames
+  // climb below it, 0x0b1 then 0x0c2: two peaks below the last reading's, but no reading before
+  // it had that peak, so they are not rejected as bit errors; the third (0x0ce) continues them:
+  // a new epoch with 2 and 3 its readings, and 4, a risen peak, waits for its next frame. (32
+  // meters, BER 1e-3, with a registry: meter 14824 lost four true frames to the rule without
+  // this bound.)
+  Validator v(ValidationSettings{});
+  v.register_meter(7, kMidMeterW);
+  Decisions d;
+  v.process(obs(1, 7, 0, 0x200, 0, kT0), d);
+  d.clear();
+  v.process(obs(2, 7, 0, 0x0b1, 0, kT0 + 5 * kMinute), d);
+  v.process(obs(3, 7, 1, 0x0c2, 0, kT0 + 10 * kMinute), d);
+  v.process(obs(4, 7, 1, 0x0ce, 0, kT0 + 15 * kMinute), d);
+  EXPECT_TRUE(d.rejections.empty());
+  ASSERT_EQ(d.readings.size(), 2u);
+  EXPECT_EQ(d.readings[0].frame_id, 2);
+  EXPECT_EQ(d.readings[1].frame_id, 3);
+  EXPECT_EQ(count(d, EventKind::Replaced), 1u);
+  ASSERT_TRUE(v.meter(7)->held);
+  EXPECT_EQ(v.meter(7)->held->frame_id, 4);
+}
+
 }  // namespace
 }  // namespace imsm::collector

@@ -80,9 +80,11 @@ class NoisyCell(unittest.TestCase):
     ID 47958 (meter 47990 with bit 5 flipped in two consecutive frames), stored 2 readings
     under it and rejected 12 intact frames as `collision_phantom`, in both cells."""
     # Measured at commit time; ceilings that may only fall (the goal for each is 0).
-    # Before "kWh off the line": missed 42 / 21, kWh outside the envelope 22 / 19.
-    CEILINGS = {False: {"missed": 34, "false_events": 31, "false_kwh_outside": 14},
-                True: {"missed": 14, "false_events": 31, "false_kwh_outside": 12}}
+    # Before "kWh off the line": missed 42 / 21, kWh outside the envelope 22 / 19. Before the
+    # rules of 2026-12-07 evening (docs/reliability.md last section), main's binary at b8c0504:
+    # missed 28 / 12, false events 31 / 31, kWh outside 13 / 11; at 484aa91 as below.
+    CEILINGS = {False: {"missed": 27, "false_events": 15, "false_kwh_outside": 8},
+                True: {"missed": 10, "false_events": 17, "false_kwh_outside": 8}}
 
     def check(self, registry):
         with tempfile.TemporaryDirectory() as tmp:

@@ -331,15 +331,27 @@ TEST(ValidatorHindsight, Issue10_ASharedFrameWithAFalseCounterDoesNotDecideAHeld
 // Meter 7 read three times at peak 0x255 (7505-7507 kWh, one a cadence), then frames alone at
 // +15 and +20 minutes with `p4` and `p5`: both below 0x255 with counter 0 (a peak falls only at a
 // demand reset); frame 5 continues frame 4 (kWh +1, its peak no lower).
-Validator peak_fell_twice(Decisions& d, std::uint16_t p4, std::uint16_t p5) {
+// Meter 7 (120,000 W) read alone at cadences 0..2: `kwh0` + k kWh, peak `peak`, counter 0.
+Validator read_three_times(Decisions& d, std::uint32_t kwh0, std::uint16_t peak) {
   Validator v(ValidationSettings{});
   v.register_meter(7, kMidMeterW);
   for (int k = 0; k < 3; ++k)
-    v.process(obs(1 + k, 7, 7505 + static_cast<std::uint32_t>(k), 0x255, 0, kT0 + k * 5 * kMinute),
+    v.process(obs(1 + k, 7, kwh0 + static_cast<std::uint32_t>(k), peak, 0, kT0 + k * 5 * kMinute),
               d);
   d.clear();
-  v.process(obs(4, 7, 7508, p4, 0, kT0 + 15 * kMinute), d);
-  v.process(obs(5, 7, 7509, p5, 0, kT0 + 20 * kMinute), d);
+  return v;
+}
+
+// Frames 4 and 5, alone at cadences 3 and 4, `kwh` and `kwh` + 1 at peaks `p4` and `p5`.
+void frames_4_and_5(Validator& v, Decisions& d, std::uint32_t kwh, std::uint16_t p4,
+                    std::uint16_t p5) {
+  v.process(obs(4, 7, kwh, p4, 0, kT0 + 15 * kMinute), d);
+  v.process(obs(5, 7, kwh + 1, p5, 0, kT0 + 20 * kMinute), d);
+}
+
+Validator peak_fell_twice(Decisions& d, std::uint16_t p4, std::uint16_t p5) {
+  Validator v = read_three_times(d, 7505, 0x255);
+  frames_4_and_5(v, d, 7508, p4, p5);
   return v;
 }
 
@@ -380,14 +392,8 @@ TEST(ValidatorHindsight, Issue10_AReplacementWhosePeakRoseBetweenItsFirstFramesI
   // 0x11: two peaks, but its register went back (kwh_backwards, not a fallen peak with the
   // register going on), so it is a new epoch as before once frame 6 (14 kWh) continues them.
   Decisions d;
-  Validator v(ValidationSettings{});
-  v.register_meter(7, kMidMeterW);
-  for (int k = 0; k < 3; ++k)
-    v.process(obs(1 + k, 7, 7505 + static_cast<std::uint32_t>(k), 0x255, 0, kT0 + k * 5 * kMinute),
-              d);
-  d.clear();
-  v.process(obs(4, 7, 12, 0x10, 0, kT0 + 15 * kMinute), d);
-  v.process(obs(5, 7, 13, 0x11, 0, kT0 + 20 * kMinute), d);
+  Validator v = read_three_times(d, 7505, 0x255);
+  frames_4_and_5(v, d, 12, 0x10, 0x11);
   v.process(obs(6, 7, 14, 0x11, 0, kT0 + 25 * kMinute), d);
   EXPECT_TRUE(d.rejections.empty());
   ASSERT_EQ(d.readings.size(), 3u);
@@ -400,13 +406,8 @@ TEST(ValidatorHindsight, Issue10_AReplacementWhosePeakRoseBetweenItsFirstFramesI
 // the last reading, as a new meter at this ID would. At BER 1e-3 one pair of frames in a million
 // shares a flipped bit: ~190 a month at 256 meters. They wait for the frame after them.
 Validator same_bit_twice(Decisions& d, std::uint16_t p0, std::uint16_t p1) {
-  Validator v(ValidationSettings{});
-  v.register_meter(7, kMidMeterW);
-  for (int k = 0; k < 3; ++k)
-    v.process(obs(1 + k, 7, 1740 + static_cast<std::uint32_t>(k), p0, 0, kT0 + k * 5 * kMinute), d);
-  d.clear();
-  v.process(obs(4, 7, 1743, p1, 0, kT0 + 15 * kMinute), d);
-  v.process(obs(5, 7, 1744, p1, 0, kT0 + 20 * kMinute), d);
+  Validator v = read_three_times(d, 1740, p0);
+  frames_4_and_5(v, d, 1743, p1, p1);
   EXPECT_TRUE(d.readings.empty());
   EXPECT_TRUE(d.rejections.empty());
   return v;

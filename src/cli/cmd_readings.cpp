@@ -24,6 +24,9 @@ namespace imsm::cli {
 
 namespace {
 
+// The listing is written out in pieces of about this size (a meter's month is 0.9 MB of csv).
+constexpr std::size_t kFlushAt = std::size_t{1} << 20;
+
 struct ReadingsOptions {
   std::string db;
   std::optional<int> meter;
@@ -98,10 +101,11 @@ int run_readings(const ReadingsOptions& o) {
     std::fflush(stdout);
     return kExitOk;
   }
+  out.reserve(kFlushAt + 4096);  // written out at kFlushAt: never copied while it grows
   collector::append_reading_header(out, fmt);
   store->each_reading(meter, from, to, [&](const collector::StoredReading& r) {
     collector::append_reading(out, fmt, r);
-    if (out.size() > (1u << 20)) {
+    if (out.size() > kFlushAt) {
       std::fwrite(out.data(), 1, out.size(), stdout);
       out.clear();
     }

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <string_view>
 
 #include "collector/report/text_table.h"
 #include "common/hex.h"
@@ -74,7 +75,9 @@ void append_reading_row(std::string& out, ListFormat f, const StoredReading& s) 
   thread_local SourceText src_jsonl, src_csv;
   const Reading& r = s.r;
   const bool json = f == ListFormat::Jsonl;
-  auto field = [&](const char* json_key, const char* csv_sep) { out += json ? json_key : csv_sep; };
+  auto field = [&](std::string_view json_key, std::string_view csv_sep) {
+    out += json ? json_key : csv_sep;
+  };
   field("{\"meter_id\":", "");
   append_int(out, static_cast<unsigned>(r.meter_id));
   field(",\"received_at\":\"", ",");

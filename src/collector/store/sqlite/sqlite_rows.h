@@ -4,8 +4,11 @@
 // Internal to store/sqlite.
 #pragma once
 
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Statement.h>
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -30,19 +33,59 @@ inline void bind_optional_meter(SQLite::Statement& s, int i, const std::optional
     s.bind(i);
 }
 
-inline Reading reading_from(SQLite::Statement& q, int c0) {
+// A statement prepared with SQLite's own API, for a hot loop of integer columns; errors
+// throw SQLite::Exception as SQLiteCpp's do.
+class RawQuery {
+ public:
+  RawQuery(SQLite::Database& db, const std::string& sql) : db_(db.getHandle()) {
+    if (const int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &st_, nullptr); rc != SQLITE_OK)
+      throw SQLite::Exception(db_, rc);
+  }
+  RawQuery(const RawQuery&) = delete;
+  RawQuery& operator=(const RawQuery&) = delete;
+  ~RawQuery() { sqlite3_finalize(st_); }
+  void bind(int i, std::int64_t v) {
+    if (const int rc = sqlite3_bind_int64(st_, i, v); rc != SQLITE_OK)
+      throw SQLite::Exception(db_, rc);
+  }
+  bool step() {
+    const int rc = sqlite3_step(st_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw SQLite::Exception(db_, rc);
+  }
+  sqlite3_stmt* get() const { return st_; }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* st_ = nullptr;
+};
+
+// A reading from its columns in kReadingColumns' order; col(i) gives column i as an integer.
+template <class Col>
+inline Reading reading_of(Col&& col) {
   Reading r;
-  r.meter_id = static_cast<std::uint16_t>(q.getColumn(c0).getInt());
-  r.received_at = q.getColumn(c0 + 1).getInt64();
-  r.frame_id = q.getColumn(c0 + 2).getInt64();
-  r.epoch = static_cast<std::uint32_t>(q.getColumn(c0 + 3).getInt64());
-  r.total_kwh = q.getColumn(c0 + 4).getInt64();
-  r.kwh24 = static_cast<std::uint32_t>(q.getColumn(c0 + 5).getInt64());
-  r.peak_demand_counts = static_cast<std::uint16_t>(q.getColumn(c0 + 6).getInt());
-  r.demand_resets = static_cast<std::uint8_t>(q.getColumn(c0 + 7).getInt());
-  r.source_id = static_cast<std::uint32_t>(q.getColumn(c0 + 8).getInt64());
-  r.lead = static_cast<std::uint8_t>(q.getColumn(c0 + 9).getInt());
+  r.meter_id = static_cast<std::uint16_t>(col(0));
+  r.received_at = col(1);
+  r.frame_id = col(2);
+  r.epoch = static_cast<std::uint32_t>(col(3));
+  r.total_kwh = col(4);
+  r.kwh24 = static_cast<std::uint32_t>(col(5));
+  r.peak_demand_counts = static_cast<std::uint16_t>(col(6));
+  r.demand_resets = static_cast<std::uint8_t>(col(7));
+  r.source_id = static_cast<std::uint32_t>(col(8));
+  r.lead = static_cast<std::uint8_t>(col(9));
   return r;
+}
+
+inline Reading reading_from(SQLite::Statement& q, int c0) {
+  return reading_of([&](int i) { return q.getColumn(c0 + i).getInt64(); });
+}
+
+// The same from a statement prepared with SQLite's own API (the listings' hot loop: a
+// SQLite::Column copies a shared pointer per column, a tenth of the CPU of a meter's month).
+inline Reading reading_from(sqlite3_stmt* q) {
+  return reading_of([&](int i) { return sqlite3_column_int64(q, i); });
 }
 
 // The columns reading_from() reads, in its order.

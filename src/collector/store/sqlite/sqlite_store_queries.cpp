@@ -90,14 +90,14 @@ void SqliteStore::each_reading(std::optional<std::uint16_t> meter, UtcMicros fro
       "SELECT {} FROM readings WHERE received_at_us >= ? AND received_at_us < ?", kReadingColumns);
   if (meter) sql += " AND meter_id = ?";
   sql += " ORDER BY meter_id, received_at_us, frame_id";
-  SQLite::Statement q(db_, sql);
+  RawQuery q(db_, sql);
   q.bind(1, from);
   q.bind(2, to);
-  if (meter) q.bind(3, static_cast<int>(*meter));
+  if (meter) q.bind(3, *meter);
   StoredReading s;
   std::optional<std::uint32_t> named;  // the source whose name s.source holds
-  while (q.executeStep()) {
-    s.r = reading_from(q, 0);
+  while (q.step()) {
+    s.r = reading_from(q.get());
     if (s.r.source_id != named) {
       const auto it = names.find(s.r.source_id);
       if (it == names.end()) continue;  // as a join would (the foreign key forbids it)

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "collector/config.h"
 #include "collector/validate/validator.h"
@@ -463,6 +464,44 @@ TEST(ValidatorHindsight, Issue10_FramesBelowAFirstReadingsPeakAreNotTakenForBitE
   EXPECT_EQ(count(d, EventKind::Replaced), 1u);
   ASSERT_TRUE(v.meter(7)->held);
   EXPECT_EQ(v.meter(7)->held->frame_id, 4);
+}
+
+TEST(ValidatorHindsight, Guide3_7_APeakBeyondTheMetersEnergyDoesNotRetractTheReadingBeforeIt) {
+  // A meter of unknown model (only the energy bound can tell) at 1 kWh per 5 minutes, its peak
+  // 0x5cf = 1,487 counts from long ago, read nine times (frames 1-9, 1150-1158 kWh).
+  Validator v(ValidationSettings{});
+  v.register_meter(17, std::nullopt);
+  Decisions d;
+  for (std::uint32_t i = 0; i < 9; ++i)
+    v.process(obs(i + 1, 17, 1150 + i, 0x5cf, 0, kT0 + i * 5 * kMinute), d);
+  ASSERT_EQ(d.readings.size(), 9u);
+  d.clear();
+  // Frame 10 (+45 min): bit 11 of the peak set, 0xdcf = 3,535 counts. The bound: the newest
+  // reading at least 16 minutes before the last (40 - 16 = 24 min) is 1154 kWh at 20 min, so at
+  // most 1159 + 1 - 1154 = 6 kWh = 1,200 counts in any 15 minutes: implausible, held.
+  v.process(obs(10, 17, 1159, 0xdcf, 0, kT0 + 45 * kMinute), d);
+  EXPECT_EQ(v.meter(17)->held_reason, RejectReason::PeakTooHigh);
+  // Frame 11 (+50 min): bit 0 of the counter set (0 -> 1), the peak 0x5cf: as a reset it shows
+  // a new peak, which needs 1,487 / 200 = 7.4 kWh; at most 1160 + 1 - 1154 = 7: it contradicts
+  // the last reading (frame 9). Frames 10 and 11 agree with each other and with frame 8, which
+  // used to retract the true frame 9 and accept both errors. The held frame's peak is beyond
+  // the meter's energy whichever reading it follows, so frame 9 stands; frame 11 waits.
+  v.process(obs(11, 17, 1160, 0x5cf, 1, kT0 + 50 * kMinute), d);
+  EXPECT_TRUE(d.retracted.empty());
+  EXPECT_TRUE(d.readings.empty());
+  // Frame 12 (+55 min), the true 1161 with counter 0, continues frame 9: 10 and 11 rejected.
+  v.process(obs(12, 17, 1161, 0x5cf, 0, kT0 + 55 * kMinute), d);
+  EXPECT_TRUE(d.retracted.empty());
+  ASSERT_EQ(d.readings.size(), 1u);
+  EXPECT_EQ(d.readings[0].frame_id, 12);
+  std::vector<std::int64_t> rejected;
+  for (const auto& r : d.rejections) rejected.push_back(r.frame_id);
+  std::sort(rejected.begin(), rejected.end());
+  EXPECT_EQ(rejected, (std::vector<std::int64_t>{10, 11}));
+  EXPECT_EQ(count(d, EventKind::DemandReset), 0u);
+  EXPECT_EQ(count(d, EventKind::Retracted), 0u);
+  EXPECT_EQ(v.meter(17)->last_peak, 0x5cf);
+  EXPECT_EQ(v.meter(17)->last_resets, 0);
 }
 
 }  // namespace

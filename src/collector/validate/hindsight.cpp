@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "collector/validate/kwh_line.h"
 #include "collector/validate/validator.h"
 
 namespace imsm::collector {
@@ -216,7 +217,8 @@ void Validator::resolve_decider(MeterState& m, const Observation& obs, Decisions
   // burst if the decider was), the decider is the odd one: it is rejected and the next frame
   // takes its place. Otherwise the decider decides as it would have alone, then the next frame
   // comes after it. Two true frames of a meter always continue each other, so a decider that
-  // the next frame continues is overruled only as a lone step back or down (`lone_step`).
+  // the next frame continues is overruled only as a lone step back or down, or a raised kWh off
+  // the meter's line (`lone_step`).
   const Observation d = *m.decider;
   m.decider.reset();
   const std::int64_t cadence_us = settings_.cadence_s * kMicrosPerSecond;
@@ -339,6 +341,17 @@ const char* Validator::lone_step(const MeterState& m, const Observation& d, cons
                                 nf.peak_demand.value == tf.peak_demand.value));
   if (lone_step_down) return "it fell from that frame and the last reading alike";
   if (lone_step_back) return "it stepped back from that frame";
+  // A decider alone that ran too fast from the held frame (a raised kWh bit) is the odd one when
+  // it lies off the line from the last reading to the next frame and the held frame does not:
+  // the next frame continues both, so the decider would take the held frame's place (BER 1e-3,
+  // 256 meters: meter 50004's true 741 read 757 after a held true peak rise at 725).
+  const bool off_line =
+      d.alone() && tail.alone() && next.alone() && m.shared_chain.empty() && m.last_reading &&
+      d_from_tail && d_from_tail->reason == RejectReason::KwhTooFast &&
+      last_is_off_the_line(
+          {m.last_reading->received_at, m.last_reading->kwh24}, {d.received_at, df.total_kwh.value},
+          {tail.received_at, tf.total_kwh.value}, {next.received_at, nf.total_kwh.value});
+  if (off_line) return "its kWh lies off the line from the last reading to that frame";
   return nullptr;
 }
 

@@ -579,5 +579,45 @@ TEST(ValidatorLookahead, Issue10_AHeldPeakRiseTheNextFrameContinuesThroughAReset
   EXPECT_EQ(m.events(EventKind::DemandReset), 1u);
 }
 
+// 300,000 W: at most floor(25) + 1 = 26 kWh per 5 minutes, floor(50) + 1 = 51 per 10.
+constexpr std::int64_t kLargeMeterW = 300'000;
+
+TEST(ValidatorLookahead, Issue10_ARaisedKwhOffTheLineDoesNotTakeAHeldPeakRisesPlace) {
+  // 15 kWh per 5 minutes. Frame 3 (725, +10 min) raises the peak 0x22c1 -> 0x2306: held.
+  // Frame 4 (+15 min) is the true 741 with bit 4 set, 757: +32 in 5 minutes from frame 3 is
+  // too fast (26), so it waits as the decider. Frame 5 (757, +20 min) continues frame 3 (+32 in
+  // 10 minutes, at most 51) and frame 4 alike, its peak risen again (0x2470: no step down from
+  // either). On the line from frame 2 (710 at 5 min) to frame 5 (757 at 20): 725.67 at 10 min,
+  // 741.33 at 15; frame 3 is 0.67 off it, frame 4 15.67: frame 4 is the odd one. Deciding alone
+  // it would have rejected the true frame 3 and been a reading. Frame 5's rise waits for frame
+  // 6 (772 at 25 min), which repeats it.
+  Meter7 m(kLargeMeterW, 695, 0x22c1);
+  m.frame(2, 710, 0x22c1, 0, 5);
+  m.frame(3, 725, 0x2306, 0, 10);
+  m.frame(4, 757, 0x23a6, 0, 15);
+  EXPECT_EQ(m.state().decider->frame_id, 4);
+  m.frame(5, 757, 0x2470, 0, 20);
+  m.frame(6, 772, 0x2470, 0, 25);
+  EXPECT_EQ(m.readings(), (std::vector<std::int64_t>{2, 3, 5, 6}));
+  EXPECT_EQ(m.rejections(), std::vector<std::int64_t>{4});
+  EXPECT_EQ(m.d.rejections.back().reason, RejectReason::HeldNotConfirmed);
+  EXPECT_EQ(m.state().last_kwh24, 772u);
+}
+
+TEST(ValidatorLookahead, Issue10_ADeciderOnTheLineStillOverrulesAHeldFrameOffIt) {
+  // The negative: the held frame is the odd one. Frame 3 (711 at 10 min, its peak risen) is
+  // 14.67 off the line from frame 2 (710 at 5) to frame 5 (757 at 20), frame 4 (741 at 15,
+  // +30 from frame 3: too fast, the decider) 0.33: frame 4 decides as it would have alone,
+  // rejecting frame 3, and frame 5 continues it.
+  Meter7 m(kLargeMeterW, 695, 0x22c1);
+  m.frame(2, 710, 0x22c1, 0, 5);
+  m.frame(3, 711, 0x2306, 0, 10);
+  m.frame(4, 741, 0x2306, 0, 15);
+  EXPECT_EQ(m.state().decider->frame_id, 4);
+  m.frame(5, 757, 0x2306, 0, 20);
+  EXPECT_EQ(m.readings(), (std::vector<std::int64_t>{2, 4, 5}));
+  EXPECT_EQ(m.rejections(), std::vector<std::int64_t>{3});
+}
+
 }  // namespace
 }  // namespace imsm::collector

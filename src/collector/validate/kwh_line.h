@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "collector/model.h"
 
@@ -23,5 +24,16 @@ struct KwhPoint {
 // points of a steady load lie within a kWh of their line).
 [[nodiscard]] bool last_is_off_the_line(KwhPoint before, KwhPoint last, KwhPoint held,
                                         KwhPoint after);
+
+// A reading as the unwrapped register (kWh since the epoch began).
+struct KwhTotal {
+  UtcMicros at = 0;
+  std::int64_t total_kwh = 0;
+};
+
+// Whether one steady load explains the readings: a rate r >= 0 and an offset E0 exist with
+// floor(E0 + r * at) = total_kwh at every point (the register truncates its energy to whole
+// kWh). `points` in time order. Exact (integer cross-products), and linear in the pairs.
+[[nodiscard]] bool one_steady_load(std::span<const KwhTotal> points);
 
 }  // namespace imsm::collector

@@ -219,6 +219,9 @@ class Validator {
   // is the last reading the one off the meter's line (docs/collector.md "kWh off the line")?
   [[nodiscard]] bool kwh_off_the_line(const MeterState& m, const Observation& h,
                                       const Observation& obs) const;
+  // Part of it: one steady load fits the readings with the held frame and not with the last.
+  [[nodiscard]] bool steady_load_tells(const MeterState& m, const Observation& h,
+                                       const Observation& obs) const;
   // The held frame went back in kWh only, and `obs`, shared, goes back from the last reading
   // too but continues the held frame and nothing else moved: is the last reading the raised one
   // (docs/collector.md "kWh off the line")?

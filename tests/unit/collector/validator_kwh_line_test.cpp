@@ -5,6 +5,9 @@
 // off the line through the readings around them is the corrupted one.
 #include <gtest/gtest.h>
 
+#include <utility>
+#include <vector>
+
 #include "collector/config.h"
 #include "collector/validate/kwh_line.h"
 #include "collector/validate/validator.h"
@@ -299,6 +302,55 @@ TEST(ValidatorKwhLine, Issue10_AHeldSharedFrameIsRejectedWhenTheNextAgreesWithTh
   EXPECT_EQ(d.rejections[0].reason, RejectReason::KwhBackwards);
   ASSERT_EQ(d.readings.size(), 1u);
   EXPECT_EQ(d.readings[0].frame_id, 6);
+}
+
+// Readings of one steady load fit floor(E0 + r t) for one rate r and offset E0.
+std::vector<KwhTotal> cycles(std::initializer_list<std::pair<int, std::int64_t>> at_kwh) {
+  std::vector<KwhTotal> out;
+  for (const auto& [k, kwh] : at_kwh) out.push_back({k * kCycle, kwh});
+  return out;
+}
+
+TEST(KwhLine, OneSteadyLoadFitsTheTicksOfOneRate) {
+  // E = 100.5 + k / 3 kWh at cycle k: 100, 100, 101, 101, 101, 102 (floor).
+  EXPECT_TRUE(
+      one_steady_load(cycles({{0, 100}, {1, 100}, {2, 101}, {3, 101}, {4, 101}, {5, 102}})));
+  // Ticks at cycles 1 and 7 after none from 1 to 5: from cycles 1 to 5 the rate is below
+  // (1 - 1 + 1) / 4 = 1/4 a cycle, from 5 to 7 above (3 - 1 - 1) / 2 = 1/2: no one rate.
+  EXPECT_FALSE(one_steady_load(cycles({{0, 100}, {1, 101}, {5, 101}, {7, 103}})));
+  // A register that went back, and two readings at one instant that differ: no load at all.
+  EXPECT_FALSE(one_steady_load(cycles({{0, 100}, {1, 99}})));
+  EXPECT_FALSE(one_steady_load(cycles({{0, 100}, {1, 101}, {1, 102}})));
+  EXPECT_TRUE(one_steady_load(cycles({{0, 100}})));
+  // A stopped register is a rate of 0.
+  EXPECT_TRUE(one_steady_load(cycles({{0, 100}, {1, 100}, {9, 100}})));
+}
+
+TEST(ValidatorKwhLine, Issue10_ATickOneCadenceEarlyIsRetractedWhenOneSteadyLoadTellsIt) {
+  // E = 100 + (k + 0.5) / 3 kWh at cycle k: 100 100 100 101 101 101 102 102 103 (k = 0..6, 8, 9).
+  // The frame of cycle 7 sent 102 (0x66) and was received 103 (bit 0 set): plausible, a
+  // reading. Cycle 8's true 102 is back by 1 (held); cycle 9's 103 agrees with both. The line
+  // from cycle 6 (102) to 9 (103) has both a 0.67 off, so it cannot tell. One rate fits the
+  // history with 102 at cycle 8; with 103 at cycle 7 the register would tick after 3 cycles
+  // (101 at 3, 102 at 6) and then after 1: from cycle 0 to 5, at most (101 - 100 + 1) / 5 = 0.4
+  // a cycle; from 5 to 7 at least (103 - 101 - 1) / 2 = 0.5. The raised reading is retracted.
+  Validator v = registered();
+  const Decisions d = feed(v, {100, 100, 100, 101, 101, 101, 102, 103, 102, 103});
+  ASSERT_EQ(d.retracted.size(), 1u);
+  EXPECT_EQ(d.retracted[0].frame_id, 8);
+  ASSERT_EQ(d.readings.size(), 2u);
+  EXPECT_EQ(d.readings[0].frame_id, 9);
+  EXPECT_EQ(d.readings[1].frame_id, 10);
+  EXPECT_EQ(v.meter(kMeter)->last_kwh24, 103u);
+}
+
+TEST(ValidatorKwhLine, Issue10_ATrueTickIsKeptWhenTheHeldFrameBreaksTheSteadyLoad) {
+  // The other story: E = 100 + (k + 2.5) / 3: 100 101 101 101 102 102 102 103 (k = 0..7), and
+  // cycle 8's true 103 (0x67) received 102 (bit 0 cleared), held; cycle 9's 103. With 102 at
+  // cycle 8 in place of 103 at 7, no one rate fits: from cycle 0 to 4 at least (102 - 100 - 1)
+  // / 4 = 1/4 a cycle, from 4 to 8 below (102 - 102 + 1) / 4 = 1/4. The held frame is rejected.
+  Validator v = registered();
+  expect_held_frame_rejected(feed(v, {100, 101, 101, 101, 102, 102, 102, 103, 102, 103}), 9);
 }
 
 }  // namespace

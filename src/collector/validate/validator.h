@@ -219,6 +219,10 @@ class Validator {
   // is the last reading the one off the meter's line (docs/collector.md "kWh off the line")?
   [[nodiscard]] bool kwh_off_the_line(const MeterState& m, const Observation& h,
                                       const Observation& obs) const;
+  // The held frame went back in kWh only and continues the reading before the last, and `obs`
+  // (alone) contradicts both: noise, while the held frame waits for the frame that decides.
+  [[nodiscard]] bool noise_after_lowered(const MeterState& m, const Observation& h,
+                                         const Observation& obs) const;
   // Part of it: one steady load fits the readings with the held frame and not with the last.
   [[nodiscard]] bool steady_load_tells(const MeterState& m, const Observation& h,
                                        const Observation& obs) const;

@@ -353,5 +353,53 @@ TEST(ValidatorKwhLine, Issue10_ATrueTickIsKeptWhenTheHeldFrameBreaksTheSteadyLoa
   expect_held_frame_rejected(feed(v, {100, 101, 101, 101, 102, 102, 102, 103, 102, 103}), 9);
 }
 
+// Frames of kMeter (peak 500, counter 3) with kWh kwh[i] at kT0 + cycle[i] cycles; the decisions
+// of the frames from index `from` on (frame ids 1, 2, ...).
+Decisions feed_at(Validator& v, std::initializer_list<std::pair<int, std::uint32_t>> cycle_kwh,
+                  std::size_t from) {
+  Decisions d;
+  std::int64_t id = 1;
+  for (const auto& [k, kwh] : cycle_kwh) {
+    if (static_cast<std::size_t>(id) == from) d.clear();
+    v.process(obs(id++, kMeter, kwh, 500, 3, kT0 + k * kCycle), d);
+  }
+  return d;
+}
+
+TEST(ValidatorKwhLine, Issue10_NoiseAfterALoweredFrameLeavesItHeldForTheFrameThatDecides) {
+  // Meter 28861's frames (BER 1e-3, 256 meters): the true 1190, 1191, 1192 (received 1194, a
+  // reading), 1193 (back by 1: held), 1194 (lost), 1196 received 1192, then 1197. Frame 5 (1192)
+  // is back from the last reading (1194) and from the held frame (1193): noise, rejected; the
+  // held frame waits. Frame 6 (1197, 3 cadences after it) agrees with both: on the line from
+  // frame 2 (1191 at cycle 1) to frame 6 (1197 at cycle 6), 1.2 kWh a cycle, the last reading
+  // is 1.8 off (1192.2 at cycle 2), the held frame 0.4 (1193.4 at cycle 3): the last reading is
+  // retracted, frames 4 and 6 are readings.
+  Validator v = registered();
+  const Decisions d =
+      feed_at(v, {{0, 1190}, {1, 1191}, {2, 1194}, {3, 1193}, {4, 1192}, {6, 1197}}, 5);
+  ASSERT_GE(d.rejections.size(), 2u);
+  EXPECT_EQ(d.rejections[0].frame_id, 5);
+  EXPECT_EQ(d.rejections[0].reason, RejectReason::KwhBackwards);
+  EXPECT_EQ(d.rejections[1].frame_id, 3);
+  EXPECT_EQ(d.rejections[1].reason, RejectReason::Retracted);
+  ASSERT_EQ(d.retracted.size(), 1u);
+  EXPECT_EQ(d.retracted[0].frame_id, 3);
+  ASSERT_EQ(d.readings.size(), 2u);
+  EXPECT_EQ(d.readings[0].frame_id, 4);
+  EXPECT_EQ(d.readings[1].frame_id, 6);
+}
+
+TEST(ValidatorKwhLine, Issue10_AHeldFrameBackFromTheReadingBeforeIsRejectedOnNoiseAsBefore) {
+  // The negative: the held frame (1189) is back from the reading before the last too (1191), so
+  // no story makes the last reading the raised one: the noise after it (1180, back from both)
+  // rejects it as before, and the noise waits in its place.
+  Validator v = registered();
+  const Decisions d = feed_at(v, {{0, 1190}, {1, 1191}, {2, 1194}, {3, 1189}, {4, 1180}}, 5);
+  ASSERT_EQ(d.rejections.size(), 1u);
+  EXPECT_EQ(d.rejections[0].frame_id, 4);
+  ASSERT_TRUE(v.meter(kMeter)->held);
+  EXPECT_EQ(v.meter(kMeter)->held->frame_id, 5);
+}
+
 }  // namespace
 }  // namespace imsm::collector

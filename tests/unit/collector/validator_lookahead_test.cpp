@@ -532,6 +532,47 @@ TEST(ValidatorLookahead, Issue10_TwoFramesOffTheLineInARowAreBothRejected) {
   EXPECT_EQ(m.state().last_kwh24, 63u);
 }
 
+// Meter 62266 (BER 1e-3, 256 meters), about 1 kWh a cadence, peak 0: readings 4306-4308 (frames
+// 1-3). Frame 4 (+15, alone): the true 4309 with peak bit 1 set (0 -> 2): a risen peak, held.
+// Frame 5 (+20, alone): the true 4309 with kWh bit 2 cleared, 4305, peak 0: back from the last
+// reading and a fallen peak from frame 4: the decider.
+void peak_bit_then_kwh_bit(Meter7& m) {
+  m.frame(2, 4307, 0, 0, 5);
+  m.frame(3, 4308, 0, 0, 10);
+  m.frame(4, 4309, 2, 0, 15);
+  m.frame(5, 4305, 0, 0, 20);
+  ASSERT_TRUE(m.state().decider);
+  EXPECT_EQ(m.state().decider->frame_id, 5);
+}
+
+TEST(ValidatorLookahead, Issue10_ASharedFrameBelowTheHeldPeakShowsTwoErrorsInARow) {
+  // Frame 6 (+25) is from a shared burst: 4310, peak 0. It continues the last reading (+2 kWh in
+  // 15 minutes, at most 1 + 3 x 1 = 4 at 13,200 W) and not frame 4 (2 -> 0 without a reset). A
+  // merge only sets bits, so a peak of 0 in it means the meter's peak was never 2: frames 4 and
+  // 5 were both errors and are rejected. Frame 6, a changed kWh from a shared burst, waits for
+  // frame 7 (4311, alone), which confirms it. Decided alone, frame 5 had let frame 4 be a
+  // reading, and the meter's next 25 frames, all shared, were rejected against its peak of 2.
+  Meter7 m(kSmallMeterW, 4306, 0);
+  peak_bit_then_kwh_bit(m);
+  m.frame(6, 4310, 0, 0, 25, Burst::Shared);
+  EXPECT_EQ(m.rejections(), (std::vector<std::int64_t>{5, 4}));
+  m.frame(7, 4311, 0, 0, 30);
+  EXPECT_EQ(m.readings(), (std::vector<std::int64_t>{2, 3, 6, 7}));
+  EXPECT_EQ(m.events(EventKind::Replaced), 0u);
+  EXPECT_EQ(m.state().last_peak, 0);
+}
+
+TEST(ValidatorLookahead, Issue10_ASharedFrameWhosePeakFellThroughAResetIsNoSuchEvidence) {
+  // The negative: frame 6, shared, has peak 0 with counter 1: a demand reset explains the fall,
+  // so it continues frame 4 and says nothing about its peak; frame 5 decides alone as before,
+  // and frame 4 (the held frame alone, plausible) is a reading.
+  Meter7 m(kSmallMeterW, 4306, 0);
+  peak_bit_then_kwh_bit(m);
+  m.frame(6, 4310, 0, 1, 25, Burst::Shared);
+  const auto r = m.readings();
+  EXPECT_NE(std::find(r.begin(), r.end(), 4), r.end());
+}
+
 TEST(ValidatorLookahead, Issue10_AResetThatTheNextFrameRepeatsStandsAfterAFrameOffTheLine) {
   // The negative: a real reset. Frame 4 (63 kWh) repeats counter 4: it continues the held
   // frame, so frame 3 is the odd one; 2 and 4 are readings, with one demand reset.

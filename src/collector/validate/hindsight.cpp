@@ -271,16 +271,18 @@ std::optional<Validator::Check> Validator::both_off_the_line(const MeterState& m
   // and not the held frame. Decided alone, the decider would have let the held frame be a
   // reading (BER 1e-4, 256 meters: counter 0 -> 4, then kWh 62 -> 55, then 63: a false reset and
   // a false `replaced`). The check of the decider against the last reading, when both are off.
-  // A next frame from a shared burst (not overlapped) counts when its peak is below the held
-  // frame's and it does not continue it (no reset between them): a merge only sets bits, so the
-  // held peak was not the meter's (BER 1e-3, 256 meters: meter 62266's peak 0 read 2, then its
-  // kWh 4309 read 4305; its next 25 frames, all shared, were rejected as a fallen peak).
+  // A next frame from a shared burst (not overlapped) counts when its peak or counter is below
+  // the held frame's and it does not continue it (no reset between them): a merge only sets
+  // bits, and both only rise, so the held value was not the meter's (BER 1e-3, 256 meters:
+  // meter 62266's peak 0 read 2, then its kWh 4309 read 4305; its next 25 frames, all shared,
+  // were rejected as a fallen peak; meter 20763's counter 0 read 4, then its peak 0x426 0x422).
   const std::int64_t cadence_us = settings_.cadence_s * kMicrosPerSecond;
-  const bool below_held_peak = next.burst == protocol::Burst::Shared &&
-                               next.frame().peak_demand.value < tail.frame().peak_demand.value;
-  if (!d.alone() || !(next.alone() || below_held_peak) || !tail.alone() ||
-      !m.shared_chain.empty() || check_against_last(m, next) ||
-      continues(tail, next, m.max_power_w, cadence_us))
+  const protocol::Frame tf = tail.frame(), nf = next.frame();
+  const bool below_held =
+      next.burst == protocol::Burst::Shared && (nf.peak_demand.value < tf.peak_demand.value ||
+                                                nf.demand_resets.value < tf.demand_resets.value);
+  if (!d.alone() || !(next.alone() || below_held) || !tail.alone() || !m.shared_chain.empty() ||
+      check_against_last(m, next) || continues(tail, next, m.max_power_w, cadence_us))
     return std::nullopt;
   return check_against_last(m, d);
 }

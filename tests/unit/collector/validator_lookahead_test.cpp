@@ -562,6 +562,27 @@ TEST(ValidatorLookahead, Issue10_ASharedFrameBelowTheHeldPeakShowsTwoErrorsInARo
   EXPECT_EQ(m.state().last_peak, 0);
 }
 
+TEST(ValidatorLookahead, Issue10_ASharedFrameBelowTheHeldCounterShowsTwoErrorsInARow) {
+  // Meter 20763 (BER 1e-3, 256 meters), 2 kWh a cadence, peak 0x426: frame 2 (15086) a reading;
+  // frame 3 (+10) the true 15088 with counter bit 2 set (0 -> 4), held; frame 4 (+15) the true
+  // 15090 with peak bit 2 cleared (0x426 -> 0x422): a fallen peak from the last reading and
+  // from frame 3 (counter 4 -> 0 goes back), the decider. Frame 5 (+20, shared) reads counter 0
+  // and continues the last reading (+5 kWh in 15 minutes, at most 31 at 120 kW): a merge only
+  // sets bits and the counter only rises, so the 4 was never the meter's. Frames 3 and 4 are
+  // rejected, 5 waits for frame 6 (alone), which confirms it; no demand reset.
+  Meter7 m(kMidMeterW, 15084, 0x426);
+  m.frame(2, 15086, 0x426, 0, 5);
+  m.frame(3, 15088, 0x426, 4, 10);
+  m.frame(4, 15090, 0x422, 0, 15);
+  ASSERT_TRUE(m.state().decider);
+  m.frame(5, 15091, 0x426, 0, 20, Burst::Shared);
+  EXPECT_EQ(m.rejections(), (std::vector<std::int64_t>{4, 3}));
+  m.frame(6, 15093, 0x426, 0, 25);
+  EXPECT_EQ(m.readings(), (std::vector<std::int64_t>{2, 5, 6}));
+  EXPECT_EQ(m.events(EventKind::DemandReset), 0u);
+  EXPECT_EQ(m.state().last_resets, 0);
+}
+
 TEST(ValidatorLookahead, Issue10_ASharedFrameWhosePeakFellThroughAResetIsNoSuchEvidence) {
   // The negative: frame 6, shared, has peak 0 with counter 1: a demand reset explains the fall,
   // so it continues frame 4 and says nothing about its peak; frame 5 decides alone as before,

@@ -714,10 +714,14 @@ bool Validator::noise_after_lowered(const MeterState& m, const Observation& h,
       !m.prev_reading || !m.last_reading ||
       obs.received_at - h.received_at > 3 * settings_.cadence_s * kMicrosPerSecond)
     return false;
-  const protocol::Frame hf = h.frame();
+  return kwh_back_to_prev(m, h);
+}
+
+bool Validator::kwh_back_to_prev(const MeterState& m, const Observation& o) const {
+  const protocol::Frame f = o.frame();
   const Reading& p = *m.prev_reading;
-  return only_kwh_moved(*m.last_reading, hf, hf) &&
-         !check(p.kwh24, p.peak_demand_counts, p.demand_resets, p.received_at, hf, h.received_at,
+  return only_kwh_moved(*m.last_reading, f, f) &&
+         !check(p.kwh24, p.peak_demand_counts, p.demand_resets, p.received_at, f, o.received_at,
                 m.max_power_w);
 }
 
@@ -750,11 +754,7 @@ bool Validator::shared_back_to_prev(const MeterState& m, const Observation& obs,
   if (c.reason != RejectReason::KwhBackwards || obs.burst != protocol::Burst::Shared ||
       !m.prev_reading || !m.last_reading)
     return false;
-  const protocol::Frame f = obs.frame();
-  const Reading& p = *m.prev_reading;
-  return only_kwh_moved(*m.last_reading, f, f) &&
-         !check(p.kwh24, p.peak_demand_counts, p.demand_resets, p.received_at, f, obs.received_at,
-                m.max_power_w);
+  return kwh_back_to_prev(m, obs);
 }
 
 void Validator::retract_last(MeterState& m, const Observation& h, const Observation& obs,

@@ -223,6 +223,9 @@ class Validator {
   // (alone) contradicts both: noise, while the held frame waits for the frame that decides.
   [[nodiscard]] bool noise_after_lowered(const MeterState& m, const Observation& h,
                                          const Observation& obs) const;
+  // `o` differs from the last reading in kWh alone and is plausible after the reading before
+  // it (needs both readings): the last reading may be the raised one.
+  [[nodiscard]] bool kwh_back_to_prev(const MeterState& m, const Observation& o) const;
   // Part of it: one steady load fits the readings with the held frame and not with the last.
   [[nodiscard]] bool steady_load_tells(const MeterState& m, const Observation& h,
                                        const Observation& obs) const;

@@ -14,6 +14,16 @@ namespace {
 // counter repeats `a`'s or advances by at most one per cadence between them (a held counter
 // change is confirmed by the frames that repeat it; over a long gap the 19 s bound alone would
 // read a counter that went back by a little as a large advance).
+// A reset counter that went from `from` at `from_at` to `to` at `to_at` by at most one key turn
+// a cadence (the 19 s bound, guide 3.8, allows 16 in 5 minutes; a key turned that often is
+// rarer than a bit error).
+bool counter_steps(std::uint8_t from, UtcMicros from_at, std::uint8_t to, UtcMicros to_at,
+                   std::int64_t cadence_us) {
+  const unsigned d = static_cast<std::uint8_t>(to - from);
+  const std::int64_t dt = std::max<std::int64_t>(0, to_at - from_at);
+  return static_cast<std::int64_t>(d) <= 1 + dt / cadence_us;
+}
+
 bool continues(const Observation& a, const Observation& b, std::int64_t max_power_w,
                std::int64_t cadence_us) {
   const protocol::Frame af = a.frame();
@@ -21,9 +31,8 @@ bool continues(const Observation& a, const Observation& b, std::int64_t max_powe
   if (Validator::check(af.total_kwh.value, af.peak_demand.value, af.demand_resets.value,
                        a.received_at, bf, b.received_at, max_power_w))
     return false;
-  const unsigned d = static_cast<std::uint8_t>(bf.demand_resets.value - af.demand_resets.value);
-  const std::int64_t dt = std::max<std::int64_t>(0, b.received_at - a.received_at);
-  return static_cast<std::int64_t>(d) <= 1 + dt / cadence_us;
+  return counter_steps(af.demand_resets.value, a.received_at, bf.demand_resets.value, b.received_at,
+                       cadence_us);
 }
 }  // namespace
 
@@ -229,8 +238,13 @@ void Validator::resolve_decider(MeterState& m, const Observation& obs, Decisions
   // error) continues the held frame through a "reset", and two corrupted frames outvoted the
   // true one (BER 1e-3, 128 meters: 12 false counters and peaks).
   const protocol::Frame tf = tail.frame(), nf = obs.frame();
-  const bool repeats = nf.demand_resets.value == tf.demand_resets.value &&
-                       nf.peak_demand.value >= tf.peak_demand.value;
+  // Nor does a next frame repeating a counter that jumped from the last reading by more than a
+  // key turn a cadence: that is one bit flipped twice (BER 1e-3, 256 meters: 0 -> 8, 0, 8, 0 on
+  // five meters, each a false reset and then a false `replaced`).
+  const bool repeats =
+      nf.demand_resets.value == tf.demand_resets.value &&
+      nf.peak_demand.value >= tf.peak_demand.value &&
+      counter_steps(m.last_resets, m.last_at, tf.demand_resets.value, tail.received_at, cadence_us);
   const char* lone = lone_step(m, d, tail, obs);
   if ((obs.alone() || !d.alone()) && repeats && continues(tail, obs, m.max_power_w, cadence_us) &&
       (lone || !continues(d, obs, m.max_power_w, cadence_us))) {

@@ -594,15 +594,69 @@ TEST(ValidatorLookahead, Issue10_ASharedFrameWhosePeakFellThroughAResetIsNoSuchE
   EXPECT_NE(std::find(r.begin(), r.end(), 4), r.end());
 }
 
-TEST(ValidatorLookahead, Issue10_AResetThatTheNextFrameRepeatsStandsAfterAFrameOffTheLine) {
-  // The negative: a real reset. Frame 4 (63 kWh) repeats counter 4: it continues the held
-  // frame, so frame 3 is the odd one; 2 and 4 are readings, with one demand reset.
+TEST(ValidatorLookahead,
+     Issue10_Guide3_8_AResetThatTheNextFrameRepeatsStandsAfterAFrameOffTheLine) {
+  // The negative: a real reset, one key turn (guide 3.8). Frame 2 (+5): counter 0 -> 1, held.
+  // Frame 3 (+10): 55 kWh, counter 0: back from both, the decider. Frame 4 (63 kWh, +15)
+  // repeats counter 1: it continues the held frame and not frame 3 (back in kWh), so frame 3 is
+  // the odd one; 2 and 4 are readings, with one demand reset.
   Meter7 m(kMidMeterW, 62, 300);
-  reset_bit_then_kwh_bit(m);
-  m.frame(4, 63, 300, 4, 15);
+  m.frame(2, 62, 300, 1, 5);
+  m.frame(3, 55, 300, 0, 10);
+  ASSERT_TRUE(m.state().decider);
+  m.frame(4, 63, 300, 1, 15);
   EXPECT_EQ(m.readings(), (std::vector<std::int64_t>{2, 4}));
   EXPECT_EQ(m.rejections(), std::vector<std::int64_t>{3});
   EXPECT_EQ(m.events(EventKind::DemandReset), 1u);
+}
+
+// Meter 7 at 62 kWh, counter 0, one kWh a cadence. Frame 2 (+5): counter bit 3 set, 0 -> 8:
+// plausible by the 19 s bound (300 / 19 + 1 = 16 resets), held. Frame 3 (+10, 63 kWh) has
+// counter 0 again: it continues the last reading, not frame 2 (a counter never goes back), so
+// it waits as the decider.
+void counter_bit_twice(Meter7& m) {
+  m.frame(2, 62, 300, 8, 5);
+  m.frame(3, 63, 300, 0, 10);
+  ASSERT_TRUE(m.state().decider);
+  EXPECT_EQ(m.state().decider->frame_id, 3);
+}
+
+TEST(ValidatorLookahead, Issue10_Guide3_8_ACounterBitFlippedTwiceIsNotAReset) {
+  // Frame 4 (+15, 64 kWh) has bit 3 set again: counter 8, repeating frame 2. Eight key turns in
+  // 5 minutes are rarer than one bit flipped twice (BER 1e-3, 256 meters: meters 613, 1482,
+  // 26814, 49212 and 57726), so frame 4 does not overrule frame 3 (it would have: it does not
+  // continue frame 3, 0 -> 8 in one cadence being more than one turn a cadence). Frame 3
+  // decides as alone: frame 2 is rejected, frame 3 is the reading. Frame 4, a counter change
+  // after it, is held; frame 5 (+20, 65 kWh, counter 0) waits as the decider and frame 6 (+25,
+  // 66 kWh, counter 0) does not repeat frame 4: frame 4 is rejected, 5 and 6 are readings. No
+  // demand reset, no new epoch. (Before: frames 2 and 4 readings, a false reset, and frames 5
+  // and 6 a false `replaced`.)
+  Meter7 m(kMidMeterW, 62, 300);
+  counter_bit_twice(m);
+  m.frame(4, 64, 300, 8, 15);
+  EXPECT_EQ(m.readings(), std::vector<std::int64_t>{3});
+  EXPECT_EQ(m.rejections(), std::vector<std::int64_t>{2});
+  m.frame(5, 65, 300, 0, 20);
+  m.frame(6, 66, 300, 0, 25);
+  EXPECT_EQ(m.readings(), (std::vector<std::int64_t>{3, 5, 6}));
+  EXPECT_EQ(m.rejections(), (std::vector<std::int64_t>{2, 4}));
+  EXPECT_EQ(m.events(EventKind::DemandReset), 0u);
+  EXPECT_EQ(m.events(EventKind::Replaced), 0u);
+  EXPECT_EQ(m.state().last_resets, 0);
+}
+
+TEST(ValidatorLookahead, Issue10_Guide3_8_ACounterThatStaysAfterItsJumpIsStillAReset) {
+  // The negative: the jump was the meter's. Frame 4 (+15) repeats counter 8 and frame 5 (+20)
+  // repeats it again: whatever frame 3 decided, frames 4 and 5 agree with each other and not
+  // with the counter 0 before them, so the counter stands at 8 (a jump the meter's own frames
+  // keep is a physical event, or the meter's register) and is never silently dropped.
+  Meter7 m(kMidMeterW, 62, 300);
+  counter_bit_twice(m);
+  m.frame(4, 64, 300, 8, 15);
+  m.frame(5, 65, 300, 8, 20);
+  m.frame(6, 66, 300, 8, 25);
+  EXPECT_EQ(m.state().last_resets, 8);
+  EXPECT_EQ(m.state().last_kwh24, 66u);
 }
 
 TEST(ValidatorLookahead, Issue10_AReplacementAfterAHeldFrameIsNotOffTheLine) {

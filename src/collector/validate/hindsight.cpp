@@ -310,6 +310,26 @@ void Validator::resolve_epoch(MeterState& m, const Observation& obs, Decisions& 
   // comes back as a rise).
   const Observation d = *m.decider;
   m.decider.reset();
+  if (before_last_continued(m, *m.held, d, obs)) {
+    const Observation h = *m.held;
+    const std::string detail = m.held_detail;
+    const RejectReason reason = m.held_reason;
+    release_held(m, out);
+    out.released.push_back(d.frame_id);
+    const std::int64_t before = m.prev_reading->frame_id;
+    drop_last(m, d,
+              fmt::format("contradicted by frames {} and {}, which continue frame {} (second "
+                          "lookahead)",
+                          d.frame_id, obs.frame_id, before),
+              out);
+    reject(h, reason,
+           fmt::format("{}; frames {} and {} continue frame {}, not it", detail, d.frame_id,
+                       obs.frame_id, before),
+           out);
+    accept(m, d, out);
+    process_known(m, obs, out);
+    return;
+  }
   const auto c = check_against_last(m, obs);
   if (obs.alone() && !c) {
     const Observation h = *m.held;
@@ -332,6 +352,26 @@ void Validator::resolve_epoch(MeterState& m, const Observation& obs, Decisions& 
   if (std::find(out.held.begin() + n_held, out.held.end(), d.frame_id) == out.held.end())
     out.released.push_back(d.frame_id);
   process_known(m, obs, out);
+}
+
+bool Validator::before_last_continued(const MeterState& m, const Observation& h,
+                                      const Observation& d, const Observation& obs) const {
+  // The last reading raised (a set bit, plausible at a large power), the held frame off in
+  // another field (its peak bit cleared), and the decider and the next frame, agreeing with the
+  // held frame only in kWh, are the meter's: they continue the reading before the last, with its
+  // counter (no reset is made by a retraction), and the held frame does not (BER 1e-3, 256
+  // meters, no registry: meter 11382's 471 read 505, then its peak 0x6dd read 0x6cd; a false
+  // `replaced`, 47 a month).
+  if (!m.prev_reading || !d.alone() || !obs.alone()) return false;
+  const Reading& p = *m.prev_reading;
+  const std::int64_t cadence_us = settings_.cadence_s * kMicrosPerSecond;
+  const protocol::Frame hf = h.frame(), df = d.frame();
+  const auto from_prev = [&](const protocol::Frame& f, UtcMicros at) {
+    return check(p.kwh24, p.peak_demand_counts, p.demand_resets, p.received_at, f, at,
+                 m.max_power_w);
+  };
+  return df.demand_resets.value == p.demand_resets && !from_prev(df, d.received_at) &&
+         from_prev(hf, h.received_at) && continues(d, obs, m.max_power_w, cadence_us);
 }
 
 const char* Validator::lone_step(const MeterState& m, const Observation& d, const Observation& tail,

@@ -240,8 +240,21 @@ class Validator {
                                          const Check& c) const;
   // The last reading was a one-off corrupted frame: it is retracted, `h` accepted, and `obs`
   // accepted (alone) or decided as a free frame after `h` (shared).
+  // The last reading was the epoch's first and the frames `h` and `obs`, which agree with each
+  // other, contradict it: it is retracted and the epoch starts again at `h`.
+  void retract_first(MeterState& m, const Observation& h, const Observation& obs, Decisions& out);
+  // The retraction of the last reading (its rejection and event); the state is the caller's.
+  void withdraw_last(const MeterState& m, const Observation& obs, std::string detail,
+                     Decisions& out);
   void retract_last(MeterState& m, const Observation& h, const Observation& obs,
                     const std::string& why, Decisions& out);
+  // Retracts the last reading (`detail` its rejection's) and makes the one before it the last.
+  void drop_last(MeterState& m, const Observation& obs, std::string detail, Decisions& out);
+  // The held frame `h`, the decider `d` that agreed with it and the next frame `obs`: `d` and
+  // `obs` continue the reading before the last and `h` does not (two errors in a row: the last
+  // reading raised, the held frame off in another field).
+  [[nodiscard]] bool before_last_continued(const MeterState& m, const Observation& h,
+                                           const Observation& d, const Observation& obs) const;
   void reject(const Observation& obs, RejectReason reason, std::string detail, Decisions& out);
   void process_unknown(const Observation& obs, Decisions& out);
   void drop_candidate(Candidate& c, Decisions& out);

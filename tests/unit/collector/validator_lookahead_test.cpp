@@ -141,24 +141,28 @@ TEST(ValidatorLookahead, ASharedFrameWithABitErrorAsBeforeDoesNotRejectTheChain)
 }
 
 TEST(ValidatorLookahead, ARealReplacementConfirmedByTwoFramesIsStillAccepted) {
-  // The negative: after a held chain (5001 overlapped at +5, 5002 shared at +10) the meter is
-  // replaced: frames 4 (12 kWh) and 5 (13 kWh), both alone, 5 minutes apart. Frame 4 continues
-  // no held frame and waits; frame 5 continues frame 4, not the chain (13 after 5002 is back),
-  // so frame 4 decides as it would have alone: the chain is rejected, frame 4 is held as a
-  // contradiction of the reading (back by 4988) and frame 5, agreeing with it, waits for the
-  // frame after it (the same bit error twice would look the same); frame 6 (14) continues it:
-  // a new epoch, audited by a `replaced` event.
+  // The negative: after a second reading (5001, frame 2) and a held chain (5002 overlapped at
+  // +10, 5003 shared at +15) the meter is replaced: frames 5 (12 kWh) and 6 (13 kWh), both
+  // alone, 5 minutes apart. Frame 5 continues no held frame and waits; frame 6 continues frame
+  // 5, not the chain (13 after 5003 is back), so frame 5 decides as it would have alone: the
+  // chain is rejected, frame 5 is held as a contradiction of the reading (back by 4989) and
+  // frame 6, agreeing with it, waits for the frame after it (the same bit error twice would look
+  // the same); frame 7 (14) continues it: a new epoch, audited by a `replaced` event. (The
+  // second reading matters: an epoch's lone first reading would be retracted instead.)
   Meter7 m(kMidMeterW, 5000, 300);
-  m.frame(2, 5001, 300, 0, 5, Burst::Overlapped);
-  m.frame(3, 5002, 300, 0, 10, Burst::Shared);
-  m.frame(4, 12, 0, 0, 15);
+  m.frame(2, 5001, 300, 0, 5);
+  m.frame(3, 5002, 300, 0, 10, Burst::Overlapped);
+  m.frame(4, 5003, 300, 0, 15, Burst::Shared);
+  m.frame(5, 12, 0, 0, 20);
+  EXPECT_EQ(m.readings(), std::vector<std::int64_t>{2});
   EXPECT_TRUE(m.d.rejections.empty());
-  m.frame(5, 13, 0, 0, 20);
-  EXPECT_EQ(m.rejections(), (std::vector<std::int64_t>{2, 3}));
-  EXPECT_TRUE(m.d.readings.empty());
-  m.frame(6, 14, 0, 0, 25);
-  EXPECT_EQ(m.readings(), (std::vector<std::int64_t>{4, 5, 6}));
+  m.frame(6, 13, 0, 0, 25);
+  EXPECT_EQ(m.rejections(), (std::vector<std::int64_t>{3, 4}));
+  EXPECT_EQ(m.readings(), std::vector<std::int64_t>{2});
+  m.frame(7, 14, 0, 0, 30);
+  EXPECT_EQ(m.readings(), (std::vector<std::int64_t>{2, 5, 6, 7}));
   EXPECT_EQ(m.events(EventKind::Replaced), 1u);
+  EXPECT_TRUE(m.d.retracted.empty());
   EXPECT_EQ(m.state().epoch, 1u);
   EXPECT_EQ(m.state().last_kwh24, 14u);
 }
@@ -697,6 +701,52 @@ TEST(ValidatorLookahead, Issue10_AHeldPeakRiseTheNextFrameContinuesThroughAReset
 
 // 300,000 W: at most floor(25) + 1 = 26 kWh per 5 minutes, floor(50) + 1 = 51 per 10.
 constexpr std::int64_t kLargeMeterW = 300'000;
+
+// Meter 7 (300 kW) at 2 kWh a cadence, peak 0x6dd: readings 467 (frame 1, at kT0), 469 (2, +5)
+// and 471 (3, +10); frame 4 (+15) is the true 473 with bit 3 set, 479: +8 in 5 minutes is
+// plausible (at most 26) and only kWh moved, so it is a reading at once.
+void raised_then_two_frames(Meter7& m) {
+  m.frame(2, 469, 0x6dd, 0, 5);
+  m.frame(3, 471, 0x6dd, 0, 10);
+  m.frame(4, 479, 0x6dd, 0, 15);
+  ASSERT_EQ(m.readings(), (std::vector<std::int64_t>{2, 3, 4}));
+}
+
+TEST(ValidatorLookahead, Issue10_TwoFramesThatContinueTheReadingBeforeTheLastRetractIt) {
+  // Frame 5 (+20) is the true 475 with peak bit 4 cleared (0x6cd): back from 479, held. Frame 6
+  // (+25, 477, 0x6dd) goes back from 479 too and continues frame 5 (its peak rose): the two
+  // agree, so the frame after them decides (a new meter?). Frame 7 (+30, 479) continues frame 6.
+  // Frame 6 continues frame 3 (471 -> 477 in 15 minutes, at most 76; same peak and counter) and
+  // frame 5 does not (its peak fell from 0x6dd): the last reading was raised and the held frame
+  // was off in its peak. Frame 4 is retracted, frame 5 rejected, 6 and 7 are readings, and no
+  // `replaced` (before: a new epoch at frame 5, its false peak a reading).
+  Meter7 m(kLargeMeterW, 467, 0x6dd);
+  raised_then_two_frames(m);
+  m.frame(5, 475, 0x6cd, 0, 20);
+  m.frame(6, 477, 0x6dd, 0, 25);
+  m.frame(7, 479, 0x6dd, 0, 30);
+  ASSERT_EQ(m.d.retracted.size(), 1u);
+  EXPECT_EQ(m.d.retracted[0].frame_id, 4);
+  EXPECT_EQ(m.rejections(), (std::vector<std::int64_t>{4, 5}));
+  EXPECT_EQ(m.readings(), (std::vector<std::int64_t>{2, 3, 4, 6, 7}));
+  EXPECT_EQ(m.events(EventKind::Replaced), 0u);
+  EXPECT_EQ(m.state().epoch, 0u);
+  EXPECT_EQ(m.state().last_kwh24, 479u);
+  EXPECT_EQ(m.state().last_peak, 0x6dd);
+}
+
+TEST(ValidatorLookahead, Issue10_ANewMeterAfterARaisedReadingIsStillAReplacement) {
+  // The negative: frames 5-7 are a new meter (12, 13, 14 kWh, peak 0): frame 6 does not continue
+  // frame 3 (471 -> 13 goes back), so nothing is retracted and a new epoch begins.
+  Meter7 m(kLargeMeterW, 467, 0x6dd);
+  raised_then_two_frames(m);
+  m.frame(5, 12, 0, 0, 20);
+  m.frame(6, 13, 0, 0, 25);
+  m.frame(7, 14, 0, 0, 30);
+  EXPECT_TRUE(m.d.retracted.empty());
+  EXPECT_EQ(m.events(EventKind::Replaced), 1u);
+  EXPECT_EQ(m.state().epoch, 1u);
+}
 
 TEST(ValidatorLookahead, Issue10_ARaisedKwhOffTheLineDoesNotTakeAHeldPeakRisesPlace) {
   // 15 kWh per 5 minutes. Frame 3 (725, +10 min) raises the peak 0x22c1 -> 0x2306: held.

@@ -250,11 +250,17 @@ class Validator {
                     const std::string& why, Decisions& out);
   // Retracts the last reading (`detail` its rejection's) and makes the one before it the last.
   void drop_last(MeterState& m, const Observation& obs, std::string detail, Decisions& out);
-  // The held frame `h`, the decider `d` that agreed with it and the next frame `obs`: `d` and
-  // `obs` continue the reading before the last and `h` does not (two errors in a row: the last
-  // reading raised, the held frame off in another field).
-  [[nodiscard]] bool before_last_continued(const MeterState& m, const Observation& h,
-                                           const Observation& d, const Observation& obs) const;
+  // `o` after the reading before the last (which must exist): nullopt when plausible.
+  [[nodiscard]] std::optional<Check> from_before_last(const MeterState& m,
+                                                      const Observation& o) const;
+  // The decider `d` and the next frame `obs`, both alone, continue the reading before the last
+  // (with its counter: a retraction makes no reset) and each other; `d` contradicts the last.
+  [[nodiscard]] bool before_last_continued(const MeterState& m, const Observation& d,
+                                           const Observation& obs) const;
+  // Two errors in a row before `d` (docs/collector.md "Two errors in a row"): the last reading
+  // is retracted, the held frame rejected, `d` accepted and `obs` decided after it.
+  void back_to_before_last(MeterState& m, const Observation& d, const Observation& obs,
+                           Decisions& out);
   void reject(const Observation& obs, RejectReason reason, std::string detail, Decisions& out);
   void process_unknown(const Observation& obs, Decisions& out);
   void drop_candidate(Candidate& c, Decisions& out);

@@ -702,43 +702,104 @@ TEST(ValidatorLookahead, Issue10_AHeldPeakRiseTheNextFrameContinuesThroughAReset
 // 300,000 W: at most floor(25) + 1 = 26 kWh per 5 minutes, floor(50) + 1 = 51 per 10.
 constexpr std::int64_t kLargeMeterW = 300'000;
 
-// Meter 7 (300 kW) at 2 kWh a cadence, peak 0x6dd: readings 467 (frame 1, at kT0), 469 (2, +5)
-// and 471 (3, +10); frame 4 (+15) is the true 473 with bit 3 set, 479: +8 in 5 minutes is
-// plausible (at most 26) and only kWh moved, so it is a reading at once.
+// 400,000 W: at most floor(33.3) + 1 = 34 kWh per 5 minutes.
+constexpr std::int64_t kHugeMeterW = 400'000;
+
+// Meter 11382 (BER 1e-3, 256 meters, no registry) as meter 7 of 400 kW, 1 kWh a cadence, peak
+// 0x6dd: readings 0x1d5 (frame 1, at kT0), 0x1d6 (2, +5) and 0x1d7 (3, +10); frame 4 (+15) is
+// the true 0x1d9 with bit 5 set, 0x1f9: +34 in 5 minutes is plausible (at most 34) and only kWh
+// moved, so it is a reading at once.
 void raised_then_two_frames(Meter7& m) {
-  m.frame(2, 469, 0x6dd, 0, 5);
-  m.frame(3, 471, 0x6dd, 0, 10);
-  m.frame(4, 479, 0x6dd, 0, 15);
+  m.frame(2, 0x1d6, 0x6dd, 0, 5);
+  m.frame(3, 0x1d7, 0x6dd, 0, 10);
+  m.frame(4, 0x1f9, 0x6dd, 0, 15);
   ASSERT_EQ(m.readings(), (std::vector<std::int64_t>{2, 3, 4}));
 }
 
 TEST(ValidatorLookahead, Issue10_TwoFramesThatContinueTheReadingBeforeTheLastRetractIt) {
-  // Frame 5 (+20) is the true 475 with peak bit 4 cleared (0x6cd): back from 479, held. Frame 6
-  // (+25, 477, 0x6dd) goes back from 479 too and continues frame 5 (its peak rose): the two
-  // agree, so the frame after them decides (a new meter?). Frame 7 (+30, 479) continues frame 6.
-  // Frame 6 continues frame 3 (471 -> 477 in 15 minutes, at most 76; same peak and counter) and
-  // frame 5 does not (its peak fell from 0x6dd): the last reading was raised and the held frame
-  // was off in its peak. Frame 4 is retracted, frame 5 rejected, 6 and 7 are readings, and no
-  // `replaced` (before: a new epoch at frame 5, its false peak a reading).
-  Meter7 m(kLargeMeterW, 467, 0x6dd);
+  // Frame 5 (+20) is the true 0x1da with peak bit 4 cleared (0x6cd): back from 0x1f9, held.
+  // Frame 6 (+25, 0x1db, 0x6dd) goes back from the last reading too and continues frame 5 (its
+  // peak rose): the two agree, so the frame after them decides (a new meter?). Frame 7 (+30,
+  // 0x1dd) continues frame 6 and is back from the last reading. Frames 6 and 7 continue frame 3
+  // (the reading before the last; same peak and counter) and frame 5 does not (its peak fell
+  // from 0x6dd): the last reading was raised and the held frame was off in its peak. Frame 4 is
+  // retracted, frame 5 rejected, 6 and 7 are readings, and no `replaced` (before: a new epoch at
+  // frame 5, its false peak a reading).
+  Meter7 m(kHugeMeterW, 0x1d5, 0x6dd);
   raised_then_two_frames(m);
-  m.frame(5, 475, 0x6cd, 0, 20);
-  m.frame(6, 477, 0x6dd, 0, 25);
-  m.frame(7, 479, 0x6dd, 0, 30);
+  m.frame(5, 0x1da, 0x6cd, 0, 20);
+  m.frame(6, 0x1db, 0x6dd, 0, 25);
+  m.frame(7, 0x1dd, 0x6dd, 0, 30);
   ASSERT_EQ(m.d.retracted.size(), 1u);
   EXPECT_EQ(m.d.retracted[0].frame_id, 4);
   EXPECT_EQ(m.rejections(), (std::vector<std::int64_t>{4, 5}));
   EXPECT_EQ(m.readings(), (std::vector<std::int64_t>{2, 3, 4, 6, 7}));
   EXPECT_EQ(m.events(EventKind::Replaced), 0u);
   EXPECT_EQ(m.state().epoch, 0u);
-  EXPECT_EQ(m.state().last_kwh24, 479u);
+  EXPECT_EQ(m.state().last_kwh24, 0x1ddu);
   EXPECT_EQ(m.state().last_peak, 0x6dd);
+}
+
+TEST(ValidatorLookahead, Issue10_TwoRisenPeaksThatTwoFramesFallBackFromAreBothRetracted) {
+  // Meter 31402 (BER 1e-3, 256 meters, no registry), 1 kWh a cadence, peak 0x176: readings 0xcc
+  // (frame 1) and 0xcd (2, +5). Frame 3 (+10): peak bit 3 set, 0x17e: held (a risen peak). Frame
+  // 4 (+15): peak bit 7 set, 0x1f6: plausible after frame 3, so it confirms it (a reading) and
+  // is held itself. Frame 5 (+20, 0xcf, 0x176) falls from both: the decider. Frame 6 (+25, 0xd0,
+  // 0x176) continues frame 5 and not frame 4 (its peak fell). Frames 5 and 6 continue frame 2
+  // (the reading before the last) with its counter, and contradict the last reading: frame 3 is
+  // retracted, frame 4 rejected, 5 and 6 are readings (before: frame 4 a reading, then a
+  // `replaced` for frames 5 and 6).
+  Meter7 m(kMidMeterW, 0xcc, 0x176);
+  m.frame(2, 0xcd, 0x176, 0, 5);
+  m.frame(3, 0xce, 0x17e, 0, 10);
+  m.frame(4, 0xce, 0x1f6, 0, 15);
+  ASSERT_EQ(m.readings(), (std::vector<std::int64_t>{2, 3}));
+  m.frame(5, 0xcf, 0x176, 0, 20);
+  m.frame(6, 0xd0, 0x176, 0, 25);
+  ASSERT_EQ(m.d.retracted.size(), 1u);
+  EXPECT_EQ(m.d.retracted[0].frame_id, 3);
+  EXPECT_EQ(m.rejections(), (std::vector<std::int64_t>{3, 4}));
+  EXPECT_EQ(m.readings(), (std::vector<std::int64_t>{2, 3, 5, 6}));
+  EXPECT_EQ(m.events(EventKind::Replaced), 0u);
+  EXPECT_EQ(m.state().last_peak, 0x176);
+}
+
+TEST(ValidatorLookahead, Issue10_ATrueRiseIsKeptWhenOnlyTheFrameAfterItFalls) {
+  // The negative: frame 5 falls back alone, and frame 6 repeats frame 4's peak (0x1f6): frame 6
+  // continues the held frame, so frame 5 is the odd one; frames 3 and 4 stand.
+  Meter7 m(kMidMeterW, 0xcc, 0x176);
+  m.frame(2, 0xcd, 0x176, 0, 5);
+  m.frame(3, 0xce, 0x17e, 0, 10);
+  m.frame(4, 0xce, 0x1f6, 0, 15);
+  m.frame(5, 0xcf, 0x176, 0, 20);
+  m.frame(6, 0xd0, 0x1f6, 0, 25);
+  EXPECT_TRUE(m.d.retracted.empty());
+  EXPECT_EQ(m.rejections(), std::vector<std::int64_t>{5});
+  EXPECT_EQ(m.state().last_peak, 0x1f6);
+}
+
+TEST(ValidatorLookahead, Issue10_AFrameThatFellBackAloneDoesNotRetractTheLastReading) {
+  // The negative (meter 30344, BER 1e-3, 256 meters): the last reading is the true 0xe8d (frame
+  // 2), frame 3 (+10) a peak bit error (0 -> 512, held), frame 4 (+15) the true 0xe8e with bit 1
+  // cleared, 0xe8c: back from both, the decider, and it continues frame 1 (0xe8c). Frame 5 (+20)
+  // is the true 0xe8e: it continues frame 4, but it continues the last reading too, so the last
+  // reading stands: frame 3 is rejected and frame 4 with it, and nothing is retracted.
+  Meter7 m(kMidMeterW, 0xe8c, 0);
+  m.frame(2, 0xe8d, 0, 0, 5);
+  m.frame(3, 0xe8d, 0x200, 0, 10);
+  m.frame(4, 0xe8c, 0, 0, 15);
+  m.frame(5, 0xe8e, 0, 0, 20);
+  EXPECT_TRUE(m.d.retracted.empty());
+  const auto r = m.readings();
+  EXPECT_EQ(std::count(r.begin(), r.end(), 2), 1);
+  EXPECT_EQ(std::count(r.begin(), r.end(), 5), 1);
+  EXPECT_EQ(m.state().last_kwh24, 0xe8eu);
 }
 
 TEST(ValidatorLookahead, Issue10_ANewMeterAfterARaisedReadingIsStillAReplacement) {
   // The negative: frames 5-7 are a new meter (12, 13, 14 kWh, peak 0): frame 6 does not continue
-  // frame 3 (471 -> 13 goes back), so nothing is retracted and a new epoch begins.
-  Meter7 m(kLargeMeterW, 467, 0x6dd);
+  // frame 3 (0x1d7 -> 13 goes back), so nothing is retracted and a new epoch begins.
+  Meter7 m(kHugeMeterW, 0x1d5, 0x6dd);
   raised_then_two_frames(m);
   m.frame(5, 12, 0, 0, 20);
   m.frame(6, 13, 0, 0, 25);

@@ -18,7 +18,9 @@ Python standard library only. The definitions, exactly as measured here:
   when the meter sent nothing within 2 s (a phantom ID or bytes of another meter), else
   every field that differs of resets (byte 6), peak (bytes 4-5) and kWh (bytes 9-11). A kWh
   false accept is "outside the envelope" when its kWh is outside [kWh of the meter's true frame
-  just before, kWh of the one just after].
+  just before, kWh of the one just after]. A peak false accept is "between its true neighbours"
+  when those two frames have its counter and it lies within [their peaks] (reported, still a
+  false peak).
 - phantom ID: a meter ID in the store's `meters` with a reading that no simulated meter has.
 - false event (not retracted): `replaced` (the simulator never replaces a meter), `rollover`
   of a meter whose true register never wrapped, `demand_reset` whose counter is not the
@@ -144,6 +146,18 @@ def field_diffs(a, b):
     return out
 
 
+def peak_between(raw22, raws, idx):
+    """A false peak between the peaks of the meter's true frames just before and just after
+    the ones sent within 2 s, all with its counter (a risen peak read as the one before it, or a
+    set bit below the next true peak): no rule on the register can tell it from the truth."""
+    if idx.start == 0 or idx.stop >= len(raws):
+        return False
+    lo, hi = raws[idx.start - 1], raws[idx.stop]
+    if not lo[8:10] == hi[8:10] == raw22[8:10]:
+        return False
+    return int(lo[4:8], 16) <= int(raw22[4:8], 16) <= int(hi[4:8], 16)
+
+
 def near(ts, t, span):
     lo = bisect.bisect_left(ts, t - span)
     hi = bisect.bisect_right(ts, t + span)
@@ -174,6 +188,8 @@ def judge(truth, readings, events, retracted, misses):
         diffs = field_diffs(raw[2:], raws[best])
         for d in diffs:
             r["false_" + d] += 1
+        if "peak" in diffs and peak_between(raw[2:], raws, idx):
+            r["false_peak_inside"] += 1
         if "kwh" in diffs:  # the true frames before and after the ones sent within 2 s
             lo = kwh(raws[idx.start - 1]) if idx.start > 0 else 0
             hi = kwh(raws[idx.stop]) if idx.stop < len(ts) else 1 << 24
@@ -261,6 +277,8 @@ def goal_failures(c):
               "false_events"):
         if c.get(k, 0):
             bad.append("%s = %d" % (k, c[k]))
+            if k == "false_peak":
+                bad[-1] += " (%d between its true neighbours)" % c.get("false_peak_inside", 0)
     inside = c.get("false_kwh", 0) - c.get("false_kwh_outside", 0)
     if inside * 1_000_000 > max(1, c["intact"]):
         bad.append("kWh inside the envelope %d per %d frames" % (inside, c["intact"]))

@@ -177,7 +177,7 @@ class Validator {
   void hold(MeterState& m, const Observation& obs, const Check& why, Decisions& out);
   // Hindsight (docs/collector.md "Hindsight"): what a plausible frame changes that needs the
   // meter's next frame to confirm it; nullopt when it can be accepted at once.
-  [[nodiscard]] static std::optional<Check> suspect(const MeterState& m, const Observation& obs);
+  [[nodiscard]] std::optional<Check> suspect(const MeterState& m, const Observation& obs) const;
   // A frame with no held frame before it, `c` its check against the last reading.
   void decide_free(MeterState& m, const Observation& obs, const std::optional<Check>& c,
                    Decisions& out);

@@ -403,3 +403,59 @@ TEST(ValidatorKwhLine, Issue10_AHeldFrameBackFromTheReadingBeforeIsRejectedOnNoi
 
 }  // namespace
 }  // namespace imsm::collector
+
+namespace imsm::collector {
+namespace {
+
+// An unregistered meter (judged against the default maximum power, 1,373,760 W: 115 kWh per 5
+// minutes) confirmed by its first two frames alone: 100, 101, 102, 103 kWh, 5 minutes apart.
+Validator unregistered_at_one_kwh_a_cadence(Decisions& d) {
+  Validator v{ValidationSettings{}};
+  for (std::uint32_t k = 0; k < 4; ++k)
+    v.process(obs(k + 1, kMeter, 100 + k, 500, 3, kT0 + k * kCycle), d);
+  EXPECT_EQ(v.meter(kMeter)->last_kwh24, 103u);
+  d.clear();
+  return v;
+}
+
+TEST(ValidatorKwhLine, Issue10_AnUnregisteredMetersRiseFarAboveItsOwnRateWaitsForTheNextFrame) {
+  // Frame 5 (+20 min) is the true 104 with kWh bit 4 set, 120: +17 in 5 minutes, plausible at
+  // the default power, but far above the meter's own rate (3 kWh in 15 minutes; the bound
+  // (17 - 2) x 15 > 4 x 3 x 5). It waits as a suspect instead of becoming a reading at once.
+  // Frame 6 (105) would reject it and waits as the decider; frame 7 (106) continues frame 6 and
+  // not frame 5: frame 5 is rejected, 6 and 7 are readings, nothing was ever retracted (before:
+  // 120 a reading for 10 minutes, then retracted).
+  Decisions d;
+  Validator v = unregistered_at_one_kwh_a_cadence(d);
+  v.process(obs(5, kMeter, 120, 500, 3, kT0 + 4 * kCycle), d);
+  EXPECT_TRUE(d.readings.empty());
+  EXPECT_EQ(d.held, std::vector<std::int64_t>{5});
+  v.process(obs(6, kMeter, 105, 500, 3, kT0 + 5 * kCycle), d);
+  v.process(obs(7, kMeter, 106, 500, 3, kT0 + 6 * kCycle), d);
+  EXPECT_TRUE(d.retracted.empty());
+  ASSERT_EQ(d.rejections.size(), 1u);
+  EXPECT_EQ(d.rejections[0].frame_id, 5);
+  EXPECT_EQ(d.rejections[0].reason, RejectReason::HeldNotConfirmed);
+  ASSERT_EQ(d.readings.size(), 2u);
+  EXPECT_EQ(d.readings[0].frame_id, 6);
+  EXPECT_EQ(v.meter(kMeter)->last_kwh24, 106u);
+}
+
+TEST(ValidatorKwhLine, Issue10_AnUnregisteredMetersRealSurgeIsConfirmedByTheNextFrame) {
+  // The negative: the load really rose to 17 kWh a cadence. Frame 5 (120) waits; frame 6 (137)
+  // is plausible after it and confirms it; frame 7 (154) follows (+17 after a rate of 20 kWh in
+  // 20 minutes is no longer far above it). All three are readings, one cadence late for 5.
+  Decisions d;
+  Validator v = unregistered_at_one_kwh_a_cadence(d);
+  v.process(obs(5, kMeter, 120, 500, 3, kT0 + 4 * kCycle), d);
+  v.process(obs(6, kMeter, 137, 500, 3, kT0 + 5 * kCycle), d);
+  v.process(obs(7, kMeter, 154, 500, 3, kT0 + 6 * kCycle), d);
+  EXPECT_TRUE(d.rejections.empty());
+  ASSERT_EQ(d.readings.size(), 3u);
+  EXPECT_EQ(d.readings[0].frame_id, 5);
+  EXPECT_EQ(d.readings[2].frame_id, 7);
+  EXPECT_EQ(v.meter(kMeter)->last_kwh24, 154u);
+}
+
+}  // namespace
+}  // namespace imsm::collector

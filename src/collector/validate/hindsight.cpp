@@ -10,10 +10,6 @@
 namespace imsm::collector {
 
 namespace {
-// `b` continues `a` as the meter's next frame confirming it: plausible after it, and its reset
-// counter repeats `a`'s or advances by at most one per cadence between them (a held counter
-// change is confirmed by the frames that repeat it; over a long gap the 19 s bound alone would
-// read a counter that went back by a little as a large advance).
 // A reset counter that went from `from` at `from_at` to `to` at `to_at` by at most one key turn
 // a cadence (the 19 s bound, guide 3.8, allows 16 in 5 minutes; a key turned that often is
 // rarer than a bit error).
@@ -24,6 +20,10 @@ bool counter_steps(std::uint8_t from, UtcMicros from_at, std::uint8_t to, UtcMic
   return static_cast<std::int64_t>(d) <= 1 + dt / cadence_us;
 }
 
+// `b` continues `a` as the meter's next frame confirming it: plausible after it, and its reset
+// counter repeats `a`'s or advances by at most one per cadence between them (a held counter
+// change is confirmed by the frames that repeat it; over a long gap the 19 s bound alone would
+// read a counter that went back by a little as a large advance).
 bool continues(const Observation& a, const Observation& b, std::int64_t max_power_w,
                std::int64_t cadence_us) {
   const protocol::Frame af = a.frame();

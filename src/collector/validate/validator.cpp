@@ -591,9 +591,7 @@ void Validator::resolve_contradiction(MeterState& m, const Observation& obs,
   // 1e-3, 256 meters: meter 7631's peak 0x5cf read 0xdcf, then its counter 0 read 1; the true
   // reading before them was retracted for them, 47 times in the cell).
   const bool before_last = !ch && m.prev_reading && m.held_reason != RejectReason::PeakTooHigh &&
-                           !check(m.prev_reading->kwh24, m.prev_reading->peak_demand_counts,
-                                  m.prev_reading->demand_resets, m.prev_reading->received_at, hf,
-                                  h.received_at, m.max_power_w);
+                           !from_before_last(m, h);
   const char* two_errors = !ch && !before_last ? two_peaks_below(m, h, obs) : nullptr;
   if (!ch && !before_last && !two_errors && may_defer) {
     // A new meter at this ID, or the same bit flipped in both frames: the frame after them
@@ -833,7 +831,7 @@ std::optional<Validator::Check> Validator::suspect(const MeterState& m,
                              f.total_kwh.value)};
   // An unregistered meter is judged against the largest power any model has, at which a set kWh
   // bit is plausible: a rise far above its own rate waits for the next frame (BER 1e-3, 256
-  // meters, no registry: 20 true frames had been refused after such a reading). A registered
+  // meters, no registry: 18 more true frames recovered). A registered
   // meter's model bounds it already (such a bit is `kwh_too_fast`).
   if (!m.registered && above_own_rate(m, obs))
     return Check{RejectReason::HeldNotConfirmed,

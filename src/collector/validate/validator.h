@@ -240,14 +240,14 @@ class Validator {
                                          const Check& c) const;
   // The last reading was a one-off corrupted frame: it is retracted, `h` accepted, and `obs`
   // accepted (alone) or decided as a free frame after `h` (shared).
+  void retract_last(MeterState& m, const Observation& h, const Observation& obs,
+                    const std::string& why, Decisions& out);
   // The last reading was the epoch's first and the frames `h` and `obs`, which agree with each
   // other, contradict it: it is retracted and the epoch starts again at `h`.
   void retract_first(MeterState& m, const Observation& h, const Observation& obs, Decisions& out);
   // The retraction of the last reading (its rejection and event); the state is the caller's.
   void withdraw_last(const MeterState& m, const Observation& obs, std::string detail,
                      Decisions& out);
-  void retract_last(MeterState& m, const Observation& h, const Observation& obs,
-                    const std::string& why, Decisions& out);
   // Retracts the last reading (`detail` its rejection's) and makes the one before it the last.
   void drop_last(MeterState& m, const Observation& obs, std::string detail, Decisions& out);
   // `o` after the reading before the last (which must exist): nullopt when plausible.
@@ -257,7 +257,7 @@ class Validator {
   // (with its counter: a retraction makes no reset) and each other; `d` contradicts the last.
   [[nodiscard]] bool before_last_continued(const MeterState& m, const Observation& d,
                                            const Observation& obs) const;
-  // Two errors in a row before `d` (docs/collector.md "Two errors in a row"): the last reading
+  // Two errors in a row before `d` (docs/collector.md "Second lookahead"): the last reading
   // is retracted, the held frame rejected, `d` accepted and `obs` decided after it.
   void back_to_before_last(MeterState& m, const Observation& d, const Observation& obs,
                            Decisions& out);

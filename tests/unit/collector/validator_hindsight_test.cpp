@@ -471,6 +471,13 @@ TEST(ValidatorHindsight, Issue10_FramesBelowAFirstReadingsPeakAreNotTakenForBitE
   EXPECT_EQ(v.meter(7)->held->frame_id, 4);
 }
 
+// Meter 7's frames 8, 9, 10 kWh (ids `first`, +1, +2), alone, at 5, 10 and 15 minutes.
+void eight_nine_ten(Validator& v, std::int64_t first, Decisions& d) {
+  for (std::int64_t k = 0; k < 3; ++k)
+    v.process(
+        obs(first + k, 7, static_cast<std::uint32_t>(8 + k), 0, 0, kT0 + (5 + 5 * k) * kMinute), d);
+}
+
 TEST(ValidatorHindsight, Issue10_AFirstReadingWithAKwhBitSetIsRetractedNotAReplacement) {
   // A registered meter's first frame (alone) has kWh bit 18 set: the true 4 reads 262,148, and
   // starts the epoch at once. Frames 2-4 (8, 9, 10 kWh, 5 minutes apart) go back from it: frame 2
@@ -485,9 +492,7 @@ TEST(ValidatorHindsight, Issue10_AFirstReadingWithAKwhBitSetIsRetractedNotARepla
   v.process(obs(1, 7, 262'148, 0, 0, kT0), d);
   ASSERT_EQ(d.readings.size(), 1u);
   d.clear();
-  v.process(obs(2, 7, 8, 0, 0, kT0 + 5 * kMinute), d);
-  v.process(obs(3, 7, 9, 0, 0, kT0 + 10 * kMinute), d);
-  v.process(obs(4, 7, 10, 0, 0, kT0 + 15 * kMinute), d);
+  eight_nine_ten(v, 2, d);
   ASSERT_EQ(d.retracted.size(), 1u);
   EXPECT_EQ(d.retracted[0].frame_id, 1);
   ASSERT_EQ(d.readings.size(), 3u);
@@ -510,9 +515,7 @@ TEST(ValidatorHindsight, Issue10_AReplacementAfterTwoReadingsIsStillAReplacement
   v.process(obs(5, 7, 262'149, 0, 0, kT0), d);
   ASSERT_EQ(d.readings.size(), 2u);
   d.clear();
-  v.process(obs(6, 7, 8, 0, 0, kT0 + 5 * kMinute), d);
-  v.process(obs(7, 7, 9, 0, 0, kT0 + 10 * kMinute), d);
-  v.process(obs(8, 7, 10, 0, 0, kT0 + 15 * kMinute), d);
+  eight_nine_ten(v, 6, d);
   EXPECT_TRUE(d.retracted.empty());
   EXPECT_EQ(d.readings.size(), 3u);
   EXPECT_EQ(count(d, EventKind::Replaced), 1u);
